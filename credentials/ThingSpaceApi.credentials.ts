@@ -1,0 +1,135 @@
+import type {
+	IAuthenticateGeneric,
+	ICredentialDataDecryptedObject,
+	ICredentialTestRequest,
+	ICredentialType,
+	IDataObject,
+	IHttpRequestHelper,
+	Icon,
+	INodeProperties,
+} from 'n8n-workflow';
+
+import { BASE_URL_EXPRESSION, obtainTokens } from './ThingSpaceSession';
+
+export class ThingSpaceApi implements ICredentialType {
+	name = 'thingSpaceApi';
+
+	displayName = 'ThingSpace API';
+
+	icon: Icon = 'file:../nodes/ThingSpaceSimSecure/thingspace.svg';
+
+	documentationUrl =
+		'https://thingspace.verizon.com/resources/documentation/connectivity/Getting_Started/Getting_Credentials/';
+
+	properties: INodeProperties[] = [
+		{
+			displayName: 'Environment',
+			name: 'environment',
+			type: 'options',
+			options: [
+				{ name: 'Production', value: 'production', description: 'https://thingspace.verizon.com' },
+				{
+					name: 'Custom URL',
+					value: 'custom',
+					description: 'Another ThingSpace host, such as a simulator for testing',
+				},
+			],
+			default: 'production',
+		},
+		{
+			displayName: 'Base URL',
+			name: 'baseUrl',
+			type: 'string',
+			default: '',
+			placeholder: 'https://thingspace.example.com',
+			description:
+				'Host that serves /api/ts/v1 and /api/m2m/v1. Must use https, except for a loopback host (127.0.0.1, localhost, [::1]).',
+			displayOptions: { show: { environment: ['custom'] } },
+			required: true,
+		},
+		{
+			displayName: 'App Key',
+			name: 'appKey',
+			type: 'string',
+			default: '',
+			description:
+				'ThingSpace app key: thingspace.verizon.com → Account settings → Key Management',
+			required: true,
+		},
+		{
+			displayName: 'App Secret',
+			name: 'appSecret',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			description: 'The secret that belongs to the app key, from the same Key Management page',
+			required: true,
+		},
+		{
+			displayName: 'UWS Username',
+			name: 'username',
+			type: 'string',
+			default: '',
+			description:
+				'Connectivity Management (UWS) API user of the billing account. Five failed logins lock it, so check it before saving.',
+			required: true,
+		},
+		{
+			displayName: 'UWS Password',
+			name: 'password',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			required: true,
+		},
+		{
+			displayName: 'Default Account Name',
+			name: 'accountName',
+			type: 'string',
+			default: '',
+			placeholder: '0000123456-00001',
+			description:
+				'Billing account used when a node leaves its account name empty. Keep the leading zeros.',
+		},
+		// Filled by preAuthentication and kept in n8n's credential store; empty means "log in first".
+		{
+			displayName: 'Session Token',
+			name: 'sessionToken',
+			type: 'hidden',
+			typeOptions: { expirable: true, password: true },
+			default: '',
+		},
+		{
+			displayName: 'Access Token',
+			name: 'accessToken',
+			type: 'hidden',
+			typeOptions: { password: true },
+			default: '',
+		},
+	];
+
+	async preAuthentication(this: IHttpRequestHelper, credentials: ICredentialDataDecryptedObject) {
+		return (await obtainTokens(this.helpers, credentials)) as unknown as IDataObject;
+	}
+
+	authenticate: IAuthenticateGeneric = {
+		type: 'generic',
+		properties: {
+			headers: {
+				Authorization: '=Bearer {{$credentials.accessToken}}',
+				'VZ-M2M-Token': '={{$credentials.sessionToken}}',
+			},
+		},
+	};
+
+	// preAuthentication always runs during a test, so this checks token, login and account access.
+	test: ICredentialTestRequest = {
+		request: {
+			baseURL: BASE_URL_EXPRESSION,
+			url: '/api/m2m/v1/accounts/subscriptions/actions/list',
+			method: 'POST',
+			body: '={{ $credentials.accountName ? { accountName: $credentials.accountName } : {} }}',
+			json: true,
+		},
+	};
+}

@@ -1,0 +1,1 @@
+// n8n loads this package through the "n8n" section of package.json; nothing is exported here.

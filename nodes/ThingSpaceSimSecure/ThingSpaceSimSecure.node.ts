@@ -1,0 +1,45 @@
+import type { INodeType, INodeTypeDescription } from 'n8n-workflow';
+import { NodeConnectionTypes } from 'n8n-workflow';
+
+import { BASE_URL_EXPRESSION } from '../../credentials/ThingSpaceSession';
+import { accountFields, accountOperations } from './descriptions/account/Account.resource';
+import { licenseFields, licenseOperations } from './descriptions/license/License.resource';
+
+export class ThingSpaceSimSecure implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'ThingSpace SIM-Secure',
+		name: 'thingSpaceSimSecure',
+		icon: 'file:thingspace.svg',
+		group: ['transform'],
+		version: 1,
+		subtitle: '={{ $parameter["operation"] + ": " + $parameter["resource"] }}',
+		description: 'Assign and unassign Verizon ThingSpace SIM-Secure for IoT licenses and read license counts',
+		defaults: { name: 'ThingSpace SIM-Secure' },
+		usableAsTool: true,
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [{ name: 'thingSpaceApi', required: true }],
+		requestDefaults: {
+			baseURL: BASE_URL_EXPRESSION,
+			headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
+			json: true,
+		},
+		properties: [
+			{
+				displayName: 'Resource',
+				name: 'resource',
+				type: 'options',
+				noDataExpression: true,
+				options: [
+					{ name: 'License', value: 'license', description: 'SIM-Secure licenses on devices' },
+					{ name: 'Account', value: 'account', description: 'License counts of a billing account' },
+				],
+				default: 'license',
+			},
+			...licenseOperations,
+			...licenseFields,
+			...accountOperations,
+			...accountFields,
+		],
+	};
+}

@@ -1,0 +1,96 @@
+import type { INodeProperties } from 'n8n-workflow';
+
+import { PATHS } from '../../helpers/constants';
+import { preSendLicenseRequest, sendLicenseRequests } from '../../helpers/license';
+import { accountNameField, skuOptions } from '../common';
+import { deviceFields } from './devices';
+
+const showAssign = { resource: ['license'], operation: ['assign'] };
+const showUnassign = { resource: ['license'], operation: ['unassign'] };
+const showBoth = { resource: ['license'], operation: ['assign', 'unassign'] };
+
+const licenseRouting = (method: 'POST' | 'DELETE') => ({
+	request: { method, url: PATHS.license },
+	send: { paginate: true, preSend: [preSendLicenseRequest] },
+	operations: { pagination: sendLicenseRequests },
+});
+
+export const licenseOperations: INodeProperties[] = [
+	{
+		displayName: 'Operation',
+		name: 'operation',
+		type: 'options',
+		noDataExpression: true,
+		displayOptions: { show: { resource: ['license'] } },
+		options: [
+			{
+				name: 'Assign',
+				value: 'assign',
+				action: 'Assign a sim secure license to devices',
+				description:
+					'Give SIMs a SIM-Secure for IoT license. ThingSpace answers with a request ID; each device result follows by callback.',
+				routing: licenseRouting('POST'),
+			},
+			{
+				name: 'Unassign',
+				value: 'unassign',
+				action: 'Unassign a flexible sim secure license from devices',
+				description: 'Remove a Flex, Flex Bundle or Intelligence bundle license. Lifetime licenses cannot be removed.',
+				routing: licenseRouting('DELETE'),
+			},
+		],
+		default: 'assign',
+	},
+];
+
+export const licenseFields: INodeProperties[] = [
+	accountNameField(showBoth),
+	{
+		displayName: 'SKU',
+		name: 'skuNumber',
+		type: 'options',
+		options: skuOptions(false),
+		default: 'SIMSec-IoT',
+		description: 'License type to assign. One SKU per request.',
+		displayOptions: { show: showAssign },
+		routing: { send: { type: 'body', property: 'skuNumber' } },
+	},
+	{
+		displayName: 'SKU',
+		name: 'skuNumber',
+		type: 'options',
+		options: skuOptions(true),
+		default: 'SIMSec-IoT',
+		description: 'License type to remove. Only flexible licenses can be unassigned.',
+		displayOptions: { show: showUnassign },
+		routing: { send: { type: 'body', property: 'skuNumber' } },
+	},
+	...deviceFields,
+	{
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add Option',
+		default: {},
+		displayOptions: { show: showBoth },
+		options: [
+			{
+				displayName: 'Transaction ID',
+				name: 'transactionId',
+				type: 'string',
+				default: '',
+				placeholder: '1-20250114001',
+				description:
+					'Sent as X-Request-ID: a digit, a hyphen, then digits, 32 characters at most. Left empty, a unique one is generated for each request. With several requests, each gets this ID followed by its number.',
+			},
+			{
+				displayName: 'Verify Check Digits',
+				name: 'verifyCheckDigits',
+				type: 'boolean',
+				default: true,
+				description:
+					'Whether to refuse IMEIs and ICCIDs whose last digit is not a valid Luhn check digit. The other checks (digits only, length, kind, duplicates) always run.',
+			},
+		],
+	},
+];

@@ -1,0 +1,52 @@
+export const CREDENTIAL_TYPE = 'thingSpaceApi';
+
+export const PATHS = {
+	license: '/api/m2m/v1/devices/license/actions/assign',
+	licenseCounts: '/api/m2m/v1/accounts/subscriptions/actions/list',
+} as const;
+
+/** ThingSpace accepts at most 100 devices in one licensing request (and 100 ids per device). */
+export const MAX_DEVICES_PER_REQUEST = 100;
+export const MAX_IDS_PER_DEVICE = 100;
+
+export interface Sku {
+	value: string;
+	name: string;
+	licenseType: string;
+	removable: boolean;
+	description: string;
+}
+
+export const SKUS: Sku[] = [
+	{
+		value: 'SIMSec-IoT-Lt',
+		name: 'Lifetime (SIMSec-IoT-Lt)',
+		licenseType: 'Lifetime',
+		removable: false,
+		description: 'Stays on the SIM for its whole life; cannot be unassigned',
+	},
+	{
+		value: 'SIMSec-IoT',
+		name: 'Flex (SIMSec-IoT)',
+		licenseType: 'Flexible',
+		removable: true,
+		description: 'Flexible license bought à la carte; can be assigned and removed at any time',
+	},
+	{
+		value: 'TS-BUNDLE-KTO-SIMSEC-MRC',
+		name: 'Flex Bundle (TS-BUNDLE-KTO-SIMSEC-MRC)',
+		licenseType: 'Flexible Bundle',
+		removable: true,
+		description: 'Flexible license bundled with other ThingSpace services; removable',
+	},
+	{
+		value: 'TSS-IOT-INTLG-TIERED-SIMSEC',
+		name: 'Intelligence Bundle (TSS-IOT-INTLG-TIERED-SIMSEC)',
+		licenseType: 'Flexible',
+		removable: true,
+		description: 'Flexible license included in the ThingSpace Intelligence bundle; removable',
+	},
+];
+
+/** Device identifier kinds that ThingSpace Connectivity Management documents. */
+export const DEVICE_ID_KINDS = ['IMEI', 'ICCID', 'EID', 'ESN', 'IMSI', 'MDN', 'MEID', 'MIN', 'MSISDN'];

@@ -1,0 +1,353 @@
+#!/usr/bin/env node
+'use strict';
+// Verizon ThingSpace SIM-Secure simulator (see /work/shared/thingspace-api.md). Loopback only.
+// Library: const { startSimulator } = require('./thingspace-simulator');
+// CLI:     node test/simulator/thingspace-simulator.js [--port N] [--latency MS] [--verbose]
+
+const http = require('http');
+const { createState, resetBusinessState } = require('./state');
+const { resolveRoute, createHandlers } = require('./routes');
+const { CallbackDeliverer } = require('./callbacks');
+
+const HOST = '127.0.0.1';
+const MAX_BODY_BYTES = 5 * 1024 * 1024;
+
+const DEFAULTS = {
+	port: 0,
+	latencyMs: 0,
+	appKey: 'demo-app-key',
+	appSecret: 'demo-app-secret',
+	username: 'demo-uws-user',
+	password: 'demo-uws-password',
+	accountName: '0000123456-00001',
+	tokenTtlSeconds: 3600,
+	sessionIdleSeconds: 1200,
+	expiredSessionStatus: 401,
+	callbackRetryMs: 50,
+	callbackDelayMs: 10,
+	callbackConcurrency: 16,
+};
+
+function resolveConfig(options) {
+	const config = { ...DEFAULTS };
+	for (const [k, v] of Object.entries(options)) if (v !== undefined) config[k] = v;
+	config.failingDevices = new Set((options.failingDevices || []).map(String));
+	return config;
+}
+
+const mediaTypeOf = (headers) => (headers['content-type'] || '').split(';')[0].trim().toLowerCase();
+
+/** Best-effort parse for the request log: form object, JSON value, or the raw string. */
+function parseForRecord(raw, mediaType) {
+	if (!raw) return undefined;
+	if (mediaType === 'application/x-www-form-urlencoded') return Object.fromEntries(new URLSearchParams(raw));
+	try {
+		return JSON.parse(raw);
+	} catch {
+		return raw;
+	}
+}
+
+/** @param {import('./thingspace-simulator').SimulatorOptions} [options] */
+async function startSimulator(options = {}) {
+	const config = resolveConfig(options);
+	const state = createState(config);
+	const requests = [];
+	const callbacksDelivered = [];
+	const counts = new Map();
+	const inFlight = new Map(); // route -> current
+	const peak = new Map(); // route -> max seen
+	let inFlightAll = 0;
+	let peakAll = 0;
+	let seq = 0;
+	let rules = [];
+	let closed = false;
+	let closing = null;
+	const timers = new Set();
+	const waiters = new Set(); // reject functions of pending wait* promises
+	const devicesSent = { assign: new Map(), unassign: new Map() };
+	const deliverer = new CallbackDeliverer(config, callbacksDelivered);
+	const handlers = createHandlers({ config, state, deliverer, devicesSent });
+
+	function track(route, delta) {
+		inFlightAll += delta;
+		peakAll = Math.max(peakAll, inFlightAll);
+		if (!route) return;
+		const n = (inFlight.get(route) || 0) + delta;
+		inFlight.set(route, n);
+		peak.set(route, Math.max(peak.get(route) || 0, n));
+	}
+
+	function send(res, record, { status, body, headers = {}, raw }) {
+		if (res.writableEnded || res.destroyed) return;
+		record.status = status;
+		let payload = '';
+		const h = {};
+		if (raw !== undefined) {
+			payload = String(raw);
+			h['Content-Type'] = 'text/html; charset=utf-8';
+		} else if (body !== undefined) {
+			payload = JSON.stringify(body);
+			h['Content-Type'] = 'application/json';
+		}
+		h['Content-Length'] = Buffer.byteLength(payload);
+		res.writeHead(status, { ...h, ...headers });
+		res.end(payload);
+	}
+
+	/** First active fault-injection rule for this route, honouring `after` (skip) and `times`. */
+	function takeRule(route) {
+		for (const rule of rules) {
+			if (rule.route !== '*' && rule.route !== route) continue;
+			if (rule.skip > 0) {
+				rule.skip--;
+				continue;
+			}
+			rule.remaining--;
+			rules = rules.filter((r) => r.remaining > 0);
+			return rule;
+		}
+		return null;
+	}
+
+	function dispatch(req, res, record, resolved, ctx) {
+		const route = resolved && resolved.route;
+		const rule = takeRule(route);
+		if (rule) {
+			if (rule.destroy) return void req.socket.destroy(); // simulates a lost response
+			return send(res, record, rule);
+		}
+		if (!resolved) {
+			return send(res, record, {
+				status: 404,
+				body: { fault: { code: '900906', message: 'No matching resource found for given API Request' } },
+			});
+		}
+		if (!route) {
+			return send(res, record, {
+				status: 405,
+				headers: { Allow: resolved.allow.join(', ') },
+				body: { errorCode: 'MethodNotAllowed', errorMessage: `Method ${req.method} is not allowed on ${record.path}.` },
+			});
+		}
+		let result;
+		try {
+			result = handlers[route](ctx);
+		} catch (err) {
+			result = { status: 500, body: { errorCode: 'UnifiedWebService.REQUEST_FAILED.UnexpectedError', errorMessage: String(err && err.message) } };
+		}
+		send(res, record, result);
+	}
+
+	function onRequest(req, res) {
+		const path = new URL(req.url, `http://${HOST}`).pathname;
+		const resolved = resolveRoute(req.method, path);
+		const route = resolved ? resolved.route : null;
+		const headers = { ...req.headers }; // Node already lower-cases names
+		const record = { seq: ++seq, method: req.method, path, route, headers, body: undefined, status: undefined, at: Date.now() };
+		requests.push(record);
+		if (route) counts.set(route, (counts.get(route) || 0) + 1);
+		track(route, +1);
+		res.on('close', () => track(route, -1));
+
+		const chunks = [];
+		let size = 0;
+		req.on('data', (c) => {
+			size += c.length;
+			if (size <= MAX_BODY_BYTES) chunks.push(c);
+		});
+		req.on('error', () => {}); // client went away; nothing to answer
+		req.on('end', () => {
+			const rawBody = Buffer.concat(chunks).toString('utf8');
+			const mediaType = mediaTypeOf(headers);
+			record.body = parseForRecord(rawBody, mediaType);
+			if (size > MAX_BODY_BYTES) {
+				return send(res, record, { status: 413, body: { errorCode: 'PayloadTooLarge', errorMessage: 'Request body too large.' } });
+			}
+			const ctx = { headers, rawBody, mediaType, params: resolved ? resolved.params : [] };
+			const go = () => dispatch(req, res, record, resolved, ctx);
+			if (config.latencyMs > 0) {
+				const t = setTimeout(() => {
+					timers.delete(t);
+					go();
+				}, config.latencyMs);
+				timers.add(t);
+			} else go();
+		});
+	}
+
+	const server = http.createServer(onRequest);
+	await new Promise((resolve, reject) => {
+		server.once('error', reject);
+		server.listen(config.port, HOST, () => {
+			server.off('error', reject);
+			resolve();
+		});
+	});
+	const { port } = server.address();
+
+	function waitUntil(pred, timeoutMs, what) {
+		return new Promise((resolve, reject) => {
+			if (pred()) return resolve();
+			if (closed) return reject(new Error(`simulator closed while waiting for ${what}`));
+			const cleanup = () => {
+				clearTimeout(t);
+				timers.delete(t);
+				deliverer.off('change', check);
+				waiters.delete(onClose);
+			};
+			const check = () => {
+				if (pred()) {
+					cleanup();
+					resolve();
+				}
+			};
+			const onClose = () => {
+				cleanup();
+				reject(new Error(`simulator closed while waiting for ${what}`));
+			};
+			const t = setTimeout(() => {
+				cleanup();
+				reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+			}, timeoutMs);
+			timers.add(t);
+			waiters.add(onClose);
+			deliverer.on('change', check);
+		});
+	}
+
+	const sim = {
+		url: `http://${HOST}:${port}`,
+		port,
+		config,
+		state,
+		requests,
+		callbacksDelivered,
+
+		count(route) {
+			return counts.get(route) || 0;
+		},
+		licensingRequests() {
+			return this.count('assign') + this.count('unassign') + this.count('subscriptions');
+		},
+		devicesSent(op) {
+			if (!devicesSent[op]) throw new Error(`devicesSent: op must be 'assign' or 'unassign', got ${op}`);
+			return devicesSent[op];
+		},
+		maxInFlight(route) {
+			return route ? peak.get(route) || 0 : peakAll;
+		},
+		inject(rule) {
+			if (!rule || !rule.route || (!rule.destroy && !Number.isInteger(rule.status))) {
+				throw new Error('inject: rule needs {route, status} (or {route, destroy: true})');
+			}
+			const times = rule.times === undefined ? 1 : rule.times;
+			rules.push({ ...rule, remaining: times, skip: rule.after || 0 });
+		},
+		expireSessions() {
+			state.sessions.clear(); // unknown and expired tokens get the same Expired error
+		},
+		expireTokens() {
+			state.tokens.clear();
+			state.currentToken.clear();
+		},
+		reset({ all = false } = {}) {
+			requests.length = 0;
+			callbacksDelivered.length = 0;
+			counts.clear();
+			peak.clear();
+			peakAll = inFlightAll;
+			seq = 0;
+			rules = [];
+			devicesSent.assign.clear();
+			devicesSent.unassign.clear();
+			deliverer.cancelAll(); // pending deliveries would otherwise land in the fresh log
+			if (all) resetBusinessState(state, config);
+		},
+		pendingCallbacks() {
+			return deliverer.pending;
+		},
+		async waitForCallbacks(n, timeoutMs = 5000) {
+			await waitUntil(() => callbacksDelivered.length >= n, timeoutMs, `${n} callback deliveries`);
+			return callbacksDelivered;
+		},
+		async callbacksSettled(timeoutMs = 5000) {
+			await waitUntil(() => deliverer.pending === 0, timeoutMs, 'callback deliveries to settle');
+			return callbacksDelivered;
+		},
+		close() {
+			if (closing) return closing;
+			closed = true;
+			deliverer.cancelAll();
+			for (const t of timers) clearTimeout(t);
+			timers.clear();
+			for (const w of [...waiters]) w();
+			closing = new Promise((resolve) => {
+				server.close(() => resolve());
+				server.closeAllConnections();
+			});
+			return closing;
+		},
+	};
+	return sim;
+}
+
+function parseArgs(argv) {
+	const opts = {};
+	for (let i = 0; i < argv.length; i++) {
+		const a = argv[i];
+		const [flag, inline] = a.split('=', 2);
+		const value = () => (inline !== undefined ? inline : argv[++i]);
+		if (flag === '--port') opts.port = Number(value());
+		else if (flag === '--latency') opts.latencyMs = Number(value());
+		else if (flag === '--verbose') opts.verbose = true;
+		else throw new Error(`unknown argument: ${a}`);
+	}
+	for (const k of ['port', 'latencyMs']) {
+		if (opts[k] !== undefined && !(Number.isInteger(opts[k]) && opts[k] >= 0)) throw new Error(`invalid value for ${k}`);
+	}
+	return opts;
+}
+
+async function main(argv) {
+	let opts;
+	try {
+		opts = parseArgs(argv);
+	} catch (err) {
+		process.stderr.write(`${err.message}\nusage: thingspace-simulator.js [--port N] [--latency MS] [--verbose]\n`);
+		process.exit(2);
+	}
+	const sim = await startSimulator(opts);
+	const c = sim.config;
+	// One fact per line, key=value, so scripts can parse stdout.
+	process.stdout.write(
+		[
+			`url=${sim.url}`,
+			`appKey=${c.appKey}`,
+			`appSecret=${c.appSecret}`,
+			`username=${c.username}`,
+			`password=${c.password}`,
+			`accountName=${c.accountName}`,
+		].join('\n') + '\n',
+	);
+	if (opts.verbose) {
+		// Request log goes to stderr and only on request: an unread pipe would otherwise block us.
+		const origPush = sim.requests.push;
+		sim.requests.push = function (...recs) {
+			for (const r of recs) process.stderr.write(`${new Date(r.at).toISOString()} ${r.method} ${r.path}\n`);
+			return origPush.apply(this, recs);
+		};
+	}
+	const stop = () => sim.close().then(() => process.exit(0));
+	process.once('SIGINT', stop);
+	process.once('SIGTERM', stop);
+}
+
+if (require.main === module) {
+	main(process.argv.slice(2)).catch((err) => {
+		process.stderr.write(`${err.stack || err}\n`);
+		process.exit(1);
+	});
+}
+
+module.exports = { startSimulator, DEFAULTS };
