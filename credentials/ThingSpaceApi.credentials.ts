@@ -16,7 +16,10 @@ export class ThingSpaceApi implements ICredentialType {
 
 	displayName = 'ThingSpace API';
 
-	icon: Icon = 'file:../nodes/ThingSpaceSimSecure/thingspace.svg';
+	icon: Icon = {
+		light: 'file:../nodes/ThingSpaceSimSecure/thingspace.svg',
+		dark: 'file:../nodes/ThingSpaceSimSecure/thingspace.dark.svg',
+	};
 
 	documentationUrl =
 		'https://thingspace.verizon.com/resources/documentation/connectivity/Getting_Started/Getting_Credentials/';

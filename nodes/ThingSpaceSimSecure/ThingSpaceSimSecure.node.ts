@@ -9,7 +9,7 @@ export class ThingSpaceSimSecure implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'ThingSpace SIM-Secure',
 		name: 'thingSpaceSimSecure',
-		icon: 'file:thingspace.svg',
+		icon: { light: 'file:thingspace.svg', dark: 'file:thingspace.dark.svg' },
 		group: ['transform'],
 		version: 1,
 		subtitle: '={{ $parameter["operation"] + ": " + $parameter["resource"] }}',

@@ -83,8 +83,9 @@ export const deviceFields: INodeProperties[] = [
 		default: '',
 		required: true,
 		placeholder: "={{ $json.imeis }}",
-		description: 'An array of ID strings, an array of {id, kind}, an array of {deviceIds: [{id, kind}]}, or IDs separated by commas or new lines. Write KIND:id (for example ICCID:89148000004123456785) to give one id its own kind.',
-		hint: 'Any number of devices: they are sent in requests of at most 100',
+		description:
+			'An array of ID strings, an array of objects with an ID and a kind, an array of ThingSpace device objects (deviceIds), or IDs separated by commas or new lines. Any number of devices: they are sent in requests of at most 100.',
+		hint: 'Accepted: ["356938035641233", …], [{"id": "…", "kind": "ICCID"}, …], [{"deviceIds": [{"id": "…", "kind": "IMEI"}]}, …], or text such as 356938035641233, ICCID:89148000004123456785',
 		displayOptions: { show: { ...show, deviceSource: ['list'] } },
 	},
 	{

@@ -1,0 +1,23 @@
+// The suite runs twice: on n8n 2.x (n8n-core/n8n-workflow 2.41) and on n8n 1.x (n8n-core 1.122 with its own n8n-workflow),
+// because the node must behave the same on both.
+const base = {
+	testEnvironment: 'node',
+	roots: ['<rootDir>/test'],
+	testMatch: ['**/*.test.ts'],
+	transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'test/tsconfig.json' }] },
+};
+
+module.exports = {
+	testTimeout: 60000,
+	projects: [
+		{ ...base, displayName: 'n8n 2.x' },
+		{
+			...base,
+			displayName: 'n8n 1.x',
+			moduleNameMapper: {
+				'^n8n-core$': '<rootDir>/node_modules/n8n-core-v1',
+				'^n8n-workflow$': '<rootDir>/node_modules/n8n-core-v1/node_modules/n8n-workflow',
+			},
+		},
+	],
+};

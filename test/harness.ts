@@ -1,0 +1,276 @@
+/**
+ * Runs the node through n8n's real engine (n8n-core WorkflowExecute → RoutingNode → request helpers),
+ * over HTTP to the ThingSpace simulator. The only stand-in is the credential store, which in n8n
+ * lives in the CLI package: TestCredentialsHelper follows CredentialsHelper from packages/cli
+ * (getDecrypted reads the store afresh, preAuthentication fills the expirable field and persists).
+ */
+import { DirectoryLoader, ExecutionLifecycleHooks, WorkflowExecute } from 'n8n-core';
+import type {
+	ICredentialDataDecryptedObject,
+	ICredentials,
+	IDataObject,
+	IHttpRequestHelper,
+	IHttpRequestOptions,
+	INode,
+	INodeCredentialsDetails,
+	INodeExecutionData,
+	INodeProperties,
+	INodeType,
+	INodeTypes,
+	IRun,
+	IRunExecutionData,
+	IWorkflowBase,
+	IWorkflowExecuteAdditionalData,
+	WorkflowExecuteMode,
+} from 'n8n-workflow';
+import { ICredentialsHelper, Workflow } from 'n8n-workflow';
+
+import { ThingSpaceApi } from '../credentials/ThingSpaceApi.credentials';
+import { resetSessionCache } from '../credentials/ThingSpaceSession';
+import { ThingSpaceSimSecure } from '../nodes/ThingSpaceSimSecure/ThingSpaceSimSecure.node';
+import type { Simulator } from './simulator/thingspace-simulator';
+
+export const NODE_TYPE = 'n8n-nodes-thingspace-sim-secure.thingSpaceSimSecure';
+const CREDENTIAL = { id: 'cred-1', name: 'ThingSpace (simulator)' };
+
+class TestNodeTypes implements INodeTypes {
+	private readonly types: Record<string, INodeType>;
+
+	constructor() {
+		const node = new ThingSpaceSimSecure();
+		// The loader adds the "requestOptions" collection to declarative nodes; without it n8n drops batching/timeout.
+		DirectoryLoader.applyDeclarativeNodeOptionParameters(node);
+		this.types = { [NODE_TYPE]: node };
+	}
+
+	getByName(name: string) {
+		return this.types[name];
+	}
+
+	getByNameAndVersion(name: string) {
+		return this.types[name];
+	}
+
+	getKnownTypes() {
+		return {};
+	}
+}
+
+export class TestCredentialsHelper extends ICredentialsHelper {
+	readonly credentialType = new ThingSpaceApi();
+
+	/** What n8n's database holds for the credential (decrypted). */
+	stored: ICredentialDataDecryptedObject;
+
+	/** How many times n8n called preAuthentication, and how often it persisted new tokens. */
+	preAuthCalls = 0;
+
+	updates = 0;
+
+	constructor(data: ICredentialDataDecryptedObject) {
+		super();
+		this.stored = { ...data };
+	}
+
+	getParentTypes(): string[] {
+		return [];
+	}
+
+	isCredentialUsableByNode(): boolean {
+		return true;
+	}
+
+	async authenticate(
+		credentials: ICredentialDataDecryptedObject,
+		_typeName: string,
+		requestOptions: IHttpRequestOptions,
+		workflow: Workflow,
+		node: INode,
+	): Promise<IHttpRequestOptions> {
+		const { authenticate } = this.credentialType;
+		for (const [outerKey, values] of Object.entries(authenticate.properties)) {
+			const target = ((requestOptions as unknown as IDataObject)[outerKey] ?? {}) as IDataObject;
+			for (const [key, value] of Object.entries(values as IDataObject)) {
+				target[key] =
+					typeof value === 'string' && value.startsWith('=')
+						? workflow.expression.getSimpleParameterValue(node, value, 'internal', { $credentials: credentials }, undefined, '')
+						: value;
+			}
+			(requestOptions as unknown as IDataObject)[outerKey] = target;
+		}
+		return requestOptions;
+	}
+
+	async preAuthentication(
+		helpers: IHttpRequestHelper,
+		credentials: ICredentialDataDecryptedObject,
+		_typeName: string,
+		node: INode,
+		credentialsExpired: boolean,
+	): Promise<ICredentialDataDecryptedObject | undefined> {
+		const expirable = this.credentialType.properties.find(
+			(property) => property.type === 'hidden' && property.typeOptions?.expirable === true,
+		);
+		if (!expirable) return undefined;
+		const testing = node?.parameters?.temp === '' && node?.type === 'n8n-nodes-base.noOp';
+		if (credentials[expirable.name] !== '' && !credentialsExpired && !testing) return undefined;
+		this.preAuthCalls++;
+		const output = await this.credentialType.preAuthentication.call(helpers, credentials);
+		if (output[expirable.name] === undefined) return undefined;
+		if (node.credentials) {
+			this.updates++;
+			this.stored = { ...this.stored, ...output };
+			return Object.assign(credentials, output);
+		}
+		return undefined;
+	}
+
+	async runPreAuthentication(): Promise<undefined> {
+		return undefined;
+	}
+
+	async getDecrypted(): Promise<ICredentialDataDecryptedObject> {
+		return { ...this.stored };
+	}
+
+	async getCredentials(): Promise<ICredentials> {
+		throw new Error('not used by these tests');
+	}
+
+	async updateCredentials(
+		_details: INodeCredentialsDetails,
+		_type: string,
+		data: ICredentialDataDecryptedObject,
+	): Promise<void> {
+		this.stored = { ...data };
+	}
+
+	async updateCredentialsOauthTokenData(): Promise<void> {}
+
+	getCredentialsProperties(): INodeProperties[] {
+		return this.credentialType.properties;
+	}
+}
+
+export function simulatorCredentials(sim: Simulator, extra: IDataObject = {}): ICredentialDataDecryptedObject {
+	return {
+		environment: 'custom',
+		baseUrl: sim.url,
+		appKey: 'demo-app-key',
+		appSecret: 'demo-app-secret',
+		username: 'demo-uws-user',
+		password: 'demo-uws-password',
+		accountName: '0000123456-00001',
+		sessionToken: '',
+		accessToken: '',
+		...extra,
+	};
+}
+
+export interface NodeSettings {
+	continueOnFail?: boolean;
+	onError?: INode['onError'];
+}
+
+export interface RunResult {
+	/** Output items of the main output (the error output, when onError routes there, is `errorItems`). */
+	items: INodeExecutionData[];
+	errorItems: INodeExecutionData[];
+	/** The error that stopped the node, if any. */
+	error?: Error & { description?: string; httpCode?: string | null; context?: IDataObject };
+	run: IRun;
+}
+
+export class Harness {
+	readonly credentials: TestCredentialsHelper;
+
+	private readonly nodeTypes = new TestNodeTypes();
+
+	constructor(credentialData: ICredentialDataDecryptedObject) {
+		this.credentials = new TestCredentialsHelper(credentialData);
+	}
+
+	/** Runs the node once on these input items, like a manual execution in the editor. */
+	async run(
+		parameters: IDataObject,
+		items: INodeExecutionData[] = [{ json: {} }],
+		settings: NodeSettings = {},
+	): Promise<RunResult> {
+		const node: INode = {
+			id: 'node-1',
+			name: 'ThingSpace SIM-Secure',
+			type: NODE_TYPE,
+			typeVersion: 1,
+			position: [0, 0],
+			parameters: parameters as INode['parameters'],
+			credentials: { thingSpaceApi: CREDENTIAL },
+			...settings,
+		};
+		const workflowData: IWorkflowBase = {
+			id: 'wf-1',
+			name: 'test',
+			active: false,
+			isArchived: false,
+			nodes: [node],
+			connections: {},
+			settings: {},
+			createdAt: new Date(),
+			updatedAt: new Date(),
+		} as unknown as IWorkflowBase;
+		const workflow = new Workflow({
+			id: workflowData.id,
+			nodes: [node],
+			connections: {},
+			active: false,
+			nodeTypes: this.nodeTypes,
+		});
+		const mode: WorkflowExecuteMode = 'manual';
+		const hooks = new ExecutionLifecycleHooks(mode, 'exec-1', workflowData);
+		const additionalData = {
+			credentialsHelper: this.credentials,
+			hooks,
+			currentNodeExecutionIndex: 0,
+			variables: {},
+			restApiUrl: '',
+			instanceBaseUrl: '',
+			formBaseUrl: '',
+			formWaitingBaseUrl: '',
+			formTestBaseUrl: '',
+			webhookBaseUrl: '',
+			webhookWaitingBaseUrl: '',
+			webhookTestBaseUrl: '',
+			mcpBaseUrl: '',
+			mcpTestBaseUrl: '',
+			userId: 'user-1',
+			logAiEvent: () => {},
+		} as unknown as IWorkflowExecuteAdditionalData;
+		const runExecutionData = {
+			startData: {},
+			resultData: { runData: {} },
+			executionData: {
+				contextData: {},
+				metadata: {},
+				nodeExecutionStack: [
+					{ node: workflow.getNode(node.name) as INode, data: { main: [items] }, source: null },
+				],
+				waitingExecution: {},
+				waitingExecutionSource: null,
+			},
+		} as unknown as IRunExecutionData;
+
+		const run = await new WorkflowExecute(additionalData, mode, runExecutionData).processRunExecutionData(workflow);
+		const task = run.data.resultData.runData[node.name]?.[0];
+		const outputs = task?.data?.main ?? [];
+		return {
+			items: (outputs[0] ?? []) as INodeExecutionData[],
+			errorItems: (outputs[1] ?? []) as INodeExecutionData[],
+			error: (task?.error ?? run.data.resultData.error) as RunResult['error'],
+			run,
+		};
+	}
+}
+
+/** A fresh process-wide login cache, as after an n8n restart. */
+export function freshProcess(): void {
+	resetSessionCache();
+}
