@@ -1,3 +1,4 @@
+process.env.N8N_LOG_LEVEL = process.env.N8N_LOG_LEVEL || 'silent';
 // The suite runs twice: on n8n 2.x (n8n-core/n8n-workflow 2.41) and on n8n 1.x (n8n-core 1.122 with its own n8n-workflow),
 // because the node must behave the same on both.
 const base = {

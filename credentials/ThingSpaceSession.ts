@@ -35,12 +35,15 @@ const inFlight = new Map<string, Promise<Obtained>>();
 const latest = new Map<string, Obtained>();
 const refusedLogins = new Map<string, { at: number; reason: string }>();
 
+/** Starts the message of every error from the credential step, so the node can tell it from a failed call. */
+export const CREDENTIAL_ERROR_PREFIX = 'ThingSpace credential: ';
+
 /** An error with no HTTP fields, so n8n neither retries it as a 401 nor keeps the request (and its secrets) as its cause. */
 export class ThingSpaceAuthError extends Error {
 	description: string;
 
 	constructor(message: string, description: string) {
-		super(message);
+		super(CREDENTIAL_ERROR_PREFIX + message);
 		this.name = 'ThingSpaceAuthError';
 		this.description = description;
 	}
@@ -61,14 +64,14 @@ export function checkBaseUrl(baseUrl: string): string {
 	}
 	if (!url) {
 		throw new ThingSpaceAuthError(
-			`The ThingSpace base URL "${baseUrl}" is not a valid URL`,
+			`base URL "${baseUrl}" is not a valid URL`,
 			'Open the ThingSpace API credential and enter a URL such as https://thingspace.verizon.com.',
 		);
 	}
 	if (url.protocol === 'https:') return baseUrl;
 	if (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname)) return baseUrl;
 	throw new ThingSpaceAuthError(
-		`The ThingSpace base URL "${baseUrl}" must use https`,
+		`base URL "${baseUrl}" must use https`,
 		'Plain http is accepted only for a loopback host (127.0.0.1, localhost, [::1]), such as a local simulator. Change the Base URL in the ThingSpace API credential.',
 	);
 }
@@ -100,7 +103,7 @@ export async function obtainTokens(
 	if (refused && Date.now() - refused.at < FAILED_LOGIN_HOLD_MS) {
 		const minutes = Math.ceil((FAILED_LOGIN_HOLD_MS - (Date.now() - refused.at)) / 60000);
 		throw new ThingSpaceAuthError(
-			'ThingSpace login not attempted: the last login with this username and password was refused',
+			'login not attempted, because the last login with this username and password was refused',
 			`${refused.reason} Five failed logins lock the ThingSpace account, so n8n will not try this password again for ${minutes} more minute(s). Fix the UWS username or password in the ThingSpace API credential; a changed password is tried at once.`,
 		);
 	}
@@ -215,7 +218,7 @@ async function call(
 	if (!response) {
 		// Only the transport message: the request (with its Basic header or password) stays out of the error.
 		throw new ThingSpaceAuthError(
-			`Could not reach ThingSpace for the ${what}`,
+			`could not reach ThingSpace for the ${what}`,
 			`${transportProblem}. Check the credential's environment and base URL, and that this n8n can reach it.`,
 		);
 	}

@@ -1,7 +1,7 @@
 import type { INode, JsonObject } from 'n8n-workflow';
 import { NodeApiError } from 'n8n-workflow';
 
-import { readFault } from '../../../credentials/ThingSpaceSession';
+import { CREDENTIAL_ERROR_PREFIX, readFault } from '../../../credentials/ThingSpaceSession';
 
 /** What went wrong with one HTTP call, read from whatever n8n's request helper threw. */
 export interface Failure {
@@ -15,36 +15,36 @@ export interface Failure {
 	auth?: { message: string; description?: string };
 }
 
-interface Thrown {
-	message?: string;
-	code?: string;
-	httpCode?: string | null;
-	cause?: Thrown;
-	response?: { status?: number; data?: unknown; headers?: Record<string, unknown> };
-	context?: { data?: unknown };
+/** A ThingSpace answer as n8n returns it with returnFullResponse. */
+export interface FullResponse {
+	statusCode: number;
+	headers?: Record<string, unknown>;
+	body?: unknown;
 }
 
-export function readFailure(error: unknown): Failure {
-	const thrown = (error ?? {}) as Thrown;
-	const cause = thrown.cause as { name?: string; message: string; description?: string } | undefined;
-	if (cause?.name === 'ThingSpaceAuthError') {
-		return { auth: { message: cause.message, description: cause.description } };
-	}
-	// n8n wraps the axios error in a NodeApiError and keeps it as the cause.
-	const source = thrown.cause?.response ? thrown.cause : thrown;
-	const response = source.response;
-	const status = response?.status ?? (thrown.httpCode ? Number(thrown.httpCode) : undefined);
-	if (status === undefined || Number.isNaN(status)) {
-		return { network: source.code ?? thrown.cause?.code, text: source.message ?? thrown.message };
-	}
-	const { code, text } = readFault(response?.data ?? thrown.context?.data);
-	const retryAfter = response?.headers?.['retry-after'];
+/** Reads a non-2xx answer: status, ThingSpace's code and text (any body shape), Retry-After. */
+export function failureOf(response: FullResponse): Failure {
+	const { code, text } = readFault(response.body);
+	const retryAfter = response.headers?.['retry-after'];
 	return {
-		status,
+		status: response.statusCode,
 		code,
 		text,
 		retryAfter: retryAfter === undefined ? undefined : String(retryAfter),
 	};
+}
+
+/**
+ * Reads what n8n threw when no answer came back. Calls are made with ignoreHttpStatusErrors,
+ * so this is either the credential step (token or login) or a transport failure.
+ */
+export function thrownFailure(error: unknown): Failure {
+	const thrown = (error ?? {}) as { message?: string; description?: string; code?: string };
+	const message = thrown.message ?? '';
+	if (message.startsWith(CREDENTIAL_ERROR_PREFIX)) {
+		return { auth: { message, description: thrown.description } };
+	}
+	return { network: thrown.code, text: message };
 }
 
 /** ThingSpace reports an expired or unknown session token (400 or 401, depending on the gateway). */

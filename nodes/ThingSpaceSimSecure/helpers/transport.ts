@@ -2,14 +2,16 @@ import type {
 	DeclarativeRestApiSettings,
 	IDataObject,
 	IExecutePaginationFunctions,
+	IExecuteSingleFunctions,
 	IHttpRequestOptions,
+	IN8nHttpFullResponse,
 	INodeExecutionData,
 } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import { checkBaseUrl, forgetSession } from '../../../credentials/ThingSpaceSession';
 import { CREDENTIAL_TYPE } from './constants';
-import { isSessionRejected, readFailure, type Failure } from './errors';
+import { failureOf, isSessionRejected, thrownFailure, type Failure, type FullResponse } from './errors';
 
 export type RequestData = DeclarativeRestApiSettings.ResultOptions;
 
@@ -17,30 +19,45 @@ export type RequestData = DeclarativeRestApiSettings.ResultOptions;
 export type Outcome = { body: IDataObject; failure?: undefined } | { failure: Failure };
 
 /**
- * Sends one request through n8n's routing engine (credential, 401 re-login and retry) and
- * returns its outcome. ThingSpace may report an expired session with 400;
- * n8n refreshes only on 401, so that case logs in again here, once, by handing n8n the
- * credential without its session token.
+ * postReceive of every operation: keeps the status and headers next to the body, because the
+ * calls ignore HTTP status errors (n8n 1.x drops the response of a thrown error) and the
+ * node decides itself what a failed answer means.
+ */
+export async function keepFullResponse(
+	this: IExecuteSingleFunctions,
+	_items: INodeExecutionData[],
+	response: IN8nHttpFullResponse,
+): Promise<INodeExecutionData[]> {
+	return [{ json: { statusCode: response.statusCode, headers: response.headers, body: response.body } as IDataObject }];
+}
+
+/**
+ * Sends one request through n8n's routing engine and returns its outcome. When ThingSpace
+ * refuses the token or session (401, or a SessionToken error that some gateways send as 400),
+ * the call is repeated once after a fresh login, by handing n8n the credential without its
+ * session token; concurrent items share that login (see ThingSpaceSession).
  */
 export async function routedRequest(
 	context: IExecutePaginationFunctions,
 	requestData: RequestData,
 	options: RequestData['options'],
 ): Promise<Outcome> {
-	let failure: Failure;
+	let response: FullResponse;
 	try {
 		const [item] = await context.makeRoutingRequest({ ...requestData, options });
-		return { body: (item?.json ?? {}) as IDataObject };
+		response = item.json as unknown as FullResponse;
 	} catch (error) {
-		failure = readFailure(error);
+		return { failure: thrownFailure(error) };
 	}
-	if (failure.status === 401 || !isSessionRejected(failure)) return { failure };
+	if (isSuccess(response)) return { body: response.body as IDataObject };
+	const failure = failureOf(response);
+	if (failure.status !== 401 && !isSessionRejected(failure)) return { failure };
 
 	const credentials = await context.getCredentials(CREDENTIAL_TYPE);
 	forgetSession(credentials, String(credentials.sessionToken ?? ''));
 	const reference = context.getNode().credentials?.[CREDENTIAL_TYPE];
 	try {
-		const response = (await context.helpers.httpRequestWithAuthentication.call(
+		response = (await context.helpers.httpRequestWithAuthentication.call(
 			context,
 			CREDENTIAL_TYPE,
 			{ ...(options as IHttpRequestOptions), returnFullResponse: true },
@@ -52,11 +69,15 @@ export async function routedRequest(
 					data: { ...credentials, sessionToken: '' },
 				},
 			},
-		)) as { body?: IDataObject };
-		return { body: response.body ?? {} };
+		)) as FullResponse;
 	} catch (error) {
-		return { failure: readFailure(error) };
+		return { failure: thrownFailure(error) };
 	}
+	return isSuccess(response) ? { body: response.body as IDataObject } : { failure: failureOf(response) };
+}
+
+function isSuccess(response: FullResponse): boolean {
+	return response.statusCode >= 200 && response.statusCode < 300;
 }
 
 /** Refuses a plain-http custom host before any token is sent to it. */

@@ -2,6 +2,7 @@ import type { INodeProperties } from 'n8n-workflow';
 
 import { PATHS } from '../../helpers/constants';
 import { listLicenseCounts } from '../../helpers/licenseCounts';
+import { keepFullResponse } from '../../helpers/transport';
 import { accountNameField, skuOptions } from '../common';
 
 const showCounts = { resource: ['account'], operation: ['getLicenseCounts'] };
@@ -20,9 +21,10 @@ export const accountOperations: INodeProperties[] = [
 				action: 'Get sim secure license counts',
 				description: 'Licenses purchased, assigned and available, one item per SKU',
 				routing: {
-					request: { method: 'POST', url: PATHS.licenseCounts },
+					request: { method: 'POST', url: PATHS.licenseCounts, ignoreHttpStatusErrors: true },
 					send: { paginate: true },
 					operations: { pagination: listLicenseCounts },
+					output: { postReceive: [keepFullResponse] },
 				},
 			},
 		],

@@ -2,6 +2,7 @@ import type { INodeProperties } from 'n8n-workflow';
 
 import { PATHS } from '../../helpers/constants';
 import { preSendLicenseRequest, sendLicenseRequests } from '../../helpers/license';
+import { keepFullResponse } from '../../helpers/transport';
 import { accountNameField, skuOptions } from '../common';
 import { deviceFields } from './devices';
 
@@ -10,9 +11,10 @@ const showUnassign = { resource: ['license'], operation: ['unassign'] };
 const showBoth = { resource: ['license'], operation: ['assign', 'unassign'] };
 
 const licenseRouting = (method: 'POST' | 'DELETE') => ({
-	request: { method, url: PATHS.license },
+	request: { method, url: PATHS.license, ignoreHttpStatusErrors: true },
 	send: { paginate: true, preSend: [preSendLicenseRequest] },
 	operations: { pagination: sendLicenseRequests },
+	output: { postReceive: [keepFullResponse] },
 });
 
 export const licenseOperations: INodeProperties[] = [

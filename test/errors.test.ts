@@ -1,0 +1,124 @@
+import type { Simulator } from './simulator/thingspace-simulator';
+import type { Harness } from './harness';
+import { assignParams, imei, imeis, setUp } from './fixtures';
+
+describe('Errors: every documented status becomes a clear n8n error with ThingSpace\'s code', () => {
+	let sim: Simulator;
+	let harness: Harness;
+
+	beforeEach(async () => {
+		({ sim, harness } = await setUp());
+	});
+
+	afterEach(async () => {
+		await sim.close();
+	});
+
+	it.each([
+		[400, { errorCode: 'UnifiedWebService.INPUT_INVALID.Device.Identifier.Invalid', errorMessage: 'Device identifier is invalid.' }, /rejected the request as invalid/, 'UnifiedWebService.INPUT_INVALID.Device.Identifier.Invalid', /account name, the SKU and the device ids/],
+		[403, { errorCode: 'UnifiedWebService.REQUEST_FAILED.AccountName', errorMessage: 'User is not tied to account.' }, /refused access/, 'REQUEST_FAILED.AccountName', /UWS user may manage this billing account/],
+		[404, { errorCode: 'UnifiedWebService.REQUEST_FAILED.AccountNotFound', errorMessage: 'Account not found.' }, /could not find the account/, 'AccountNotFound', /leading zeros/],
+		[406, { errorCode: 'UnifiedWebService.INPUT_INVALID.Format', errorMessage: 'Request unacceptable.' }, /could not accept the format/, 'INPUT_INVALID.Format', /report it/],
+		[429, { errorCode: 'TooManyRequests', errorMessage: 'Rate limit exceeded.' }, /limiting the rate/, 'TooManyRequests', /send fewer items at once/],
+		[500, { errorCode: 'UnifiedWebService.REQUEST_FAILED.UnexpectedError', errorMessage: 'Unexpected error.' }, /failed to process the request \(HTTP 500\)/, 'UnexpectedError', /may or may not have applied/],
+		[418, { errorCode: 'Teapot', errorMessage: 'Odd.' }, /answered HTTP 418/, 'Teapot', /Verizon ThingSpace support/],
+	])('HTTP %i', async (status, body, message, code, action) => {
+		sim.inject({ route: 'assign', status, body, headers: status === 429 ? { 'Retry-After': '30' } : undefined });
+		const result = await harness.run(assignParams({ deviceList: imei(1) }));
+
+		expect(result.error?.message).toMatch(message);
+		expect(result.error?.httpCode).toBe(String(status));
+		expect(result.error?.description).toContain(code);
+		expect(result.error?.description).toContain(body.errorMessage);
+		expect(result.error?.description).toMatch(action);
+		if (status === 429) expect(result.error?.description).toContain('Retry-After: 30');
+	});
+
+	it('HTTP 401 that survives a fresh login says the credentials are not accepted', async () => {
+		sim.inject({ route: 'assign', status: 401, body: { fault: { code: '900901', message: 'Invalid Credentials' } }, times: 2 });
+		const result = await harness.run(assignParams({ deviceList: imei(1) }));
+
+		expect(sim.count('assign')).toBe(2);
+		expect(result.error?.message).toMatch(/did not accept the credentials, even after a fresh login/);
+		expect(result.error?.description).toContain('900901');
+		expect(result.error?.description).toContain('Invalid Credentials');
+	});
+
+	it.each([
+		['gateway fault', { fault: { code: 900906, message: 'No matching resource found' } }, undefined, ['900906', 'No matching resource found']],
+		['OAuth error', { error: 'invalid_request', error_description: 'Missing parameter' }, undefined, ['invalid_request', 'Missing parameter']],
+		['XML page', undefined, '<am:fault><am:code>900800</am:code><am:message>Message throttled out</am:message></am:fault>', ['900800', 'Message throttled out']],
+		['empty body', undefined, '', ['no error details']],
+	])('reads ThingSpace\'s code from a %s', async (_label, body, raw, expected) => {
+		sim.inject({ route: 'assign', status: 400, body, raw });
+		const result = await harness.run(assignParams({ deviceList: imei(1) }));
+		for (const text of expected) expect(result.error?.description).toContain(text);
+	});
+
+	it('when a later request fails, the error lists the accepted requestIds and the devices not sent', async () => {
+		sim.inject({ route: 'assign', status: 400, body: { errorCode: 'REQUEST_FAILED.License.NotAvailable', errorMessage: 'No licenses left.' }, after: 1 });
+		const ids = imeis(250);
+		const result = await harness.run(assignParams({ deviceList: ids.join(',') }));
+
+		const accepted = sim.requests.filter((request) => request.route === 'assign' && request.status === 200);
+		expect(accepted).toHaveLength(1);
+		expect(sim.count('assign')).toBe(2);
+		const description = result.error?.description ?? '';
+		expect(description).toMatch(/Already accepted by ThingSpace \(do not send again\): requestId [0-9a-f-]{36} \(100 devices\)/);
+		expect(description).toContain(`Refused by ThingSpace: 100 devices: IMEI ${ids[100]}`);
+		expect(description).toContain(`Not sent: 50 devices: IMEI ${ids[200]}`);
+		expect(description).toContain(ids[249]);
+		expect(description).not.toContain(ids[99]);
+	});
+
+	it('a lost connection marks the devices as in doubt', async () => {
+		sim.inject({ route: 'assign', destroy: true });
+		const result = await harness.run(assignParams({ deviceList: imeis(2).join(',') }));
+		expect(result.error?.message).toMatch(/Could not reach ThingSpace/);
+		expect(result.error?.description).toMatch(/In doubt/);
+	});
+});
+
+describe('Bad device input: a clear error and no request', () => {
+	let sim: Simulator;
+	let harness: Harness;
+
+	beforeAll(async () => {
+		({ sim, harness } = await setUp());
+	});
+
+	afterAll(async () => {
+		await sim.close();
+	});
+
+	const wrongCheckDigit = imei(1).slice(0, 14) + String((Number(imei(1)[14]) + 1) % 10);
+
+	it.each([
+		['letters in an id', '35693803A000012', 'IMEI', /Device 1, identifier 1: IMEI "35693803A000012" must contain digits only/],
+		['an IMEI of 14 digits', imei(1).slice(0, 14), 'IMEI', /IMEI \d{14} has 14 digits/],
+		['an IMEI with a wrong check digit', wrongCheckDigit, 'IMEI', /wrong check digit \(Luhn\): the last digit should be/],
+		['an ICCID of 18 digits', '891480000041000001', 'ICCID', /ICCID \d+ has 18 digits/],
+		['an unknown kind', imei(1), 'SERIAL', /kind "SERIAL" is not a ThingSpace identifier kind/],
+		['a duplicate device', `${imei(1)},${imei(2)},${imei(1)}`, 'IMEI', /Device 3, identifier 1: IMEI \d+ is already listed as device 1/],
+		['no devices (an empty list from an expression)', '={{ [] }}', 'IMEI', /No devices given/],
+		['an ICCID given as a number', '={{ [89148000004100000010] }}', 'ICCID', /lost digits/],
+	])('%s', async (_label, deviceList, deviceKind, message) => {
+		sim.reset();
+		const result = await harness.run(assignParams({ deviceList, deviceKind }));
+		expect(result.error?.message).toMatch(message);
+		expect(result.error?.message).toContain('[item 0]');
+		expect(result.error?.description).toContain('Nothing was sent');
+		expect(sim.requests).toHaveLength(0);
+	});
+
+	it('sends an id with a wrong check digit when "Verify Check Digits" is off, but still checks its length', async () => {
+		sim.reset();
+		const ok = await harness.run(assignParams({ deviceList: wrongCheckDigit, options: { verifyCheckDigits: false } }));
+		expect(ok.error).toBeUndefined();
+		expect(sim.count('assign')).toBe(1);
+
+		const short = await harness.run(assignParams({ deviceList: '12345', options: { verifyCheckDigits: false } }));
+		expect(short.error?.message).toMatch(/has 5 digits/);
+		expect(sim.count('assign')).toBe(1);
+	});
+});
