@@ -103,8 +103,8 @@ export async function obtainTokens(
 	if (refused && Date.now() - refused.at < FAILED_LOGIN_HOLD_MS) {
 		const minutes = Math.ceil((FAILED_LOGIN_HOLD_MS - (Date.now() - refused.at)) / 60000);
 		throw new ThingSpaceAuthError(
-			'login not attempted, because the last login with this username and password was refused',
-			`${refused.reason} Five failed logins lock the ThingSpace account, so n8n will not try this password again for ${minutes} more minute(s). Fix the UWS username or password in the ThingSpace API credential; a changed password is tried at once.`,
+			`login not attempted: the last login with this UWS username and password was refused (${refused.reason}), and repeating it could lock the account`,
+			`Five failed logins lock the ThingSpace account, so n8n does not send this password again for ${minutes} more minute(s). Fix the UWS Username or UWS Password in the ThingSpace API credential; a changed password is tried at once.`,
 		);
 	}
 
@@ -165,8 +165,8 @@ async function logIn(
 	const accessToken = typeof token.body.access_token === 'string' ? token.body.access_token : '';
 	if (token.statusCode !== 200 || !accessToken) {
 		throw new ThingSpaceAuthError(
-			`ThingSpace refused the app key and secret (OAuth token request, HTTP ${token.statusCode})`,
-			`${explain(token.body)} Check the App Key and App Secret in the ThingSpace API credential (thingspace.verizon.com → Account settings → Key Management).`,
+			`the OAuth token request refused the app key and secret (HTTP ${token.statusCode} ${explain(token.body)})`,
+			'Check the App Key and App Secret in the ThingSpace API credential (thingspace.verizon.com → Account settings → Key Management). No login was attempted.',
 		);
 	}
 
@@ -180,14 +180,17 @@ async function logIn(
 	const sessionToken =
 		typeof session.body.sessionToken === 'string' ? session.body.sessionToken : '';
 	if (session.statusCode !== 200 || !sessionToken) {
-		const reason = `ThingSpace answered HTTP ${session.statusCode}: ${explain(session.body)}`;
-		// A 4xx other than 429 means the username or password was refused: never send them again blindly.
-		if (session.statusCode >= 400 && session.statusCode < 500 && session.statusCode !== 429) {
+		const reason = `HTTP ${session.statusCode} ${explain(session.body)}`;
+		if (isPasswordRefusal(session)) {
 			refusedLogins.set(loginKey, { at: Date.now(), reason });
+			throw new ThingSpaceAuthError(
+				`the Connectivity Management login refused the UWS username or password (${reason})`,
+				'The app key and secret were accepted. Check the UWS Username and UWS Password in the ThingSpace API credential. Five failed logins lock the account, so n8n does not repeat a refused login with the same password for 15 minutes.',
+			);
 		}
 		throw new ThingSpaceAuthError(
-			`ThingSpace refused the Connectivity Management login (HTTP ${session.statusCode})`,
-			`${reason} The app key and secret were accepted; check the UWS Username and UWS Password in the ThingSpace API credential. Five failed logins lock the account; n8n does not repeat a refused login with the same password for 15 minutes.`,
+			`the Connectivity Management login failed (${reason})`,
+			'The app key and secret were accepted; the login did not complete. Try again later; if it persists, check the credential\'s environment.',
 		);
 	}
 	refusedLogins.delete(loginKey);
@@ -197,6 +200,15 @@ async function logIn(
 interface Answer {
 	statusCode: number;
 	body: IDataObject;
+}
+
+/**
+ * A 4xx from the login means the username or password was refused, except a rate limit (429) and a
+ * gateway fault on the bearer token (401 900901), which say nothing about the password.
+ */
+function isPasswordRefusal({ statusCode, body }: Answer): boolean {
+	if (statusCode < 400 || statusCode >= 500 || statusCode === 429) return false;
+	return !(statusCode === 401 && body.fault !== undefined);
 }
 
 async function call(
@@ -260,6 +272,6 @@ export function readFault(body: unknown): { code?: string; text?: string } {
 
 function explain(body: unknown): string {
 	const { code, text } = readFault(body);
-	if (code === undefined && text === undefined) return 'no error details in the answer.';
-	return `${code !== undefined ? `[${code}] ` : ''}${text ?? ''}`.trim() + '.';
+	if (code === undefined && text === undefined) return 'with no error details';
+	return `${code !== undefined ? `[${code}] ` : ''}${text ?? ''}`.trim().replace(/\.$/, '');
 }

@@ -89,9 +89,10 @@ describe('Credential: token, session, refresh and lockout through n8n', () => {
 
 		const again = await harness.run(assignParams({ deviceList: imei(1) }));
 		expect(sim.count('login')).toBe(1);
-		expect(again.error?.message).toMatch(/login not attempted/i);
+		expect(again.error?.message).toMatch(/^ThingSpace credential: login not attempted/);
+		expect(again.error?.message).toMatch(/Login\.Invalid/);
 		expect(again.error?.description).toMatch(/Five failed logins lock/);
-		expect(again.error?.description).toMatch(/UWS username or password/);
+		expect(again.error?.description).toMatch(/Fix the UWS Username or UWS Password/);
 	});
 
 	it('a corrected password is tried at once', async () => {
@@ -108,8 +109,7 @@ describe('Credential: token, session, refresh and lockout through n8n', () => {
 		({ sim, harness } = await setUp({}, { appSecret: 'not-the-secret' }));
 		const result = await harness.run(assignParams({ deviceList: imei(1) }));
 
-		expect(result.error?.message).toMatch(/refused the app key and secret/);
-		expect(result.error?.description).toMatch(/invalid_client/);
+		expect(result.error?.message).toMatch(/OAuth token request refused the app key and secret \(HTTP 401 \[invalid_client\]/);
 		expect(result.error?.description).toMatch(/App Key and App Secret/);
 		expect(sim.count('login')).toBe(0);
 	});

@@ -4,7 +4,7 @@
  * lives in the CLI package: TestCredentialsHelper follows CredentialsHelper from packages/cli
  * (getDecrypted reads the store afresh, preAuthentication fills the expirable field and persists).
  */
-import { DirectoryLoader, ExecutionLifecycleHooks, WorkflowExecute } from 'n8n-core';
+import { DirectoryLoader, ExecuteContext, ExecutionLifecycleHooks, RoutingNode, WorkflowExecute } from 'n8n-core';
 import type {
 	ICredentialDataDecryptedObject,
 	ICredentials,
@@ -273,4 +273,71 @@ export class Harness {
 /** A fresh process-wide login cache, as after an n8n restart. */
 export function freshProcess(): void {
 	resetSessionCache();
+}
+
+/**
+ * The credential's Test button, as n8n's CredentialsTester runs it: a temporary node whose only
+ * property routes the credential's test request, run by RoutingNode with the form's data.
+ */
+export async function testCredential(
+	helper: TestCredentialsHelper,
+	data: ICredentialDataDecryptedObject,
+): Promise<{ status: 'OK' | 'Error'; message: string }> {
+	const credentialType = helper.credentialType;
+	const node: INode = {
+		id: 'temp',
+		parameters: {},
+		name: 'Temp-Node',
+		type: 'n8n-nodes-base.noOp',
+		typeVersion: 1,
+		position: [0, 0],
+		credentials: { [credentialType.name]: CREDENTIAL },
+	};
+	const nodeType: INodeType = {
+		description: {
+			displayName: 'No Operation',
+			name: 'n8n-nodes-base.noOp',
+			group: ['organization'],
+			version: 1,
+			description: '',
+			defaults: {},
+			inputs: ['main'],
+			outputs: ['main'],
+			credentials: [{ name: credentialType.name, required: true }],
+			properties: [
+				{ displayName: 'Temp', name: 'temp', type: 'string', routing: { request: credentialType.test.request }, default: '' },
+			],
+		} as INodeType['description'],
+	};
+	const workflow = new Workflow({
+		nodes: [node],
+		connections: {},
+		active: false,
+		nodeTypes: { getByName: () => nodeType, getByNameAndVersion: () => nodeType, getKnownTypes: () => ({}) },
+	});
+	const additionalData = { credentialsHelper: helper, variables: {}, restApiUrl: '', webhookBaseUrl: '' } as unknown as IWorkflowExecuteAdditionalData;
+	const inputData = { main: [[{ json: {} }]] };
+	const context = new ExecuteContext(
+		workflow,
+		node,
+		additionalData,
+		'internal',
+		{ resultData: { runData: {} } } as unknown as IRunExecutionData,
+		0,
+		[],
+		inputData,
+		{ node, data: {}, source: null },
+		[],
+	);
+	try {
+		await new RoutingNode(context, nodeType, { id: CREDENTIAL.id, name: CREDENTIAL.name, type: credentialType.name, data }).runNode();
+	} catch (error) {
+		const failed = error as { message: string; cause?: { response?: { status: number; statusText?: string }; code?: string } };
+		if (failed.cause?.response) {
+			return { status: 'Error', message: failed.cause.response.statusText || `Received HTTP status code: ${failed.cause.response.status}` };
+		}
+		if (failed.cause?.code) return { status: 'Error', message: failed.cause.code };
+		return { status: 'Error', message: failed.message };
+	}
+	return { status: 'OK', message: 'Connection successful!' };
 }
