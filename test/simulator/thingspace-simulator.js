@@ -177,6 +177,12 @@ async function startSimulator(options = {}) {
 	}
 
 	const server = http.createServer(onRequest);
+	// Every socket, so close() can end them all: a keep-alive socket left half-open keeps the test process alive.
+	const sockets = new Set();
+	server.on('connection', (socket) => {
+		sockets.add(socket);
+		socket.on('close', () => sockets.delete(socket));
+	});
 	await new Promise((resolve, reject) => {
 		server.once('error', reject);
 		server.listen(config.port, HOST, () => {
@@ -285,6 +291,7 @@ async function startSimulator(options = {}) {
 			closing = new Promise((resolve) => {
 				server.close(() => resolve());
 				server.closeAllConnections();
+				for (const socket of sockets) socket.destroy();
 			});
 			return closing;
 		},
