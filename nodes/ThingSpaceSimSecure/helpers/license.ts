@@ -1,10 +1,4 @@
-import type {
-	IDataObject,
-	IExecutePaginationFunctions,
-	IExecuteSingleFunctions,
-	IHttpRequestOptions,
-	INodeExecutionData,
-} from 'n8n-workflow';
+import type { IDataObject, IExecutePaginationFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import { MAX_DEVICES_PER_REQUEST, SKUS } from './constants';
@@ -17,7 +11,7 @@ import {
 } from './devices';
 import { thingSpaceError } from './errors';
 import { transactionIdProblem, transactionIds } from './transactionId';
-import { checkHost, pairedItems, routedRequest, type RequestData } from './transport';
+import { asItemError, checkHost, pairedItems, routedRequest, type RequestData } from './transport';
 
 interface LicenseOptions {
 	verifyCheckDigits?: boolean;
@@ -25,20 +19,16 @@ interface LicenseOptions {
 }
 
 /**
- * preSend for Assign and Unassign: reads the devices from the UI collection or the expression list,
- * checks every id and the SKU, and puts the devices into the body. Throws before anything is sent.
+ * Reads the item's devices from the UI collection or the expression list and checks every id,
+ * the SKU and the Transaction ID. Throws before anything is sent.
  */
-export async function preSendLicenseRequest(
-	this: IExecuteSingleFunctions,
-	requestOptions: IHttpRequestOptions,
-): Promise<IHttpRequestOptions> {
-	const operation = this.getNodeParameter('operation') as string;
-	const body = (requestOptions.body ?? {}) as IDataObject;
-	const options = this.getNodeParameter('options', {}) as LicenseOptions;
+function readLicenseRequest(context: IExecutePaginationFunctions, body: IDataObject): LicenseDevice[] {
+	const operation = context.getNodeParameter('operation') as string;
+	const options = context.getNodeParameter('options', {}) as LicenseOptions;
 	const fail = (message: string, description: string) =>
-		new NodeOperationError(this.getNode(), `${message} [item ${this.getItemIndex()}]`, {
+		new NodeOperationError(context.getNode(), `${message} [item ${context.getItemIndex()}]`, {
 			description,
-			itemIndex: this.getItemIndex(),
+			itemIndex: context.getItemIndex(),
 		});
 
 	const sku = SKUS.find((known) => known.value === body.skuNumber);
@@ -58,18 +48,18 @@ export async function preSendLicenseRequest(
 	let devices: LicenseDevice[];
 	try {
 		devices =
-			this.getNodeParameter('deviceSource', 'collection') === 'list'
+			context.getNodeParameter('deviceSource', 'collection') === 'list'
 				? devicesFromList(
-						this.getNodeParameter('deviceList', ''),
-						this.getNodeParameter('deviceKind', 'IMEI') as string,
+						context.getNodeParameter('deviceList', ''),
+						context.getNodeParameter('deviceKind', 'IMEI') as string,
 					)
-				: devicesFromCollection(this.getNodeParameter('devices', {}) as IDataObject);
+				: devicesFromCollection(context.getNodeParameter('devices', {}) as IDataObject);
 		checkDevices(devices, { checkDigits: options.verifyCheckDigits !== false });
 	} catch (error) {
 		const rule = error instanceof DeviceInputError ? error.description : '';
-		throw new NodeOperationError(this.getNode(), `${(error as Error).message} [item ${this.getItemIndex()}]`, {
+		throw new NodeOperationError(context.getNode(), `${(error as Error).message} [item ${context.getItemIndex()}]`, {
 			description: `${rule} Nothing was sent for this item.`.trim(),
-			itemIndex: this.getItemIndex(),
+			itemIndex: context.getItemIndex(),
 		});
 	}
 
@@ -87,8 +77,7 @@ export async function preSendLicenseRequest(
 		}
 	}
 
-	requestOptions.body = { ...body, devices };
-	return requestOptions;
+	return devices;
 }
 
 interface SentRequest {
@@ -107,28 +96,32 @@ export async function sendLicenseRequests(
 	this: IExecutePaginationFunctions,
 	requestData: RequestData,
 ): Promise<INodeExecutionData[]> {
-	checkHost(this, requestData);
+	return await asItemError(this, async () => await send(this, requestData));
+}
+
+async function send(context: IExecutePaginationFunctions, requestData: RequestData): Promise<INodeExecutionData[]> {
+	checkHost(context, requestData);
 	const body = requestData.options.body as IDataObject;
-	const devices = body.devices as LicenseDevice[];
+	const devices = readLicenseRequest(context, body);
 	const chunks: LicenseDevice[][] = [];
 	for (let start = 0; start < devices.length; start += MAX_DEVICES_PER_REQUEST) {
 		chunks.push(devices.slice(start, start + MAX_DEVICES_PER_REQUEST));
 	}
-	const options = this.getNodeParameter('options', {}) as LicenseOptions;
+	const options = context.getNodeParameter('options', {}) as LicenseOptions;
 	const ids = transactionIds((options.transactionId ?? '').trim(), chunks.length);
 
 	const sent: SentRequest[] = [];
 	for (const [index, chunk] of chunks.entries()) {
-		const outcome = await routedRequest(this, requestData, {
+		const outcome = await routedRequest(context, requestData, {
 			...requestData.options,
 			headers: { ...requestData.options.headers, 'X-Request-ID': ids[index] },
 			body: { ...body, devices: chunk },
 		});
 		if (outcome.failure) {
 			throw thingSpaceError(
-				this.getNode(),
+				context.getNode(),
 				outcome.failure,
-				this.getItemIndex(),
+				context.getItemIndex(),
 				progressReport(sent, chunk, chunks.slice(index + 1).flat(), outcome.failure.status),
 			);
 		}
@@ -140,9 +133,9 @@ export async function sendLicenseRequests(
 		});
 	}
 
-	return pairedItems(this, [
+	return pairedItems(context, [
 		{
-			operation: this.getNodeParameter('operation') as string,
+			operation: context.getNodeParameter('operation') as string,
 			accountName: body.accountName ?? null,
 			skuNumber: body.skuNumber as string,
 			deviceCount: devices.length,

@@ -1,20 +1,22 @@
 import type { IDataObject, IExecutePaginationFunctions, INodeExecutionData } from 'n8n-workflow';
 
 import { thingSpaceError } from './errors';
-import { checkHost, pairedItems, routedRequest, type RequestData } from './transport';
+import { asItemError, checkHost, pairedItems, routedRequest, type RequestData } from './transport';
 
 /** Get License Counts: one output item per SKU of the account. */
 export async function listLicenseCounts(
 	this: IExecutePaginationFunctions,
 	requestData: RequestData,
 ): Promise<INodeExecutionData[]> {
-	checkHost(this, requestData);
-	const outcome = await routedRequest(this, requestData, requestData.options);
-	if (outcome.failure) throw thingSpaceError(this.getNode(), outcome.failure, this.getItemIndex());
-	const response = outcome.body;
-	const subscriptions = (response.subscriptionList ?? []) as IDataObject[];
-	return pairedItems(
-		this,
-		subscriptions.map((subscription) => ({ accountName: response.accountName, ...subscription })),
-	);
+	return await asItemError(this, async () => {
+		checkHost(this, requestData);
+		const outcome = await routedRequest(this, requestData, requestData.options);
+		if (outcome.failure) throw thingSpaceError(this.getNode(), outcome.failure, this.getItemIndex());
+		const response = outcome.body;
+		const subscriptions = (response.subscriptionList ?? []) as IDataObject[];
+		return pairedItems(
+			this,
+			subscriptions.map((subscription) => ({ accountName: response.accountName, ...subscription })),
+		);
+	});
 }

@@ -7,7 +7,7 @@ import type {
 	IN8nHttpFullResponse,
 	INodeExecutionData,
 } from 'n8n-workflow';
-import { NodeOperationError } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import { checkBaseUrl, forgetSession } from '../../../credentials/ThingSpaceSession';
 import { CREDENTIAL_TYPE } from './constants';
@@ -90,6 +90,27 @@ export function checkHost(context: IExecutePaginationFunctions, requestData: Req
 			itemIndex: context.getItemIndex(),
 		});
 	}
+}
+
+/**
+ * With Continue On Fail, an item's error becomes its one output item, paired to its input, so that
+ * the error output of "On Error: Continue (using error output)" keeps the pairing too.
+ */
+export async function asItemError(
+	context: IExecutePaginationFunctions,
+	work: () => Promise<INodeExecutionData[]>,
+): Promise<INodeExecutionData[]> {
+	let failure: NodeApiError | NodeOperationError;
+	try {
+		return await work();
+	} catch (error) {
+		failure =
+			error instanceof NodeApiError || error instanceof NodeOperationError
+				? error
+				: new NodeOperationError(context.getNode(), error as Error, { itemIndex: context.getItemIndex() });
+	}
+	if (!context.continueOnFail()) throw failure;
+	return [{ json: {}, error: failure, pairedItem: { item: context.getItemIndex() } }];
 }
 
 export function pairedItems(context: IExecutePaginationFunctions, json: IDataObject[]): INodeExecutionData[] {

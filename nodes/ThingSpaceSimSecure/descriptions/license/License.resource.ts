@@ -1,7 +1,7 @@
 import type { INodeProperties } from 'n8n-workflow';
 
 import { PATHS } from '../../helpers/constants';
-import { preSendLicenseRequest, sendLicenseRequests } from '../../helpers/license';
+import { sendLicenseRequests } from '../../helpers/license';
 import { keepFullResponse } from '../../helpers/transport';
 import { accountNameField, skuOptions } from '../common';
 import { deviceFields } from './devices';
@@ -12,7 +12,7 @@ const showBoth = { resource: ['license'], operation: ['assign', 'unassign'] };
 
 const licenseRouting = (method: 'POST' | 'DELETE') => ({
 	request: { method, url: PATHS.license, ignoreHttpStatusErrors: true },
-	send: { paginate: true, preSend: [preSendLicenseRequest] },
+	send: { paginate: true },
 	operations: { pagination: sendLicenseRequests },
 	output: { postReceive: [keepFullResponse] },
 });

@@ -1,0 +1,54 @@
+import type { Simulator } from './simulator/thingspace-simulator';
+import type { Harness } from './harness';
+import { assignParams, imeis, setUp } from './fixtures';
+
+describe('Account: Get License Counts', () => {
+	let sim: Simulator;
+	let harness: Harness;
+
+	beforeEach(async () => {
+		({ sim, harness } = await setUp({ licenses: { 'SIMSec-IoT': 1000, 'SIMSec-IoT-Lt': 500 } }));
+	});
+
+	afterEach(async () => {
+		await sim.close();
+	});
+
+	it('returns one item per SKU with purchased, assigned and available counts', async () => {
+		await harness.run(assignParams({ deviceList: imeis(3).join(',') }));
+		const result = await harness.run({ resource: 'account', operation: 'getLicenseCounts' });
+
+		expect(result.error).toBeUndefined();
+		const [request] = sim.requests.filter((entry) => entry.route === 'subscriptions');
+		expect(request.body).toEqual({ accountName: '0000123456-00001' });
+		const flex = result.items.find((item) => item.json.skuNumber === 'SIMSec-IoT');
+		expect(flex?.json).toMatchObject({
+			accountName: '0000123456-00001',
+			licenseType: 'Flexible',
+			licensePurchased: 1000,
+			licenseAssigned: 3,
+			licenseAvailable: 997,
+		});
+		expect(result.items.length).toBe(4);
+		expect(result.items.every((item) => JSON.stringify(item.pairedItem) === JSON.stringify({ item: 0 }))).toBe(true);
+	});
+
+	it('asks for one SKU and a given account', async () => {
+		const result = await harness.run({
+			resource: 'account',
+			operation: 'getLicenseCounts',
+			accountName: '0000123456-00001',
+			skuFilter: 'SIMSec-IoT-Lt',
+		});
+		const [request] = sim.requests.filter((entry) => entry.route === 'subscriptions');
+		expect(request.body).toEqual({ accountName: '0000123456-00001', skuNumber: 'SIMSec-IoT-Lt' });
+		expect(result.items.map((item) => item.json.skuNumber)).toEqual(['SIMSec-IoT-Lt']);
+		expect(result.items[0].json.licenseAvailable).toBe(500);
+	});
+
+	it('maps an unknown account to a 404 error naming the account rule', async () => {
+		const result = await harness.run({ resource: 'account', operation: 'getLicenseCounts', accountName: '9999999999-00001' });
+		expect(result.error?.message).toMatch(/could not find the account/);
+		expect(result.error?.description).toContain('AccountNotFound');
+	});
+});
