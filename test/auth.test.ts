@@ -128,7 +128,6 @@ describe('Credential: token, session, refresh and lockout through n8n', () => {
 		const failed = await harness.run(assignParams({ deviceList: imei(7) }));
 		sim.inject({ route: 'assign', status: 500, raw: '<html>boom</html>' });
 		const continued = await harness.run(assignParams({ deviceList: imei(8) }), [{ json: {} }], { continueOnFail: true });
-		({ harness } = { harness }); // same process
 		const secrets = [
 			'demo-app-key',
 			'demo-app-secret',
