@@ -136,6 +136,19 @@ describe('License: Assign and Unassign through n8n', () => {
 		expect(new Set(json.requests.map((request) => request.requestId)).size).toBe(3);
 	});
 
+	it('sends 10,000 devices in one item as 100 requests of 100, with 1 token call and 1 login', async () => {
+		const ids = imeis(10000);
+		const result = await harness.run(assignParams({ deviceList: '={{ $json.sims }}' }), [{ json: { sims: ids } }]);
+
+		expect(result.error).toBeUndefined();
+		expect(sim.count('assign')).toBe(100);
+		expect(sim.count('token') + sim.count('login')).toBe(2);
+		const sent = sim.devicesSent('assign');
+		expect(sent.size).toBe(10000);
+		expect([...sent.values()].every((times) => times === 1)).toBe(true);
+		expect(result.items[0].json.requestCount).toBe(100);
+	});
+
 	it('uses a given Transaction ID, numbered when the devices need several requests', async () => {
 		await harness.run(assignParams({ deviceList: imeis(150).join(','), options: { transactionId: '1-2025011400' } }));
 		const assign = sim.requests.filter((request) => request.route === 'assign');
