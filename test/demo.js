@@ -1,13 +1,7 @@
 #!/usr/bin/env node
 // `npm run demo`: the node doing its job through n8n's engine against the bundled ThingSpace simulator.
 // No Verizon account needed; everything runs on 127.0.0.1 and stops by itself.
-// n8n's logger would print every handled error; the demo prints its own lines.
-process.env.N8N_LOG_LEVEL = process.env.N8N_LOG_LEVEL || 'silent';
-require('ts-node').register({ transpileOnly: true, project: `${__dirname}/tsconfig.json` });
-// "X.node" must resolve to X.node.ts, not to the codex file X.node.json: try .ts before .json, as jest does.
-const json = require.extensions['.json'];
-delete require.extensions['.json'];
-require.extensions['.json'] = json;
+require('./register');
 
 const { startSimulator } = require('./simulator/thingspace-simulator');
 const { Harness, simulatorCredentials } = require('./harness');
