@@ -113,8 +113,8 @@ export async function obtainTokens(
 
 	const known = latest.get(key);
 	const held = String(credentials.sessionToken ?? '');
-	if (known && known.sessionToken !== held && (held !== '' || Date.now() - known.at < SHARE_FRESH_SESSION_MS)) {
-		// Another item already replaced the token this caller holds.
+	if (known && known.sessionToken !== held && Date.now() - known.at < SHARE_FRESH_SESSION_MS) {
+		// Another item logged in moments ago, after this caller read its (empty or refused) token.
 		return strip(known);
 	}
 
