@@ -32,6 +32,7 @@ import type { Simulator } from './simulator/thingspace-simulator';
 
 export const NODE_TYPE = 'n8n-nodes-thingspace-sim-secure.thingSpaceSimSecure';
 const CREDENTIAL = { id: 'cred-1', name: 'ThingSpace (simulator)' };
+let executions = 0;
 
 class TestNodeTypes implements INodeTypes {
 	private readonly types: Record<string, INodeType>;
@@ -225,8 +226,10 @@ export class Harness {
 			nodeTypes: this.nodeTypes,
 		});
 		const mode: WorkflowExecuteMode = 'manual';
-		const hooks = new ExecutionLifecycleHooks(mode, 'exec-1', workflowData);
+		const executionId = String(++executions);
+		const hooks = new ExecutionLifecycleHooks(mode, executionId, workflowData);
 		const additionalData = {
+			executionId,
 			credentialsHelper: this.credentials,
 			hooks,
 			currentNodeExecutionIndex: 0,

@@ -155,6 +155,18 @@ describe('License: Assign and Unassign through n8n', () => {
 		expect(assign.map((request) => request.headers['x-request-id'])).toEqual(['1-2025011400001', '1-2025011400002']);
 	});
 
+	it('refuses a given Transaction ID that another item of the run already used', async () => {
+		const result = await harness.run(
+			assignParams({ deviceList: '={{ $json.sims }}', options: { transactionId: '1-555' } }),
+			[{ json: { sims: imei(1) } }, { json: { sims: imei(2) } }],
+			{ continueOnFail: true },
+		);
+		const errors = result.items.map((item) => (item.json as { error?: string }).error);
+		expect(errors.filter((error) => error === undefined)).toHaveLength(1);
+		expect(errors.find(Boolean)).toMatch(/Transaction ID "1-555" is already used by another item of this run/);
+		expect(sim.requests.filter((request) => request.route === 'assign').map((request) => request.headers['x-request-id'])).toEqual(['1-555']);
+	});
+
 	it('refuses a Transaction ID outside the documented pattern, sending nothing', async () => {
 		const result = await harness.run(assignParams({ deviceList: imei(1), options: { transactionId: 'abc' } }));
 		expect(result.error?.message).toMatch(/Transaction ID "abc" does not match/);

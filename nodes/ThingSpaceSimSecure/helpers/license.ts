@@ -10,7 +10,7 @@ import {
 	type LicenseDevice,
 } from './devices';
 import { thingSpaceError } from './errors';
-import { transactionIdProblem, transactionIds } from './transactionId';
+import { claimTransactionIds, transactionIdProblem, transactionIds } from './transactionId';
 import { asItemError, checkHost, pairedItems, routedRequest, type RequestData } from './transport';
 
 interface LicenseOptions {
@@ -66,13 +66,21 @@ function readLicenseRequest(context: IExecutePaginationFunctions, body: IDataObj
 	const given = (options.transactionId ?? '').trim();
 	if (given !== '') {
 		const requests = Math.ceil(devices.length / MAX_DEVICES_PER_REQUEST);
-		const problem = transactionIds(given, requests).map(transactionIdProblem).find(Boolean);
+		const ids = transactionIds(given, requests);
+		const problem = ids.map(transactionIdProblem).find(Boolean);
 		if (problem) {
 			throw fail(
 				problem,
 				requests > 1
 					? `These ${devices.length} devices go out as ${requests} requests, each with the given id followed by its number. Shorten the id or leave it empty to have one generated.`
 					: 'Leave it empty to have one generated.',
+			);
+		}
+		const reused = claimTransactionIds(context.getExecutionId() ?? '', ids);
+		if (reused !== undefined) {
+			throw fail(
+				`Transaction ID "${reused}" is already used by another item of this run`,
+				'Each request needs its own Transaction ID. Leave it empty to have one generated, or make it differ per item, for example 1-2025{{ $itemIndex }}.',
 			);
 		}
 	}

@@ -27,3 +27,20 @@ export function transactionIds(given: string, count: number): string[] {
 	const width = Math.max(3, String(count).length);
 	return Array.from({ length: count }, (_, i) => `${given}${String(i + 1).padStart(width, '0')}`);
 }
+
+/** Given ids already sent per execution, so two items cannot send the same id (the newest executions only). */
+const claimed = new Map<string, Set<string>>();
+const CLAIMED_EXECUTIONS = 50;
+
+/** Records the ids for this execution; returns one that another item of the same execution already used. */
+export function claimTransactionIds(executionId: string, ids: string[]): string | undefined {
+	let used = claimed.get(executionId);
+	if (!used) {
+		used = new Set();
+		claimed.set(executionId, used);
+		if (claimed.size > CLAIMED_EXECUTIONS) claimed.delete(claimed.keys().next().value as string);
+	}
+	const taken = ids.find((id) => used.has(id));
+	if (taken === undefined) ids.forEach((id) => used.add(id));
+	return taken;
+}
