@@ -19,11 +19,12 @@ describe('Errors: every documented status becomes a clear n8n error with ThingSp
 		[403, { errorCode: 'UnifiedWebService.REQUEST_FAILED.AccountName', errorMessage: 'User is not tied to account.' }, /refused access/, 'REQUEST_FAILED.AccountName', /UWS user may manage this billing account/],
 		[404, { errorCode: 'UnifiedWebService.REQUEST_FAILED.AccountNotFound', errorMessage: 'Account not found.' }, /could not find the account/, 'AccountNotFound', /leading zeros/],
 		[406, { errorCode: 'UnifiedWebService.INPUT_INVALID.Format', errorMessage: 'Request unacceptable.' }, /could not accept the format/, 'INPUT_INVALID.Format', /report it/],
-		[429, { errorCode: 'TooManyRequests', errorMessage: 'Rate limit exceeded.' }, /limiting the rate/, 'TooManyRequests', /send fewer items at once/],
+		[429, { errorCode: 'TooManyRequests', errorMessage: 'Rate limit exceeded.' }, /limiting the rate/, 'TooManyRequests', /longer than the node waits/],
 		[500, { errorCode: 'UnifiedWebService.REQUEST_FAILED.UnexpectedError', errorMessage: 'Unexpected error.' }, /failed to process the request \(HTTP 500\)/, 'UnexpectedError', /may or may not have applied/],
 		[418, { errorCode: 'Teapot', errorMessage: 'Odd.' }, /answered HTTP 418/, 'Teapot', /Verizon ThingSpace support/],
 	])('HTTP %i', async (status, body, message, code, action) => {
-		sim.inject({ route: 'assign', status, body, headers: status === 429 ? { 'Retry-After': '30' } : undefined });
+		// A Retry-After beyond the node's 2-minute budget: it gives up at once instead of waiting.
+		sim.inject({ route: 'assign', status, body, headers: status === 429 ? { 'Retry-After': '3600' } : undefined });
 		const result = await harness.run(assignParams({ deviceList: imei(1) }));
 
 		expect(result.error?.message).toMatch(message);
@@ -31,7 +32,26 @@ describe('Errors: every documented status becomes a clear n8n error with ThingSp
 		expect(result.error?.description).toContain(code);
 		expect(result.error?.description).toContain(body.errorMessage);
 		expect(result.error?.description).toMatch(action);
-		if (status === 429) expect(result.error?.description).toContain('Retry-After: 30');
+		if (status === 429) expect(result.error?.description).toContain('Retry-After: 3600. n8n sent this request 1 times');
+	});
+
+	it('a throttled run (429 with Retry-After, several times) finishes with every device sent exactly once', async () => {
+		sim.inject({ route: 'assign', status: 429, body: { errorCode: 'Throttled' }, headers: { 'Retry-After': '0' }, times: 3, after: 1 });
+		const ids = imeis(250);
+		const result = await harness.run(assignParams({ deviceList: ids.join(',') }));
+
+		expect(result.error).toBeUndefined();
+		expect(sim.count('assign')).toBe(6);
+		const sent = sim.devicesSent('assign');
+		expect(ids.every((id) => sent.get(id) === 1)).toBe(true);
+		expect(result.items[0].json.requestCount).toBe(3);
+	});
+
+	it('a 429 without Retry-After is retried after a backoff', async () => {
+		sim.inject({ route: 'assign', status: 429, raw: 'Too Many Requests' });
+		const result = await harness.run(assignParams({ deviceList: imei(1) }));
+		expect(result.error).toBeUndefined();
+		expect(sim.count('assign')).toBe(2);
 	});
 
 	it('HTTP 401 that survives a fresh login says the credentials are not accepted', async () => {

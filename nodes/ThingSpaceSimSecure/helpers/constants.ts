@@ -9,6 +9,9 @@ export const PATHS = {
 export const MAX_DEVICES_PER_REQUEST = 100;
 export const MAX_IDS_PER_DEVICE = 100;
 
+/** How long one request may wait in all for ThingSpace's rate limit (429) before the node gives up. */
+export const RATE_LIMIT_BUDGET_MS = 120_000;
+
 export interface Sku {
 	value: string;
 	name: string;

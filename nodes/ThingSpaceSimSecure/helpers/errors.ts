@@ -11,6 +11,8 @@ export interface Failure {
 	retryAfter?: string;
 	/** Transport error code (ECONNRESET, ETIMEDOUT…) when no answer came back. */
 	network?: string;
+	/** Still rate limited after waiting this long over these attempts. */
+	throttled?: { attempts: number; waitedMs: number };
 	/** The credential step (token or login) failed; its own message says which and why. */
 	auth?: { message: string; description?: string };
 }
@@ -81,7 +83,7 @@ const BY_STATUS: Record<number, { message: string; action: string }> = {
 	429: {
 		message: 'ThingSpace is limiting the rate of requests (HTTP 429)',
 		action:
-			'Wait and run the workflow again for the devices not yet sent, or send fewer items at once (node Settings → Batching, or a Loop Over Items node with a Wait).',
+			'ThingSpace kept refusing the request for longer than the node waits (2 minutes per request). Run the workflow again later for the devices not yet sent, or send fewer items at once (a Loop Over Items node with a Wait).',
 	},
 };
 
@@ -113,7 +115,10 @@ export function faultLine(failure: Failure): string {
 	const code = failure.code ? ` [${failure.code}]` : '';
 	const text = failure.text ? `: ${failure.text}` : ': no error details in the answer';
 	const wait = failure.retryAfter ? ` Retry-After: ${failure.retryAfter}.` : '';
-	return `ThingSpace error${code} (HTTP ${failure.status})${text}.${wait}`;
+	const tries = failure.throttled
+		? ` n8n sent this request ${failure.throttled.attempts} times and waited ${Math.round(failure.throttled.waitedMs / 1000)} s in all.`
+		: '';
+	return `ThingSpace error${code} (HTTP ${failure.status})${text}.${wait}${tries}`;
 }
 
 /**

@@ -7,10 +7,10 @@ import type {
 	IN8nHttpFullResponse,
 	INodeExecutionData,
 } from 'n8n-workflow';
-import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError, sleep } from 'n8n-workflow';
 
 import { checkBaseUrl, forgetSession } from '../../../credentials/ThingSpaceSession';
-import { CREDENTIAL_TYPE } from './constants';
+import { CREDENTIAL_TYPE, RATE_LIMIT_BUDGET_MS } from './constants';
 import { failureOf, isSessionRejected, thrownFailure, type Failure, type FullResponse } from './errors';
 
 export type RequestData = DeclarativeRestApiSettings.ResultOptions;
@@ -32,12 +32,46 @@ export async function keepFullResponse(
 }
 
 /**
- * Sends one request through n8n's routing engine and returns its outcome. When ThingSpace
- * refuses the token or session (401, or a SessionToken error that some gateways send as 400),
- * the call is repeated once after a fresh login, by handing n8n the credential without its
- * session token; concurrent items share that login (see ThingSpaceSession).
+ * Sends one request and returns its outcome. A 429 means ThingSpace did not take the request, so it
+ * is sent again after the wait that Retry-After asks for (seconds or an HTTP date), or an exponential
+ * backoff with jitter without one, as long as the waits stay within RATE_LIMIT_BUDGET_MS.
  */
 export async function routedRequest(
+	context: IExecutePaginationFunctions,
+	requestData: RequestData,
+	options: RequestData['options'],
+): Promise<Outcome> {
+	let waitedMs = 0;
+	for (let attempt = 1; ; attempt++) {
+		const outcome = await sendOnce(context, requestData, options);
+		if (outcome.failure?.status !== 429) return outcome;
+		const delay = rateLimitDelay(outcome.failure.retryAfter, attempt);
+		if (waitedMs + delay > RATE_LIMIT_BUDGET_MS) {
+			return { failure: { ...outcome.failure, throttled: { attempts: attempt, waitedMs } } };
+		}
+		await sleep(delay);
+		waitedMs += delay;
+	}
+}
+
+/** Milliseconds to wait after the n-th 429: Retry-After when given, else 1 s, 2 s, 4 s … (±25 %), at most 30 s. */
+export function rateLimitDelay(retryAfter: string | undefined, attempt: number, now = Date.now()): number {
+	if (retryAfter !== undefined && retryAfter.trim() !== '') {
+		const seconds = Number(retryAfter);
+		if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+		const date = Date.parse(retryAfter);
+		if (!Number.isNaN(date)) return Math.max(0, date - now);
+	}
+	const base = Math.min(30_000, 1000 * 2 ** (attempt - 1));
+	return Math.round(base * (0.75 + Math.random() * 0.5));
+}
+
+/**
+ * One request through n8n's routing engine. When ThingSpace refuses the token or session (401, or a
+ * SessionToken error that some gateways send as 400), it is repeated once after a fresh login, by
+ * handing n8n the credential without its session token; concurrent items share that login.
+ */
+async function sendOnce(
 	context: IExecutePaginationFunctions,
 	requestData: RequestData,
 	options: RequestData['options'],
