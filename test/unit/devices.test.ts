@@ -42,7 +42,7 @@ describe('devices: reading and checking device ids', () => {
 		expect(() => devicesFromList('[not json', 'IMEI')).toThrow(/looks like JSON/);
 		expect(() => devicesFromList([true], 'IMEI')).toThrow(/Device 1 in Device List has no id/);
 		expect(() => devicesFromList(true, 'IMEI')).toThrow(DeviceInputError);
-		expect(() => devicesFromList([8914800000412345678], 'ICCID')).toThrow(/lost digits/);
+		expect(() => devicesFromList([Number('8914800000412345678')], 'ICCID')).toThrow(/lost digits/);
 	});
 
 	it('checks each rule, naming the device and identifier', () => {
