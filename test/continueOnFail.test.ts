@@ -7,33 +7,27 @@ describe('Continue On Fail and On Error: one output item per input item, paired'
 	let harness: Harness;
 
 	beforeEach(async () => {
-		({ sim, harness } = await setUp());
+		// No Flex Bundle licenses left: ThingSpace refuses any request for that SKU.
+		({ sim, harness } = await setUp({ licenses: { 'SIMSec-IoT': 1000, 'TS-BUNDLE-KTO-SIMSEC-MRC': 0 } }));
 	});
 
 	afterEach(async () => {
 		await sim.close();
 	});
 
-	// Item 1 has a bad check digit (refused before sending), item 3 is refused by ThingSpace.
+	const badCheckDigit = imei(11).slice(0, 14) + String((Number(imei(11)[14]) + 1) % 10);
+	// Item 1 has a bad check digit (refused before sending); item 3 asks for a SKU with no licenses left.
 	const inputs = () => [
-		{ json: { sims: imei(10) } },
-		{ json: { sims: imei(11).slice(0, 14) + '0' === imei(11) ? imei(11).slice(0, 14) + '1' : imei(11).slice(0, 14) + '0' } },
-		{ json: { sims: `${imei(12)},${imei(13)}` } },
-		{ json: { sims: imei(14) } },
-		{ json: { sims: imei(15) } },
+		{ json: { sims: imei(10), sku: 'SIMSec-IoT' } },
+		{ json: { sims: badCheckDigit, sku: 'SIMSec-IoT' } },
+		{ json: { sims: `${imei(12)},${imei(13)}`, sku: 'SIMSec-IoT' } },
+		{ json: { sims: imei(14), sku: 'TS-BUNDLE-KTO-SIMSEC-MRC' } },
+		{ json: { sims: imei(15), sku: 'SIMSec-IoT' } },
 	];
-
-	const refuseItem3 = () =>
-		sim.inject({
-			route: 'assign',
-			status: 400,
-			body: { errorCode: 'UnifiedWebService.REQUEST_FAILED.DeviceNotFound', errorMessage: 'Device not found.' },
-			after: 2,
-		});
+	const params = assignParams({ deviceList: '={{ $json.sims }}', skuNumber: '={{ $json.sku }}' });
 
 	it('continueOnFail: every input item yields exactly one output item, result or error, in order', async () => {
-		refuseItem3();
-		const result = await harness.run(assignParams({ deviceList: '={{ $json.sims }}' }), inputs(), { continueOnFail: true });
+		const result = await harness.run(params, inputs(), { continueOnFail: true });
 
 		expect(result.error).toBeUndefined();
 		expect(result.items).toHaveLength(5);
@@ -44,10 +38,12 @@ describe('Continue On Fail and On Error: one output item per input item, paired'
 		const errors = result.items.map((item) => (item.json as { error?: string }).error);
 		expect(errors[1]).toMatch(/wrong check digit/);
 		expect(errors[3]).toMatch(/rejected the request as invalid/);
+		expect(result.items[3].error?.description).toContain('License.NotAvailable');
 		expect([errors[0], errors[2], errors[4]]).toEqual([undefined, undefined, undefined]);
 		expect(result.items[2].json.deviceCount).toBe(2);
-		// The refused item's device was sent once (refused); the bad id was never sent.
-		expect(sim.count('assign')).toBe(4);
+		// One shared request for the Flex items, one for the Flex Bundle item; the bad id was never sent.
+		expect(sim.count('assign')).toBe(2);
+		expect(result.items[0].json.requestIds).toEqual(result.items[4].json.requestIds);
 		const sentIds = sim.requests.flatMap((request) =>
 			request.route === 'assign' ? (request.body as { devices: Array<{ deviceIds: Array<{ id: string }> }> }).devices.map((device) => device.deviceIds[0].id) : [],
 		);
@@ -55,10 +51,7 @@ describe('Continue On Fail and On Error: one output item per input item, paired'
 	});
 
 	it('onError "continueErrorOutput": failed items go to the error output, the rest to the main output, all paired', async () => {
-		refuseItem3();
-		const result = await harness.run(assignParams({ deviceList: '={{ $json.sims }}' }), inputs(), {
-			onError: 'continueErrorOutput',
-		});
+		const result = await harness.run(params, inputs(), { onError: 'continueErrorOutput' });
 
 		expect(result.items.map((item) => (Array.isArray(item.pairedItem) ? item.pairedItem[0] : item.pairedItem))).toEqual([
 			{ item: 0 },
@@ -72,9 +65,19 @@ describe('Continue On Fail and On Error: one output item per input item, paired'
 	});
 
 	it('without Continue On Fail the node stops with the first failed item\'s error', async () => {
-		refuseItem3();
-		const result = await harness.run(assignParams({ deviceList: '={{ $json.sims }}' }), inputs());
+		const result = await harness.run(params, inputs());
 		expect(result.error?.message).toMatch(/wrong check digit/);
 		expect(result.error?.message).toContain('[item 1]');
+	});
+
+	it('with "Combine Items" off, each item sends its own request, and a refused request fails only its item', async () => {
+		sim.inject({ route: 'assign', status: 400, body: { errorCode: 'UnifiedWebService.REQUEST_FAILED.DeviceNotFound', errorMessage: 'Device not found.' }, after: 1 });
+		const result = await harness.run(
+			assignParams({ deviceList: '={{ $json.sims }}', options: { combineItems: false } }),
+			[imei(20), imei(21), imei(22)].map((sims) => ({ json: { sims } })),
+			{ continueOnFail: true },
+		);
+		expect(sim.count('assign')).toBe(3);
+		expect(result.items.map((item) => (item.json as { error?: string }).error === undefined)).toEqual([true, false, true]);
 	});
 });

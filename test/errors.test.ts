@@ -32,7 +32,7 @@ describe('Errors: every documented status becomes a clear n8n error with ThingSp
 		expect(result.error?.description).toContain(code);
 		expect(result.error?.description).toContain(body.errorMessage);
 		expect(result.error?.description).toMatch(action);
-		if (status === 429) expect(result.error?.description).toContain('Retry-After: 3600. n8n sent this request 1 times');
+		if (status === 429) expect(result.error?.description).toContain('Retry-After: 3600. n8n sent this request 1 time(s)');
 	});
 
 	it('a throttled run (429 with Retry-After, several times) finishes with every device sent exactly once', async () => {

@@ -9,6 +9,12 @@ export const PATHS = {
 export const MAX_DEVICES_PER_REQUEST = 100;
 export const MAX_IDS_PER_DEVICE = 100;
 
+/** Licensing requests of one node run in flight at a time, unless the node's options say otherwise. */
+export const DEFAULT_MAX_CONCURRENT_REQUESTS = 2;
+
+/** Extra attempts after a 5xx or lost connection, when the user allows them. */
+export const MAX_SERVER_RETRIES = 2;
+
 /** How long one request may wait in all for ThingSpace's rate limit (429) before the node gives up. */
 export const RATE_LIMIT_BUDGET_MS = 120_000;
 

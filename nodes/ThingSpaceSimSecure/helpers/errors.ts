@@ -11,8 +11,8 @@ export interface Failure {
 	retryAfter?: string;
 	/** Transport error code (ECONNRESET, ETIMEDOUT…) when no answer came back. */
 	network?: string;
-	/** Still rate limited after waiting this long over these attempts. */
-	throttled?: { attempts: number; waitedMs: number };
+	/** How often the request was sent, and how long the node waited between attempts. */
+	attempts?: { count: number; waitedMs: number };
 	/** The credential step (token or login) failed; its own message says which and why. */
 	auth?: { message: string; description?: string };
 }
@@ -111,12 +111,15 @@ function explainFailure(failure: Failure): { message: string; action: string } {
 
 /** ThingSpace's own words for the failure, for the error description. */
 export function faultLine(failure: Failure): string {
-	if (failure.status === undefined) return `No answer from ThingSpace: ${failure.network ?? failure.text ?? 'connection failed'}.`;
+	if (failure.status === undefined) {
+		const tries = failure.attempts ? ` n8n sent this request ${failure.attempts.count} time(s).` : '';
+		return `No answer from ThingSpace: ${failure.network ?? failure.text ?? 'connection failed'}.${tries}`;
+	}
 	const code = failure.code ? ` [${failure.code}]` : '';
 	const text = failure.text ? `: ${failure.text}` : ': no error details in the answer';
 	const wait = failure.retryAfter ? ` Retry-After: ${failure.retryAfter}.` : '';
-	const tries = failure.throttled
-		? ` n8n sent this request ${failure.throttled.attempts} times and waited ${Math.round(failure.throttled.waitedMs / 1000)} s in all.`
+	const tries = failure.attempts
+		? ` n8n sent this request ${failure.attempts.count} time(s) and waited ${Math.round(failure.attempts.waitedMs / 1000)} s in all.`
 		: '';
 	return `ThingSpace error${code} (HTTP ${failure.status})${text}.${wait}${tries}`;
 }

@@ -11,11 +11,15 @@ import {
 } from './devices';
 import { thingSpaceError } from './errors';
 import { claimTransactionIds, transactionIdProblem, transactionIds } from './transactionId';
-import { asItemError, checkHost, pairedItems, routedRequest, type RequestData } from './transport';
+import { runOf } from './combine';
+import { licenseOutput, progressReport, type SentRequest } from './licenseResult';
+import { asItemError, checkHost, routedRequest, type RequestData } from './transport';
 
 interface LicenseOptions {
 	verifyCheckDigits?: boolean;
 	transactionId?: string;
+	combineItems?: boolean;
+	retryServerErrors?: boolean;
 }
 
 /**
@@ -88,17 +92,11 @@ function readLicenseRequest(context: IExecutePaginationFunctions, body: IDataObj
 	return devices;
 }
 
-interface SentRequest {
-	requestId: string;
-	transactionId: string;
-	deviceCount: number;
-	devices: LicenseDevice[];
-}
-
 /**
- * Sends the item's devices as consecutive requests of at most 100 (ThingSpace's limit) and returns
- * one item listing every request with its requestId and devices, for matching the per-device callbacks.
- * If a request fails, the error lists the requests already accepted and the devices not licensed.
+ * Assign and Unassign. Devices go out in requests of at most 100 (ThingSpace's limit); each item gets
+ * one output item listing every request that carried its devices, with its requestId, for matching
+ * the per-device callbacks. With "Combine Items" (the default), items of one run that go to the same
+ * account and SKU share requests; otherwise each item's devices go out on their own.
  */
 export async function sendLicenseRequests(
 	this: IExecutePaginationFunctions,
@@ -111,20 +109,29 @@ async function send(context: IExecutePaginationFunctions, requestData: RequestDa
 	checkHost(context, requestData);
 	const body = requestData.options.body as IDataObject;
 	const devices = readLicenseRequest(context, body);
+	const options = context.getNodeParameter('options', {}) as LicenseOptions;
+	const given = (options.transactionId ?? '').trim();
+	const run = runOf(context);
+	// A given Transaction ID belongs to this item's own requests, so such an item is never combined.
+	if (options.combineItems !== false && given === '') {
+		return await run.join({ context, requestData, body, devices });
+	}
+
 	const chunks: LicenseDevice[][] = [];
 	for (let start = 0; start < devices.length; start += MAX_DEVICES_PER_REQUEST) {
 		chunks.push(devices.slice(start, start + MAX_DEVICES_PER_REQUEST));
 	}
-	const options = context.getNodeParameter('options', {}) as LicenseOptions;
-	const ids = transactionIds((options.transactionId ?? '').trim(), chunks.length);
-
+	const ids = transactionIds(given, chunks.length);
 	const sent: SentRequest[] = [];
 	for (const [index, chunk] of chunks.entries()) {
-		const outcome = await routedRequest(context, requestData, {
-			...requestData.options,
-			headers: { ...requestData.options.headers, 'X-Request-ID': ids[index] },
-			body: { ...body, devices: chunk },
-		});
+		const outcome = await run.limit(
+			async () =>
+				await routedRequest(context, requestData, {
+					...requestData.options,
+					headers: { ...requestData.options.headers, 'X-Request-ID': ids[index] },
+					body: { ...body, devices: chunk },
+				}, options.retryServerErrors === true),
+		);
 		if (outcome.failure) {
 			throw thingSpaceError(
 				context.getNode(),
@@ -140,38 +147,5 @@ async function send(context: IExecutePaginationFunctions, requestData: RequestDa
 			devices: chunk,
 		});
 	}
-
-	return pairedItems(context, [
-		{
-			operation: context.getNodeParameter('operation') as string,
-			accountName: body.accountName ?? null,
-			skuNumber: body.skuNumber as string,
-			deviceCount: devices.length,
-			requestCount: sent.length,
-			requestIds: sent.map((request) => request.requestId),
-			requests: sent as unknown as IDataObject[],
-		},
-	]);
-}
-
-/** What happened to each of the item's devices when one of its requests failed. */
-function progressReport(
-	sent: SentRequest[],
-	failed: LicenseDevice[],
-	notSent: LicenseDevice[],
-	status: number | undefined,
-): string {
-	const list = (devices: LicenseDevice[]) =>
-		devices.map((device) => device.deviceIds.map((id) => `${id.kind} ${id.id}`).join(' / ')).join(', ');
-	const inDoubt = status === undefined || status >= 500;
-	const lines = [
-		sent.length === 0
-			? 'No earlier request of this item had been accepted.'
-			: `Already accepted by ThingSpace (do not send again): ${sent
-					.map((request) => `requestId ${request.requestId} (${request.deviceCount} devices)`)
-					.join(', ')}.`,
-		`${inDoubt ? 'In doubt (ThingSpace may have applied them; check before resending)' : 'Refused by ThingSpace'}: ${failed.length} devices: ${list(failed)}.`,
-	];
-	if (notSent.length > 0) lines.push(`Not sent: ${notSent.length} devices: ${list(notSent)}.`);
-	return lines.join('\n');
+	return licenseOutput(context, body, devices.length, sent);
 }

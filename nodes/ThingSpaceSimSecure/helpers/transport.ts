@@ -10,7 +10,7 @@ import type {
 import { NodeApiError, NodeOperationError, sleep } from 'n8n-workflow';
 
 import { checkBaseUrl, forgetSession } from '../../../credentials/ThingSpaceSession';
-import { CREDENTIAL_TYPE, RATE_LIMIT_BUDGET_MS } from './constants';
+import { CREDENTIAL_TYPE, MAX_SERVER_RETRIES, RATE_LIMIT_BUDGET_MS } from './constants';
 import { failureOf, isSessionRejected, thrownFailure, type Failure, type FullResponse } from './errors';
 
 export type RequestData = DeclarativeRestApiSettings.ResultOptions;
@@ -34,24 +34,39 @@ export async function keepFullResponse(
 /**
  * Sends one request and returns its outcome. A 429 means ThingSpace did not take the request, so it
  * is sent again after the wait that Retry-After asks for (seconds or an HTTP date), or an exponential
- * backoff with jitter without one, as long as the waits stay within RATE_LIMIT_BUDGET_MS.
+ * backoff with jitter without one, as long as the waits stay within RATE_LIMIT_BUDGET_MS. A 5xx or a
+ * lost connection is sent again only when the user turned on "Retry on Server Errors".
  */
 export async function routedRequest(
 	context: IExecutePaginationFunctions,
 	requestData: RequestData,
 	options: RequestData['options'],
+	retryServerErrors = false,
 ): Promise<Outcome> {
 	let waitedMs = 0;
+	let serverRetries = 0;
 	for (let attempt = 1; ; attempt++) {
 		const outcome = await sendOnce(context, requestData, options);
-		if (outcome.failure?.status !== 429) return outcome;
-		const delay = rateLimitDelay(outcome.failure.retryAfter, attempt);
-		if (waitedMs + delay > RATE_LIMIT_BUDGET_MS) {
-			return { failure: { ...outcome.failure, throttled: { attempts: attempt, waitedMs } } };
+		const failure = outcome.failure;
+		if (!failure) return outcome;
+		let delay: number | undefined;
+		if (failure.status === 429) {
+			delay = rateLimitDelay(failure.retryAfter, attempt);
+			if (waitedMs + delay > RATE_LIMIT_BUDGET_MS) delay = undefined;
+		} else if (retryServerErrors && isServerFailure(failure) && serverRetries < MAX_SERVER_RETRIES) {
+			// The user accepted that an answer lost here may mean the request was applied.
+			serverRetries++;
+			delay = rateLimitDelay(undefined, serverRetries);
 		}
+		if (delay === undefined) return { failure: { ...failure, attempts: { count: attempt, waitedMs } } };
 		await sleep(delay);
 		waitedMs += delay;
 	}
+}
+
+/** No answer, or a 5xx: ThingSpace may or may not have applied the request. */
+export function isServerFailure(failure: Failure): boolean {
+	return !failure.auth && (failure.status === undefined || failure.status >= 500);
 }
 
 /** Milliseconds to wait after the n-th 429: Retry-After when given, else 1 s, 2 s, 4 s … (±25 %), at most 30 s. */

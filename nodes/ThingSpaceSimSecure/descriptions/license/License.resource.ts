@@ -77,6 +77,31 @@ export const licenseFields: INodeProperties[] = [
 		displayOptions: { show: showBoth },
 		options: [
 			{
+				displayName: 'Combine Items',
+				name: 'combineItems',
+				type: 'boolean',
+				default: true,
+				description:
+					'Whether items of this run that go to the same account and SKU share requests of up to 100 devices. Each item still gets its own output item with the requests that carried its devices. Items with a Transaction ID are never combined.',
+			},
+			{
+				displayName: 'Max Requests at Once',
+				name: 'maxConcurrentRequests',
+				type: 'number',
+				typeOptions: { minValue: 1, maxValue: 10 },
+				default: 2,
+				description:
+					'Licensing requests of this node run in flight at the same time. Keep it low to stay under ThingSpace\'s rate limit.',
+			},
+			{
+				displayName: 'Retry on Server Errors',
+				name: 'retryServerErrors',
+				type: 'boolean',
+				default: false,
+				description:
+					'Whether to send a request again (up to 2 more times) after a 5xx answer or a lost connection. ThingSpace may already have applied it, so a device could be licensed by both attempts; off by default.',
+			},
+			{
 				displayName: 'Transaction ID',
 				name: 'transactionId',
 				type: 'string',
