@@ -10,37 +10,47 @@ const { imeis } = require('./fixtures');
 const out = (text = '') => process.stdout.write(`${text}\n`);
 const SIZES = (process.env.BENCH_SIZES || '250,10000').split(',').map(Number);
 const LATENCIES = (process.env.BENCH_LATENCY_MS || '0,20').split(',').map(Number);
+const MEMORY_DEVICES = Number(process.env.BENCH_MEMORY_DEVICES ?? 100000);
 
-const params = { resource: 'license', operation: 'assign', skuNumber: 'SIMSec-IoT', deviceSource: 'list', deviceKind: 'IMEI', deviceList: '={{ $json.sims }}' };
+const params = (options = {}) => ({ resource: 'license', operation: 'assign', skuNumber: 'SIMSec-IoT', deviceSource: 'list', deviceKind: 'IMEI', deviceList: '={{ $json.sims }}', options });
+
+const SHAPES = {
+	'(a) one item': (ids) => ({ items: [{ json: { sims: ids } }], parameters: params() }),
+	'(b) one item per device': (ids) => ({ items: ids.map((id) => ({ json: { sims: id } })), parameters: params() }),
+	// What a user gets with one request per device, all items at once (the HTTP Request node's way).
+	'baseline: a request per device': (ids) => ({
+		items: ids.map((id) => ({ json: { sims: id } })),
+		parameters: params({ combineItems: false, maxConcurrentRequests: ids.length }),
+	}),
+};
 
 async function measure(latencyMs, devices, shape) {
 	freshProcess();
 	const sim = await startSimulator({ latencyMs, licenses: { 'SIMSec-IoT': 10 * devices } });
 	try {
 		const harness = new Harness(simulatorCredentials(sim));
-		const ids = imeis(devices);
-		const items = shape === 'one item' ? [{ json: { sims: ids } }] : ids.map((id) => ({ json: { sims: id } }));
+		const { items, parameters } = SHAPES[shape](imeis(devices));
+		global.gc?.();
 		const rssBefore = process.memoryUsage().rss;
+		let peak = rssBefore;
+		const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
 		const started = process.hrtime.bigint();
-		const result = await harness.run(params, items);
+		const result = await harness.run(parameters, items);
 		const ms = Number(process.hrtime.bigint() - started) / 1e6;
+		clearInterval(sampler);
+		peak = Math.max(peak, process.memoryUsage().rss);
 		if (result.error) throw result.error;
 		const sent = sim.devicesSent('assign');
 		const requests = sim.count('assign');
-		const auth = sim.count('token') + sim.count('login');
-		const floorMs = requests * latencyMs;
 		return {
-			latencyMs,
-			devices,
-			shape,
 			requests,
-			perDevice: requests / devices,
-			auth,
+			auth: sim.count('token') + sim.count('login'),
 			exactlyOnce: sent.size === devices && [...sent.values()].every((n) => n === 1),
 			maxInFlight: sim.maxInFlight('assign'),
 			ms,
-			floorMs,
-			rssMb: (process.memoryUsage().rss - rssBefore) / 2 ** 20,
+			// The simulator's own floor: the licensing requests one after another, plus the two auth calls.
+			floorMs: (requests + 2) * latencyMs,
+			rssMb: (peak - rssBefore) / 2 ** 20,
 		};
 	} finally {
 		await sim.close();
@@ -48,16 +58,25 @@ async function measure(latencyMs, devices, shape) {
 }
 
 async function main() {
-	out('| latency | devices | input | licensing requests | requests/device | auth calls | each device once | max in flight | wall ms | floor ms (requests × latency) | wall/floor | RSS growth MB |');
-	out('|---|---|---|---|---|---|---|---|---|---|---|---|');
+	out('| latency | devices | input | licensing requests | ⌈N/100⌉ | auth calls | each device once | max in flight | wall ms | floor ms | wall / floor | baseline / this | peak RSS growth MB |');
+	out('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 	for (const latencyMs of LATENCIES) {
 		for (const devices of SIZES) {
-			for (const shape of ['one item', 'one item per device']) {
-				const r = await measure(latencyMs, devices, shape);
+			const rows = {};
+			for (const shape of ['baseline: a request per device', '(a) one item', '(b) one item per device']) {
+				rows[shape] = await measure(latencyMs, devices, shape);
+			}
+			const baseline = rows['baseline: a request per device'].ms;
+			for (const [shape, r] of Object.entries(rows)) {
 				const ratio = r.floorMs > 0 ? (r.ms / r.floorMs).toFixed(2) : '–';
-				out(`| ${r.latencyMs} ms | ${r.devices} | ${r.shape} | ${r.requests} | ${r.perDevice.toFixed(3)} | ${r.auth} | ${r.exactlyOnce ? 'yes' : 'NO'} | ${r.maxInFlight} | ${r.ms.toFixed(0)} | ${r.floorMs} | ${ratio} | ${r.rssMb.toFixed(1)} |`);
+				const speedup = shape.startsWith('baseline') ? '1' : (baseline / r.ms).toFixed(1);
+				out(`| ${latencyMs} ms | ${devices} | ${shape} | ${r.requests} | ${Math.ceil(devices / 100)} | ${r.auth} | ${r.exactlyOnce ? 'yes' : 'NO'} | ${r.maxInFlight} | ${r.ms.toFixed(0)} | ${r.floorMs} | ${ratio} | ${speedup} | ${r.rssMb.toFixed(1)} |`);
 			}
 		}
+	}
+	if (MEMORY_DEVICES > 0) {
+		const r = await measure(0, MEMORY_DEVICES, '(a) one item');
+		out(`\n${MEMORY_DEVICES} devices in one item: ${r.requests} requests, ${r.auth} auth calls, each device once: ${r.exactlyOnce ? 'yes' : 'NO'}, peak RSS growth ${r.rssMb.toFixed(1)} MB, ${r.ms.toFixed(0)} ms`);
 	}
 }
 
