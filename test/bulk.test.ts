@@ -70,7 +70,10 @@ describe('Bulk: items combined into shared requests, bounded concurrency', () =>
 		// Item 0: 60 devices; item 1: 80 devices (40 in the first request, 40 in the second); item 2: 30 devices.
 		const ids = imeis(170);
 		const items = [ids.slice(0, 60), ids.slice(60, 140), ids.slice(140)].map((list) => ({ json: { sims: list } }));
-		const result = await harness.run(assignParams({ deviceList: '={{ $json.sims }}' }), items, { continueOnFail: true });
+		// One request at a time, so the second request starts after the first one failed.
+		const result = await harness.run(assignParams({ deviceList: '={{ $json.sims }}', options: { maxConcurrentRequests: 1 } }), items, {
+			continueOnFail: true,
+		});
 
 		expect(result.items.map((item) => (item.json as { error?: string }).error === undefined)).toEqual([false, false, true]);
 		const sentIds = new Set(

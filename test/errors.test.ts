@@ -78,7 +78,8 @@ describe('Errors: every documented status becomes a clear n8n error with ThingSp
 	it('when a later request fails, the error lists the accepted requestIds and the devices not sent', async () => {
 		sim.inject({ route: 'assign', status: 400, body: { errorCode: 'REQUEST_FAILED.License.NotAvailable', errorMessage: 'No licenses left.' }, after: 1 });
 		const ids = imeis(250);
-		const result = await harness.run(assignParams({ deviceList: ids.join(',') }));
+		// One request at a time, so the third request would start only after the second one failed.
+		const result = await harness.run(assignParams({ deviceList: ids.join(','), options: { maxConcurrentRequests: 1 } }));
 
 		const accepted = sim.requests.filter((request) => request.route === 'assign' && request.status === 200);
 		expect(accepted).toHaveLength(1);

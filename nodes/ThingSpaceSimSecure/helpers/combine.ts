@@ -83,9 +83,9 @@ class NodeRun {
 		for (let start = 0; start < pieces.length; start += MAX_DEVICES_PER_REQUEST) {
 			requests.push(pieces.slice(start, start + MAX_DEVICES_PER_REQUEST));
 		}
-		// In order within a group, so a failed request stops exactly its items' later devices;
-		// groups (other SKUs, accounts) run side by side within the limit.
-		for (const request of requests) await this.limit(async () => await this.sendRequest(request));
+		// Requests start in order (the limit is first come, first served), so an item whose request
+		// failed sends none of its devices that have not yet gone out.
+		await Promise.all(requests.map(async (request) => await this.limit(async () => await this.sendRequest(request))));
 		for (const entry of entries) settle(entry);
 	}
 

@@ -91,7 +91,7 @@ export const licenseFields: INodeProperties[] = [
 				typeOptions: { minValue: 1, maxValue: 10 },
 				default: 2,
 				description:
-					'Licensing requests of this node run in flight at the same time. Keep it low to stay under ThingSpace\'s rate limit.',
+					'Licensing requests of this node run in flight at the same time. Keep it low to stay under ThingSpace\'s rate limit. With 1, a failed request stops every later device of its items; with more, requests already under way still complete.',
 			},
 			{
 				displayName: 'Retry on Server Errors',
