@@ -8,7 +8,7 @@ const { Harness, simulatorCredentials, freshProcess } = require('./harness');
 const { imeis } = require('./fixtures');
 
 const out = (text = '') => process.stdout.write(`${text}\n`);
-const SIZES = (process.env.BENCH_SIZES || '250,10000').split(',').map(Number);
+const SIZES = (process.env.BENCH_SIZES || '1000,10000').split(',').map(Number);
 const LATENCIES = (process.env.BENCH_LATENCY_MS || '0,20').split(',').map(Number);
 const MEMORY_DEVICES = Number(process.env.BENCH_MEMORY_DEVICES ?? 100000);
 

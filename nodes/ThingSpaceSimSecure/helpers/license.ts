@@ -26,7 +26,11 @@ interface LicenseOptions {
  * Reads the item's devices from the UI collection or the expression list and checks every id,
  * the SKU and the Transaction ID. Throws before anything is sent.
  */
-function readLicenseRequest(context: IExecutePaginationFunctions, body: IDataObject): LicenseDevice[] {
+function readLicenseRequest(
+	context: IExecutePaginationFunctions,
+	body: IDataObject,
+	listed: unknown,
+): LicenseDevice[] {
 	const operation = context.getNodeParameter('operation') as string;
 	const options = context.getNodeParameter('options', {}) as LicenseOptions;
 	const fail = (message: string, description: string) =>
@@ -53,10 +57,7 @@ function readLicenseRequest(context: IExecutePaginationFunctions, body: IDataObj
 	try {
 		devices =
 			context.getNodeParameter('deviceSource', 'collection') === 'list'
-				? devicesFromList(
-						context.getNodeParameter('deviceList', ''),
-						context.getNodeParameter('deviceKind', 'IMEI') as string,
-					)
+				? devicesFromList(listed, context.getNodeParameter('deviceKind', 'IMEI') as string)
 				: devicesFromCollection(context.getNodeParameter('devices', {}) as IDataObject);
 		checkDevices(devices, { checkDigits: options.verifyCheckDigits !== false });
 	} catch (error) {
@@ -107,8 +108,9 @@ export async function sendLicenseRequests(
 
 async function send(context: IExecutePaginationFunctions, requestData: RequestData): Promise<INodeExecutionData[]> {
 	checkHost(context, requestData);
-	const body = requestData.options.body as IDataObject;
-	const devices = readLicenseRequest(context, body);
+	// The Device List value travels in the body from routing; ThingSpace gets "devices" instead.
+	const { deviceList, ...body } = requestData.options.body as IDataObject;
+	const devices = readLicenseRequest(context, body, deviceList);
 	const options = context.getNodeParameter('options', {}) as LicenseOptions;
 	const given = (options.transactionId ?? '').trim();
 	const run = runOf(context);

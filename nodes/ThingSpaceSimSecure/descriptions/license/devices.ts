@@ -87,6 +87,8 @@ export const deviceFields: INodeProperties[] = [
 			'An array of ID strings, an array of objects with an ID and a kind, an array of ThingSpace device objects (deviceIds), or IDs separated by commas or new lines. Any number of devices: they are sent in requests of at most 100.',
 		hint: 'Accepted: ["356938035641233", …], [{"id": "…", "kind": "ICCID"}, …], [{"deviceIds": [{"id": "…", "kind": "IMEI"}]}, …], or text such as 356938035641233, ICCID:89148000004123456785',
 		displayOptions: { show: { ...show, deviceSource: ['list'] } },
+		// n8n evaluates the expression once for the item; the operation hook reads it from here.
+		routing: { send: { type: 'body', property: 'deviceList' } },
 	},
 	{
 		displayName: 'ID Kind',
