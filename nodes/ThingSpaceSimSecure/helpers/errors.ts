@@ -3,7 +3,7 @@ import { NodeApiError } from 'n8n-workflow';
 
 import { CREDENTIAL_ERROR_PREFIX, readFault } from '../../../credentials/ThingSpaceSession';
 
-/** What went wrong with one HTTP call, read from whatever n8n's request helper threw. */
+/** What went wrong with one ThingSpace call. */
 export interface Failure {
 	status?: number;
 	code?: string;
