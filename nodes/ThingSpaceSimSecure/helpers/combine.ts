@@ -135,7 +135,7 @@ function settle(entry: Entry): void {
 			context.getNode(),
 			failure,
 			context.getItemIndex(),
-			progressReport(sent, entry.failed, entry.notSent, failure.status),
+			progressReport(sent, entry.failed, entry.notSent, failure),
 		),
 	);
 }

@@ -21,7 +21,6 @@ export const RATE_LIMIT_BUDGET_MS = 120_000;
 export interface Sku {
 	value: string;
 	name: string;
-	licenseType: string;
 	removable: boolean;
 	description: string;
 }
@@ -30,28 +29,24 @@ export const SKUS: Sku[] = [
 	{
 		value: 'SIMSec-IoT-Lt',
 		name: 'Lifetime (SIMSec-IoT-Lt)',
-		licenseType: 'Lifetime',
 		removable: false,
 		description: 'Stays on the SIM for its whole life; cannot be unassigned',
 	},
 	{
 		value: 'SIMSec-IoT',
 		name: 'Flex (SIMSec-IoT)',
-		licenseType: 'Flexible',
 		removable: true,
 		description: 'Flexible license bought à la carte; can be assigned and removed at any time',
 	},
 	{
 		value: 'TS-BUNDLE-KTO-SIMSEC-MRC',
 		name: 'Flex Bundle (TS-BUNDLE-KTO-SIMSEC-MRC)',
-		licenseType: 'Flexible Bundle',
 		removable: true,
 		description: 'Flexible license bundled with other ThingSpace services; removable',
 	},
 	{
 		value: 'TSS-IOT-INTLG-TIERED-SIMSEC',
 		name: 'Intelligence Bundle (TSS-IOT-INTLG-TIERED-SIMSEC)',
-		licenseType: 'Flexible',
 		removable: true,
 		description: 'Flexible license included in the ThingSpace Intelligence bundle; removable',
 	},

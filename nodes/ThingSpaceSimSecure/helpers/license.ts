@@ -139,7 +139,7 @@ async function send(context: IExecutePaginationFunctions, requestData: RequestDa
 				context.getNode(),
 				outcome.failure,
 				context.getItemIndex(),
-				progressReport(sent, chunk, chunks.slice(index + 1).flat(), outcome.failure.status),
+				progressReport(sent, chunk, chunks.slice(index + 1).flat(), outcome.failure),
 			);
 		}
 		sent.push({

@@ -1,7 +1,8 @@
 import type { IDataObject, IExecutePaginationFunctions, INodeExecutionData } from 'n8n-workflow';
 
 import type { LicenseDevice } from './devices';
-import { pairedItems } from './transport';
+import type { Failure } from './errors';
+import { isServerFailure, pairedItems } from './transport';
 
 /** One licensing request, as an item's output lists it: only the devices of that item. */
 export interface SentRequest {
@@ -36,18 +37,22 @@ export function progressReport(
 	sent: SentRequest[],
 	failed: LicenseDevice[],
 	notSent: LicenseDevice[],
-	status: number | undefined,
+	failure: Failure,
 ): string {
 	const list = (devices: LicenseDevice[]) =>
 		devices.map((device) => device.deviceIds.map((id) => `${id.kind} ${id.id}`).join(' / ')).join(', ');
-	const inDoubt = status === undefined || status >= 500;
+	const label = failure.auth
+		? 'Not sent (the credential step failed first)'
+		: isServerFailure(failure)
+			? 'In doubt (ThingSpace may have applied them; check before resending)'
+			: 'Refused by ThingSpace';
 	const lines = [
 		sent.length === 0
 			? 'No earlier request of this item had been accepted.'
 			: `Already accepted by ThingSpace (do not send again): ${sent
 					.map((request) => `requestId ${request.requestId} (${request.deviceCount} devices)`)
 					.join(', ')}.`,
-		`${inDoubt ? 'In doubt (ThingSpace may have applied them; check before resending)' : 'Refused by ThingSpace'}: ${failed.length} devices: ${list(failed)}.`,
+		`${label}: ${failed.length} devices: ${list(failed)}.`,
 	];
 	if (notSent.length > 0) lines.push(`Not sent: ${notSent.length} devices: ${list(notSent)}.`);
 	return lines.join('\n');
