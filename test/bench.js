@@ -4,7 +4,7 @@
 // Bounded: a fixed set of runs, then exit.
 require('./register');
 
-const { fork } = require('child_process');
+const { forkSimulator } = require('./simulator/fork');
 const { Harness, simulatorCredentials, freshProcess } = require('./harness');
 const { imeis } = require('./fixtures');
 
@@ -25,28 +25,9 @@ const SHAPES = {
 	}),
 };
 
-/** The simulator in its own process, so its CPU time and memory are not counted as the node's. */
-async function startChildSimulator(options) {
-	const child = fork(`${__dirname}/simulator/child.js`);
-	let next = 0;
-	const call = (command, extra = {}) =>
-		new Promise((resolve) => {
-			const id = ++next;
-			const onMessage = (message) => {
-				if (message.id !== id) return;
-				child.off('message', onMessage);
-				resolve(message.result);
-			};
-			child.on('message', onMessage);
-			child.send({ id, command, ...extra });
-		});
-	const { url } = await call('start', { options });
-	return { url, stats: () => call('stats'), close: () => call('close') };
-}
-
 async function measure(latencyMs, devices, shape) {
 	freshProcess();
-	const sim = await startChildSimulator({ latencyMs, licenses: { 'SIMSec-IoT': 10 * devices } });
+	const sim = await forkSimulator({ latencyMs, licenses: { 'SIMSec-IoT': 10 * devices } });
 	try {
 		const harness = new Harness(simulatorCredentials(sim));
 		const { items, parameters } = SHAPES[shape](imeis(devices));

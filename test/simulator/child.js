@@ -1,5 +1,6 @@
-// The simulator in a process of its own, driven over the IPC channel of child_process.fork.
-// The benchmark uses it so that the simulator's work and memory are not counted as the node's.
+// The simulator in a process of its own, driven over the IPC channel of child_process.fork:
+// the benchmark uses it so that the simulator's work and memory are not counted as the node's,
+// and the end-to-end tests so that real n8n, in another process, can reach it.
 const { startSimulator } = require('./thingspace-simulator');
 
 let sim;
@@ -18,6 +19,23 @@ process.on('message', async ({ id, command, options }) => {
 			distinctDevices: sent.size,
 			allOnce: [...sent.values()].every((times) => times === 1),
 		};
+	} else if (command === 'inject') {
+		sim.inject(options);
+		result = {};
+	} else if (command === 'expireSessions') {
+		sim.expireSessions();
+		result = {};
+	} else if (command === 'requests') {
+		result = sim.requests.map(({ route, method, status, body, headers }) => ({
+			route,
+			method,
+			status,
+			body,
+			requestId: headers['x-request-id'],
+		}));
+	} else if (command === 'reset') {
+		sim.reset();
+		result = {};
 	} else if (command === 'close') {
 		await sim.close();
 		result = {};

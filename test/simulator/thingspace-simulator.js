@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 'use strict';
-// Verizon ThingSpace SIM-Secure simulator (see /work/shared/thingspace-api.md). Loopback only.
+// Verizon ThingSpace SIM-Secure simulator (it follows the project's ThingSpace API reference). Loopback only.
 // Library: const { startSimulator } = require('./thingspace-simulator');
 // CLI:     node test/simulator/thingspace-simulator.js [--port N] [--latency MS] [--verbose]
 
