@@ -1,1 +1,1 @@
-// n8n loads this package through the "n8n" section of package.json; nothing is exported here.
+// Kept for tooling that expects an entry file. n8n loads this package through the "n8n" section of package.json, and npm publishes only dist/.

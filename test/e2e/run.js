@@ -259,6 +259,11 @@ async function main() {
 	const packDir = fs.mkdtempSync(path.join(os.tmpdir(), 'n8n-e2e-pack-'));
 	const tarball = path.join(packDir, run('npm', ['pack', '--silent', '--pack-destination', packDir], { cwd: ROOT }).trim().split('\n').pop());
 	const results = [];
+	// What n8n installs: only the built package, its README, LICENSE and package.json.
+	const files = JSON.parse(run('npm', ['pack', '--dry-run', '--json', '--silent'], { cwd: ROOT }))[0].files.map((file) => file.path);
+	const stray = files.filter((file) => !file.startsWith('dist/') && !['README.md', 'LICENSE', 'package.json'].includes(file));
+	results.push(stray.length === 0 && files.some((file) => file.endsWith('.node.js')));
+	log(`${results[0] ? 'ok' : 'not ok'} - the tarball holds only dist/, README.md, LICENSE and package.json${stray.length ? `: also ${stray.join(', ')}` : ''}`);
 	try {
 		for (const target of TARGETS) {
 			const started = Date.now();
