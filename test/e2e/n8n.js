@@ -40,7 +40,8 @@ function installN8n(target, bin) {
 		path.join(folder, 'package.json'),
 		JSON.stringify({ name: 'n8n-e2e', private: true, dependencies: { n8n: target.version }, overrides: target.overrides }),
 	);
-	const env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, npm_config_nodedir: path.dirname(bin) };
+	// `npm run` hands this project's npm settings down (ignore-scripts among them); n8n's native modules need their scripts.
+	const env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, npm_config_nodedir: path.dirname(bin), npm_config_ignore_scripts: 'false' };
 	if (target.nodeMajor) {
 		// A plain install of n8n 2.x builds a kafka client that downloads sources; only sqlite3 and isolated-vm need building.
 		run('npm', ['install', '--ignore-scripts', '--omit=dev', '--no-audit', '--no-fund'], { cwd: folder, env });
@@ -78,6 +79,7 @@ function n8nEnv(home, bin, extra = {}) {
 		N8N_PERSONALIZATION_ENABLED: 'false',
 		N8N_RUNNERS_ENABLED: 'false',
 		N8N_UNVERIFIED_PACKAGES_ENABLED: 'true',
+		N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS: 'true',
 		NO_PROXY: '127.0.0.1,localhost',
 		...extra,
 	};

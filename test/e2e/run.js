@@ -136,8 +136,68 @@ const CASES = [
 	},
 ];
 
+/**
+ * The importable examples in examples/, run with their outside world swapped for n8n's own credential-free
+ * nodes under the same names: a trigger becomes a Manual Trigger feeding sample data, a file read becomes
+ * rows, a call to a ticketing or chat system becomes No Operation.
+ */
+const EXAMPLE_DIR = path.join(ROOT, 'examples');
+const manual = (name) => ({ type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, parameters: {}, name });
+const setJson = (name, json) => ({ name, type: 'n8n-nodes-base.set', typeVersion: 3.4, parameters: { mode: 'raw', jsonOutput: JSON.stringify(json), options: {} } });
+const noOp = (name) => ({ name, type: 'n8n-nodes-base.noOp', typeVersion: 1, parameters: {} });
+
+function example(file, id, swaps) {
+	const flow = JSON.parse(fs.readFileSync(path.join(EXAMPLE_DIR, file), 'utf8'));
+	flow.id = id;
+	flow.nodes = flow.nodes.map((node) => (swaps[node.name] ? { ...node, ...swaps[node.name](node.name), credentials: undefined, webhookId: undefined } : node));
+	const first = flow.nodes[0];
+	if (first.type !== 'n8n-nodes-base.manualTrigger') {
+		// The swapped trigger is fed by a Manual Trigger placed before it.
+		flow.nodes.unshift({ id: 'e2e-start', name: 'E2E Start', position: [-200, 0], ...manual('E2E Start') });
+		flow.connections['E2E Start'] = { main: [[{ node: first.name, type: 'main', index: 0 }]] };
+	}
+	return flow;
+}
+
+const iccids = ['89148000004123456785', '89148000004123456793'];
+const EXAMPLES = [
+	{
+		name: 'example: CRM deal won → Assign → ticket update',
+		workflow: example('crm-deal-to-sim-secure.json', 'exCrmDeal', {
+			'Deal Won (CRM webhook)': (name) => setJson(name, { body: { ticketId: 'T-1042', iccids } }),
+			'Post to Ticketing System': noOp,
+		}),
+		check: ({ requests, runData }) => {
+			assert.deepEqual(assigns(requests)[0].body.devices, iccids.map((id) => ({ deviceIds: [{ id, kind: 'ICCID' }] })));
+			const ticket = runData['Ticket Update'][0].data.main[0][0].json;
+			assert.equal(ticket.ticket, 'T-1042');
+			assert.match(ticket.comment, /SIM-Secure requested for 2 SIMs, ThingSpace request IDs: [0-9a-f-]{36}/);
+		},
+	},
+	{
+		name: 'example: spreadsheet of 250 SIMs → 3 requests',
+		workflow: example('spreadsheet-bulk-assign.json', 'exSheet', {
+			'Read SIM List': (name) => setJson(name, { rows: ids.map((imei) => ({ imei })) }),
+			Rows: (name) => ({ name, type: 'n8n-nodes-base.splitOut', typeVersion: 1, parameters: { fieldToSplitOut: 'rows', options: {} } }),
+		}),
+		check: ({ requests, runData, stats }) => {
+			assert.equal(assigns(requests).length, 3);
+			assert.equal(runData['Assign SIM-Secure'][0].data.main[0].length, 250);
+			assert.equal(stats.distinctDevices, 250);
+		},
+	},
+	{
+		name: 'example: daily license counts → alert when few are left',
+		workflow: example('daily-license-count-alert.json', 'exDaily', { 'Every Morning': manual, 'Post to Chat': noOp }),
+		check: ({ runData }) => {
+			const alerts = runData['Alert Text'][0].data.main[0].map((item) => item.json.text);
+			assert.deepEqual(alerts, ['Only 50 TS-BUNDLE-KTO-SIMSEC-MRC licenses left on 0000123456-00001 (0 of 50 assigned).']);
+		},
+	},
+];
+
 /** The run's result, read from n8n's JSON log lines (n8n execute prints the run through its logger). */
-function readRun(output) {
+function readRun(output, nodeName = 'ThingSpace') {
 	for (const line of output.split('\n').reverse()) {
 		if (!line.startsWith('{')) continue;
 		let message;
@@ -148,8 +208,8 @@ function readRun(output) {
 		}
 		if (typeof message !== 'string' || !message.includes('"resultData"')) continue;
 		const resultData = JSON.parse(message).data.resultData;
-		const task = resultData.runData.ThingSpace?.[0];
-		return { items: task?.data?.main?.[0] ?? [], error: task?.error ?? resultData.error };
+		const task = resultData.runData[nodeName]?.[0];
+		return { items: task?.data?.main?.[0] ?? [], error: task?.error ?? resultData.error, runData: resultData.runData };
 	}
 	throw new Error(`no run result in n8n's output:\n${output.slice(-2000)}`);
 }
@@ -169,17 +229,17 @@ async function runTarget(target, tarball) {
 		assert.equal(cli('import:credentials', `--input=${credentials}`).status, 0, 'credential import');
 		const workflows = path.join(home, 'workflows');
 		fs.mkdirSync(workflows);
-		for (const testCase of CASES) fs.writeFileSync(path.join(workflows, `${testCase.workflow.id}.json`), JSON.stringify(testCase.workflow));
+		for (const testCase of [...CASES, ...EXAMPLES]) fs.writeFileSync(path.join(workflows, `${testCase.workflow.id}.json`), JSON.stringify(testCase.workflow));
 		assert.equal(cli('import:workflow', '--separate', `--input=${workflows}`).status, 0, 'workflow import');
 
-		for (const testCase of CASES) {
+		for (const testCase of [...CASES, ...EXAMPLES]) {
 			const started = Date.now();
 			try {
 				await sim.reset();
 				await testCase.before?.(sim);
 				const result = cli('execute', `--id=${testCase.workflow.id}`, '--rawOutput');
-				const { items, error } = readRun(`${result.stdout}\n${result.stderr}`);
-				testCase.check({ items, error: error ?? {}, requests: await sim.requests(), stats: await sim.stats() });
+				const { items, error, runData } = readRun(`${result.stdout}\n${result.stderr}`);
+				testCase.check({ items, error: error ?? {}, runData, requests: await sim.requests(), stats: await sim.stats() });
 				results.push(true);
 				log(`ok - ${target.name} - ${testCase.name} (${Date.now() - started} ms)`);
 			} catch (failure) {
