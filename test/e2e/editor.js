@@ -1,0 +1,154 @@
+#!/usr/bin/env node
+// `npm run test:editor`: opens the n8n editor (real n8n 1.x, this package installed) in headless Chromium and
+// checks that the node's operations, device collection and SKU list render, and that the credential form shows
+// its fields. Screenshots go to .e2e-screenshots/ for people to look at. Needs Debian's chromium (/usr/bin/chromium).
+const assert = require('assert/strict');
+const { spawn, spawnSync } = require('child_process');
+const fs = require('fs');
+const net = require('net');
+const os = require('os');
+const path = require('path');
+
+const { chromium } = require('playwright-core');
+const { NODE_TYPE, ROOT, TARGETS, installInto, installN8n, log, n8nEnv, nodeBin, packPackage, simulatorCredential } = require('./n8n');
+const { forkSimulator } = require('../simulator/fork');
+
+const SHOTS = path.join(ROOT, '.e2e-screenshots');
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+
+const freePort = () =>
+	new Promise((resolve) => {
+		const server = net.createServer().listen(0, '127.0.0.1', () => {
+			const { port } = server.address();
+			server.close(() => resolve(port));
+		});
+	});
+
+async function waitForHealth(base, child, seconds) {
+	for (let i = 0; i < seconds * 4; i++) {
+		if (child.exitCode !== null) throw new Error(`n8n exited with ${child.exitCode}`);
+		try {
+			// healthz answers before the REST API is mounted; the settings endpoint answers once the editor can load.
+			if ((await fetch(`${base}/rest/settings`)).ok) return;
+		} catch {
+			// not listening yet
+		}
+		await new Promise((resolve) => setTimeout(resolve, 250));
+	}
+	throw new Error(`n8n did not answer on ${base} within ${seconds} s`);
+}
+
+async function main() {
+	const target = TARGETS.find((candidate) => candidate.name === 'n8n 1.x');
+	const bin = nodeBin(target.nodeMajor);
+	const n8n = installN8n(target, bin);
+	const home = fs.mkdtempSync(path.join(os.tmpdir(), 'n8n-editor-'));
+	const tarball = packPackage();
+	installInto(home, tarball);
+	fs.rmSync(path.dirname(tarball), { recursive: true, force: true });
+	const sim = await forkSimulator({});
+	const port = await freePort();
+	const base = `http://127.0.0.1:${port}`;
+	const env = n8nEnv(home, bin, { N8N_LISTEN_ADDRESS: '127.0.0.1', N8N_HOST: '127.0.0.1', N8N_PORT: String(port), N8N_SECURE_COOKIE: 'false' });
+	const file = path.join(home, 'input.json');
+	fs.writeFileSync(file, JSON.stringify(simulatorCredential(sim.url)));
+	spawnSync(n8n, ['import:credentials', `--input=${file}`], { env, stdio: 'ignore' });
+	fs.writeFileSync(
+		file,
+		JSON.stringify({
+			id: 'tsEditorCheck',
+			name: 'Editor check',
+			active: false,
+			settings: {},
+			nodes: [
+				{
+					id: '0f8d7a1c-1111-4e2a-9b3c-000000000001',
+					name: 'ThingSpace SIM-Secure',
+					type: NODE_TYPE,
+					typeVersion: 1,
+					position: [300, 200],
+					parameters: { resource: 'license', operation: 'assign', skuNumber: 'SIMSec-IoT', devices: { device: [{ deviceIds: { deviceId: [{ kind: 'IMEI', id: '356938035641233' }] } }] } },
+					credentials: { thingSpaceApi: { id: 'tsSimCredential', name: 'ThingSpace simulator' } },
+				},
+			],
+			connections: {},
+		}),
+	);
+	spawnSync(n8n, ['import:workflow', `--input=${file}`], { env, stdio: 'ignore' });
+
+	const server = spawn(n8n, ['start'], { env, stdio: 'ignore' });
+	let browser;
+	let passed = 0;
+	let failed = 0;
+	let pageForShots;
+	const check = async (name, run) => {
+		try {
+			await run();
+			passed++;
+			log(`ok - editor - ${name}`);
+		} catch (error) {
+			failed++;
+			await pageForShots?.screenshot({ path: path.join(SHOTS, `failed-${passed + failed}.png`) }).catch(() => undefined);
+			log(`not ok - editor - ${name}\n  ${String(error.message).split('\n').slice(0, 4).join('\n  ')}`);
+		}
+	};
+	try {
+		await waitForHealth(base, server, 120);
+		browser = await chromium.launch({
+			executablePath: CHROMIUM,
+			args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+		});
+		const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+		const setup = await context.request.post(`${base}/rest/owner/setup`, {
+			data: { email: 'owner@example.com', firstName: 'Test', lastName: 'Owner', password: 'Editor-check-1' },
+		});
+		assert.ok(setup.ok(), `owner setup answered ${setup.status()}`);
+		const page = await context.newPage();
+		pageForShots = page;
+		fs.mkdirSync(SHOTS, { recursive: true });
+
+		await check('the node opens with its operations, device collection and SKU list', async () => {
+			await page.goto(`${base}/workflow/tsEditorCheck`);
+			const label = page.getByText('ThingSpace SIM-Secure', { exact: true }).first();
+			await label.waitFor({ timeout: 60000 });
+			// The node's box sits above its label on the canvas.
+			const box = await label.boundingBox();
+			await page.mouse.dblclick(box.x + box.width / 2, box.y - 50);
+			for (const text of ['Resource', 'Operation', 'Account Name', 'SKU', 'Devices Input', 'Devices', 'Add Device']) {
+				await page.getByText(text, { exact: true }).first().waitFor({ timeout: 20000 });
+			}
+			await page.screenshot({ path: path.join(SHOTS, 'node-assign.png') });
+			// Open the SKU list: its field sits right under its label.
+			const sku = await page.getByText('SKU', { exact: true }).first().boundingBox();
+			await page.mouse.click(sku.x + 100, sku.y + sku.height + 20);
+			for (const option of ['Lifetime (SIMSec-IoT-Lt)', 'Flex Bundle (TS-BUNDLE-KTO-SIMSEC-MRC)', 'Intelligence Bundle (TSS-IOT-INTLG-TIERED-SIMSEC)']) {
+				await page.getByText(option, { exact: true }).first().waitFor({ state: 'visible', timeout: 10000 });
+			}
+			await page.getByText('Stays on the SIM for its whole life; cannot be unassigned').first().waitFor({ state: 'visible', timeout: 10000 });
+			await page.screenshot({ path: path.join(SHOTS, 'node-sku-list.png') });
+			await page.keyboard.press('Escape');
+		});
+
+		await check('the credential form shows its fields', async () => {
+			await page.goto(`${base}/home/credentials/tsSimCredential`);
+			for (const text of ['Environment', 'App Key', 'App Secret', 'UWS Username', 'UWS Password', 'Default Account Name']) {
+				await page.getByText(new RegExp(`^\\s*${text}\\b`)).first().waitFor({ state: 'attached', timeout: 30000 });
+			}
+			await page.screenshot({ path: path.join(SHOTS, 'credential.png') });
+		});
+	} finally {
+		await browser?.close();
+		server.kill('SIGTERM');
+		await sim.close();
+		await new Promise((resolve) => (server.exitCode !== null ? resolve() : server.once('exit', resolve)));
+		fs.rmSync(home, { recursive: true, force: true });
+	}
+	log(`screenshots: ${path.relative(ROOT, SHOTS)}/`);
+	log(`${passed} passed, ${failed} failed`);
+	process.exit(failed === 0 && passed > 0 ? 0 : 1);
+}
+
+main().catch((error) => {
+	process.stderr.write(`${error.stack ?? error}\n`);
+	process.exit(1);
+});
