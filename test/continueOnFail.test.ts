@@ -1,19 +1,8 @@
-import type { Simulator } from './simulator/thingspace-simulator';
-import type { Harness } from './harness';
-import { assignParams, imei, setUp } from './fixtures';
+import { assignParams, imei, simulatorPerTest } from './fixtures';
 
 describe('Continue On Fail and On Error: one output item per input item, paired', () => {
-	let sim: Simulator;
-	let harness: Harness;
-
-	beforeEach(async () => {
-		// No Flex Bundle licenses left: ThingSpace refuses any request for that SKU.
-		({ sim, harness } = await setUp({ licenses: { 'SIMSec-IoT': 1000, 'TS-BUNDLE-KTO-SIMSEC-MRC': 0 } }));
-	});
-
-	afterEach(async () => {
-		await sim.close();
-	});
+	// No Flex Bundle licenses left: ThingSpace refuses any request for that SKU.
+	const t = simulatorPerTest({ licenses: { 'SIMSec-IoT': 1000, 'TS-BUNDLE-KTO-SIMSEC-MRC': 0 } });
 
 	const badCheckDigit = imei(11).slice(0, 14) + String((Number(imei(11)[14]) + 1) % 10);
 	// Item 1 has a bad check digit (refused before sending); item 3 asks for a SKU with no licenses left.
@@ -27,7 +16,7 @@ describe('Continue On Fail and On Error: one output item per input item, paired'
 	const params = assignParams({ deviceList: '={{ $json.sims }}', skuNumber: '={{ $json.sku }}' });
 
 	it('continueOnFail: every input item yields exactly one output item, result or error, in order', async () => {
-		const result = await harness.run(params, inputs(), { continueOnFail: true });
+		const result = await t.harness.run(params, inputs(), { continueOnFail: true });
 
 		expect(result.error).toBeUndefined();
 		expect(result.items).toHaveLength(5);
@@ -42,16 +31,16 @@ describe('Continue On Fail and On Error: one output item per input item, paired'
 		expect([errors[0], errors[2], errors[4]]).toEqual([undefined, undefined, undefined]);
 		expect(result.items[2].json.deviceCount).toBe(2);
 		// One shared request for the Flex items, one for the Flex Bundle item; the bad id was never sent.
-		expect(sim.count('assign')).toBe(2);
+		expect(t.sim.count('assign')).toBe(2);
 		expect(result.items[0].json.requestIds).toEqual(result.items[4].json.requestIds);
-		const sentIds = sim.requests.flatMap((request) =>
+		const sentIds = t.sim.requests.flatMap((request) =>
 			request.route === 'assign' ? (request.body as { devices: Array<{ deviceIds: Array<{ id: string }> }> }).devices.map((device) => device.deviceIds[0].id) : [],
 		);
 		expect(sentIds.sort()).toEqual([imei(10), imei(12), imei(13), imei(14), imei(15)].sort());
 	});
 
 	it('onError "continueErrorOutput": failed items go to the error output, the rest to the main output, all paired', async () => {
-		const result = await harness.run(params, inputs(), { onError: 'continueErrorOutput' });
+		const result = await t.harness.run(params, inputs(), { onError: 'continueErrorOutput' });
 
 		expect(result.items.map((item) => (Array.isArray(item.pairedItem) ? item.pairedItem[0] : item.pairedItem))).toEqual([
 			{ item: 0 },
@@ -65,19 +54,19 @@ describe('Continue On Fail and On Error: one output item per input item, paired'
 	});
 
 	it('without Continue On Fail the node stops with the first failed item\'s error', async () => {
-		const result = await harness.run(params, inputs());
+		const result = await t.harness.run(params, inputs());
 		expect(result.error?.message).toMatch(/wrong check digit/);
 		expect(result.error?.message).toContain('[item 1]');
 	});
 
 	it('with "Combine Items" off, each item sends its own request, and a refused request fails only its item', async () => {
-		sim.inject({ route: 'assign', status: 400, body: { errorCode: 'UnifiedWebService.REQUEST_FAILED.DeviceNotFound', errorMessage: 'Device not found.' }, after: 1 });
-		const result = await harness.run(
+		t.sim.inject({ route: 'assign', status: 400, body: { errorCode: 'UnifiedWebService.REQUEST_FAILED.DeviceNotFound', errorMessage: 'Device not found.' }, after: 1 });
+		const result = await t.harness.run(
 			assignParams({ deviceList: '={{ $json.sims }}', options: { combineItems: false } }),
 			[imei(20), imei(21), imei(22)].map((sims) => ({ json: { sims } })),
 			{ continueOnFail: true },
 		);
-		expect(sim.count('assign')).toBe(3);
+		expect(t.sim.count('assign')).toBe(3);
 		expect(result.items.map((item) => (item.json as { error?: string }).error === undefined)).toEqual([true, false, true]);
 	});
 });

@@ -1,18 +1,9 @@
-import type { Simulator } from './simulator/thingspace-simulator';
 import type { Harness } from './harness';
-import { assignParams, imei, imeis, setUp } from './fixtures';
+import type { Simulator } from './simulator/thingspace-simulator';
+import { assignParams, imei, imeis, setUp, simulatorPerTest } from './fixtures';
 
 describe('Errors: every documented status becomes a clear n8n error with ThingSpace\'s code', () => {
-	let sim: Simulator;
-	let harness: Harness;
-
-	beforeEach(async () => {
-		({ sim, harness } = await setUp());
-	});
-
-	afterEach(async () => {
-		await sim.close();
-	});
+	const t = simulatorPerTest();
 
 	it.each([
 		[400, { errorCode: 'UnifiedWebService.INPUT_INVALID.Device.Identifier.Invalid', errorMessage: 'Device identifier is invalid.' }, /rejected the request as invalid/, 'UnifiedWebService.INPUT_INVALID.Device.Identifier.Invalid', /account name, the SKU and the device ids/],
@@ -24,8 +15,8 @@ describe('Errors: every documented status becomes a clear n8n error with ThingSp
 		[418, { errorCode: 'Teapot', errorMessage: 'Odd.' }, /answered HTTP 418/, 'Teapot', /Verizon ThingSpace support/],
 	])('HTTP %i', async (status, body, message, code, action) => {
 		// A Retry-After beyond the node's 2-minute budget: it gives up at once instead of waiting.
-		sim.inject({ route: 'assign', status, body, headers: status === 429 ? { 'Retry-After': '3600' } : undefined });
-		const result = await harness.run(assignParams({ deviceList: imei(1) }));
+		t.sim.inject({ route: 'assign', status, body, headers: status === 429 ? { 'Retry-After': '3600' } : undefined });
+		const result = await t.harness.run(assignParams({ deviceList: imei(1) }));
 
 		expect(result.error?.message).toMatch(message);
 		expect(result.error?.httpCode).toBe(String(status));
@@ -36,29 +27,29 @@ describe('Errors: every documented status becomes a clear n8n error with ThingSp
 	});
 
 	it('a throttled run (429 with Retry-After, several times) finishes with every device sent exactly once', async () => {
-		sim.inject({ route: 'assign', status: 429, body: { errorCode: 'Throttled' }, headers: { 'Retry-After': '0' }, times: 3, after: 1 });
+		t.sim.inject({ route: 'assign', status: 429, body: { errorCode: 'Throttled' }, headers: { 'Retry-After': '0' }, times: 3, after: 1 });
 		const ids = imeis(250);
-		const result = await harness.run(assignParams({ deviceList: ids.join(',') }));
+		const result = await t.harness.run(assignParams({ deviceList: ids.join(',') }));
 
 		expect(result.error).toBeUndefined();
-		expect(sim.count('assign')).toBe(6);
-		const sent = sim.devicesSent('assign');
+		expect(t.sim.count('assign')).toBe(6);
+		const sent = t.sim.devicesSent('assign');
 		expect(ids.every((id) => sent.get(id) === 1)).toBe(true);
 		expect(result.items[0].json.requestCount).toBe(3);
 	});
 
 	it('a 429 without Retry-After is retried after a backoff', async () => {
-		sim.inject({ route: 'assign', status: 429, raw: 'Too Many Requests' });
-		const result = await harness.run(assignParams({ deviceList: imei(1) }));
+		t.sim.inject({ route: 'assign', status: 429, raw: 'Too Many Requests' });
+		const result = await t.harness.run(assignParams({ deviceList: imei(1) }));
 		expect(result.error).toBeUndefined();
-		expect(sim.count('assign')).toBe(2);
+		expect(t.sim.count('assign')).toBe(2);
 	});
 
 	it('HTTP 401 that survives a fresh login says the credentials are not accepted', async () => {
-		sim.inject({ route: 'assign', status: 401, body: { fault: { code: '900901', message: 'Invalid Credentials' } }, times: 2 });
-		const result = await harness.run(assignParams({ deviceList: imei(1) }));
+		t.sim.inject({ route: 'assign', status: 401, body: { fault: { code: '900901', message: 'Invalid Credentials' } }, times: 2 });
+		const result = await t.harness.run(assignParams({ deviceList: imei(1) }));
 
-		expect(sim.count('assign')).toBe(2);
+		expect(t.sim.count('assign')).toBe(2);
 		expect(result.error?.message).toMatch(/did not accept the credentials, even after a fresh login/);
 		expect(result.error?.description).toContain('900901');
 		expect(result.error?.description).toContain('Invalid Credentials');
@@ -70,20 +61,20 @@ describe('Errors: every documented status becomes a clear n8n error with ThingSp
 		['XML page', undefined, '<am:fault><am:code>900800</am:code><am:message>Message throttled out</am:message></am:fault>', ['900800', 'Message throttled out']],
 		['empty body', undefined, '', ['no error details']],
 	])('reads ThingSpace\'s code from a %s', async (_label, body, raw, expected) => {
-		sim.inject({ route: 'assign', status: 400, body, raw });
-		const result = await harness.run(assignParams({ deviceList: imei(1) }));
+		t.sim.inject({ route: 'assign', status: 400, body, raw });
+		const result = await t.harness.run(assignParams({ deviceList: imei(1) }));
 		for (const text of expected) expect(result.error?.description).toContain(text);
 	});
 
 	it('when a later request fails, the error lists the accepted requestIds and the devices not sent', async () => {
-		sim.inject({ route: 'assign', status: 400, body: { errorCode: 'REQUEST_FAILED.License.NotAvailable', errorMessage: 'No licenses left.' }, after: 1 });
+		t.sim.inject({ route: 'assign', status: 400, body: { errorCode: 'REQUEST_FAILED.License.NotAvailable', errorMessage: 'No licenses left.' }, after: 1 });
 		const ids = imeis(250);
 		// One request at a time, so the third request would start only after the second one failed.
-		const result = await harness.run(assignParams({ deviceList: ids.join(','), options: { maxConcurrentRequests: 1 } }));
+		const result = await t.harness.run(assignParams({ deviceList: ids.join(','), options: { maxConcurrentRequests: 1 } }));
 
-		const accepted = sim.requests.filter((request) => request.route === 'assign' && request.status === 200);
+		const accepted = t.sim.requests.filter((request) => request.route === 'assign' && request.status === 200);
 		expect(accepted).toHaveLength(1);
-		expect(sim.count('assign')).toBe(2);
+		expect(t.sim.count('assign')).toBe(2);
 		const description = result.error?.description ?? '';
 		expect(description).toMatch(/Already accepted by ThingSpace \(do not send again\): requestId [0-9a-f-]{36} \(100 devices\)/);
 		expect(description).toContain(`Refused by ThingSpace: 100 devices: IMEI ${ids[100]}`);
@@ -93,8 +84,8 @@ describe('Errors: every documented status becomes a clear n8n error with ThingSp
 	});
 
 	it('a lost connection marks the devices as in doubt', async () => {
-		sim.inject({ route: 'assign', destroy: true });
-		const result = await harness.run(assignParams({ deviceList: imeis(2).join(',') }));
+		t.sim.inject({ route: 'assign', destroy: true });
+		const result = await t.harness.run(assignParams({ deviceList: imeis(2).join(',') }));
 		expect(result.error?.message).toMatch(/Could not reach ThingSpace/);
 		expect(result.error?.description).toMatch(/In doubt/);
 	});

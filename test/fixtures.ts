@@ -38,6 +38,18 @@ export async function setUp(options: SimulatorOptions = {}, credentialExtra = {}
 	return { sim, harness };
 }
 
+/** A fresh simulator and harness for each test of the enclosing describe block, closed after it. */
+export function simulatorPerTest(options: SimulatorOptions = {}, credentialExtra = {}) {
+	const context = {} as { sim: Simulator; harness: Harness };
+	beforeEach(async () => {
+		Object.assign(context, await setUp(options, credentialExtra));
+	});
+	afterEach(async () => {
+		await context.sim.close();
+	});
+	return context;
+}
+
 /** Every string an error or item could leak, flattened (message, description, cause chain, context). */
 export function everythingIn(value: unknown): string {
 	const seen = new Set<unknown>();

@@ -120,7 +120,7 @@ export class TestCredentialsHelper extends ICredentialsHelper {
 		if (output[expirable.name] === undefined) return undefined;
 		if (node.credentials) {
 			this.updates++;
-			this.stored = { ...this.stored, ...output };
+			this.stored = { ...this.stored, ...output } as ICredentialDataDecryptedObject;
 			return Object.assign(credentials, output);
 		}
 		return undefined;

@@ -1,21 +1,10 @@
-import type { Simulator } from './simulator/thingspace-simulator';
-import type { Harness } from './harness';
-import { assignParams, collectionOf, iccid, imei, imeis, setUp } from './fixtures';
+import { assignParams, collectionOf, iccid, imei, imeis, simulatorPerTest } from './fixtures';
 
 describe('License: Assign and Unassign through n8n', () => {
-	let sim: Simulator;
-	let harness: Harness;
-
-	beforeEach(async () => {
-		({ sim, harness } = await setUp());
-	});
-
-	afterEach(async () => {
-		await sim.close();
-	});
+	const t = simulatorPerTest();
 
 	it('assigns one device given in the UI collection, with both auth headers and a transaction id', async () => {
-		const result = await harness.run({
+		const result = await t.harness.run({
 			resource: 'license',
 			operation: 'assign',
 			skuNumber: 'SIMSec-IoT',
@@ -23,7 +12,7 @@ describe('License: Assign and Unassign through n8n', () => {
 		});
 
 		expect(result.error).toBeUndefined();
-		const assign = sim.requests.filter((request) => request.route === 'assign');
+		const assign = t.sim.requests.filter((request) => request.route === 'assign');
 		expect(assign).toHaveLength(1);
 		expect(assign[0].method).toBe('POST');
 		expect(assign[0].body).toEqual({
@@ -41,11 +30,11 @@ describe('License: Assign and Unassign through n8n', () => {
 		expect(json).toMatchObject({ operation: 'assign', skuNumber: 'SIMSec-IoT', deviceCount: 1, requestCount: 1 });
 		expect(json.requestIds).toEqual([expect.stringMatching(/^[0-9a-f-]{36}$/)]);
 		expect(result.items[0].pairedItem).toEqual({ item: 0 });
-		expect(sim.state.licenses['SIMSec-IoT'].assigned).toBe(1);
+		expect(t.sim.state.licenses['SIMSec-IoT'].assigned).toBe(1);
 	});
 
 	it('sends a device with two identifiers from the UI as one device', async () => {
-		const result = await harness.run({
+		const result = await t.harness.run({
 			resource: 'license',
 			operation: 'assign',
 			skuNumber: 'TS-BUNDLE-KTO-SIMSEC-MRC',
@@ -55,7 +44,7 @@ describe('License: Assign and Unassign through n8n', () => {
 			]),
 		});
 		expect(result.error).toBeUndefined();
-		const [assign] = sim.requests.filter((request) => request.route === 'assign');
+		const [assign] = t.sim.requests.filter((request) => request.route === 'assign');
 		expect((assign.body as { devices: unknown[] }).devices).toEqual([
 			{ deviceIds: [{ id: imei(2), kind: 'IMEI' }, { id: iccid(2), kind: 'ICCID' }] },
 		]);
@@ -67,10 +56,10 @@ describe('License: Assign and Unassign through n8n', () => {
 		['an array of device objects', [{ deviceIds: [{ id: imei(3), kind: 'IMEI' }] }, { deviceIds: [{ id: imei(4), kind: 'IMEI' }] }]],
 		['a comma and newline separated string', `${imei(3)},\n ${imei(4)}\n`],
 	])('assigns devices given by expression as %s', async (_label, list) => {
-		const result = await harness.run(assignParams({ deviceList: '={{ $json.sims }}' }), [{ json: { sims: list } }]);
+		const result = await t.harness.run(assignParams({ deviceList: '={{ $json.sims }}' }), [{ json: { sims: list } }]);
 
 		expect(result.error).toBeUndefined();
-		const [assign] = sim.requests.filter((request) => request.route === 'assign');
+		const [assign] = t.sim.requests.filter((request) => request.route === 'assign');
 		expect((assign.body as { devices: unknown[] }).devices).toEqual([
 			{ deviceIds: [{ id: imei(3), kind: 'IMEI' }] },
 			{ deviceIds: [{ id: imei(4), kind: 'IMEI' }] },
@@ -79,8 +68,8 @@ describe('License: Assign and Unassign through n8n', () => {
 	});
 
 	it('unassigns with DELETE carrying the JSON body (account, SKU, devices)', async () => {
-		await harness.run(assignParams({ deviceList: imeis(2).join(',') }));
-		const result = await harness.run({
+		await t.harness.run(assignParams({ deviceList: imeis(2).join(',') }));
+		const result = await t.harness.run({
 			resource: 'license',
 			operation: 'unassign',
 			skuNumber: 'SIMSec-IoT',
@@ -90,7 +79,7 @@ describe('License: Assign and Unassign through n8n', () => {
 		});
 
 		expect(result.error).toBeUndefined();
-		const unassign = sim.requests.filter((request) => request.route === 'unassign');
+		const unassign = t.sim.requests.filter((request) => request.route === 'unassign');
 		expect(unassign).toHaveLength(1);
 		expect(unassign[0].method).toBe('DELETE');
 		expect(unassign[0].headers['content-type']).toMatch(/application\/json/);
@@ -100,11 +89,11 @@ describe('License: Assign and Unassign through n8n', () => {
 			devices: imeis(2).map((id) => ({ deviceIds: [{ id, kind: 'IMEI' }] })),
 		});
 		expect(result.items[0].json).toMatchObject({ operation: 'unassign', deviceCount: 2 });
-		expect(sim.state.licenses['SIMSec-IoT'].assigned).toBe(0);
+		expect(t.sim.state.licenses['SIMSec-IoT'].assigned).toBe(0);
 	});
 
 	it('refuses to unassign a Lifetime SKU given by expression, sending nothing', async () => {
-		const result = await harness.run({
+		const result = await t.harness.run({
 			resource: 'license',
 			operation: 'unassign',
 			skuNumber: '={{ "SIMSec-IoT-Lt" }}',
@@ -114,20 +103,20 @@ describe('License: Assign and Unassign through n8n', () => {
 
 		expect(result.error?.message).toMatch(/Lifetime.*cannot be unassigned/);
 		expect(result.error?.description).toMatch(/Nothing was sent/);
-		expect(sim.requests).toHaveLength(0);
+		expect(t.sim.requests).toHaveLength(0);
 	});
 
 	it('sends 250 devices as 3 requests of 100, 100 and 50 with one login, and lists them all', async () => {
 		const ids = imeis(250);
-		const result = await harness.run(assignParams({ deviceList: '={{ $json.sims }}' }), [{ json: { sims: ids } }]);
+		const result = await t.harness.run(assignParams({ deviceList: '={{ $json.sims }}' }), [{ json: { sims: ids } }]);
 
 		expect(result.error).toBeUndefined();
-		const assign = sim.requests.filter((request) => request.route === 'assign');
+		const assign = t.sim.requests.filter((request) => request.route === 'assign');
 		expect(assign.map((request) => (request.body as { devices: unknown[] }).devices.length)).toEqual([100, 100, 50]);
 		expect(new Set(assign.map((request) => request.headers['x-request-id'])).size).toBe(3);
-		expect(sim.count('token')).toBe(1);
-		expect(sim.count('login')).toBe(1);
-		const sent = sim.devicesSent('assign');
+		expect(t.sim.count('token')).toBe(1);
+		expect(t.sim.count('login')).toBe(1);
+		const sent = t.sim.devicesSent('assign');
 		expect(ids.every((id) => sent.get(id) === 1)).toBe(true);
 
 		const json = result.items[0].json as { requests: Array<{ requestId: string; devices: Array<{ deviceIds: Array<{ id: string }> }> }> };
@@ -138,25 +127,25 @@ describe('License: Assign and Unassign through n8n', () => {
 
 	it('sends 10,000 devices in one item as 100 requests of 100, with 1 token call and 1 login', async () => {
 		const ids = imeis(10000);
-		const result = await harness.run(assignParams({ deviceList: '={{ $json.sims }}' }), [{ json: { sims: ids } }]);
+		const result = await t.harness.run(assignParams({ deviceList: '={{ $json.sims }}' }), [{ json: { sims: ids } }]);
 
 		expect(result.error).toBeUndefined();
-		expect(sim.count('assign')).toBe(100);
-		expect(sim.count('token') + sim.count('login')).toBe(2);
-		const sent = sim.devicesSent('assign');
+		expect(t.sim.count('assign')).toBe(100);
+		expect(t.sim.count('token') + t.sim.count('login')).toBe(2);
+		const sent = t.sim.devicesSent('assign');
 		expect(sent.size).toBe(10000);
 		expect([...sent.values()].every((times) => times === 1)).toBe(true);
 		expect(result.items[0].json.requestCount).toBe(100);
 	});
 
 	it('uses a given Transaction ID, numbered when the devices need several requests', async () => {
-		await harness.run(assignParams({ deviceList: imeis(150).join(','), options: { transactionId: '1-2025011400' } }));
-		const assign = sim.requests.filter((request) => request.route === 'assign');
+		await t.harness.run(assignParams({ deviceList: imeis(150).join(','), options: { transactionId: '1-2025011400' } }));
+		const assign = t.sim.requests.filter((request) => request.route === 'assign');
 		expect(assign.map((request) => request.headers['x-request-id'])).toEqual(['1-2025011400001', '1-2025011400002']);
 	});
 
 	it('refuses a given Transaction ID that another item of the run already used', async () => {
-		const result = await harness.run(
+		const result = await t.harness.run(
 			assignParams({ deviceList: '={{ $json.sims }}', options: { transactionId: '1-555' } }),
 			[{ json: { sims: imei(1) } }, { json: { sims: imei(2) } }],
 			{ continueOnFail: true },
@@ -164,12 +153,12 @@ describe('License: Assign and Unassign through n8n', () => {
 		const errors = result.items.map((item) => (item.json as { error?: string }).error);
 		expect(errors.filter((error) => error === undefined)).toHaveLength(1);
 		expect(errors.find(Boolean)).toMatch(/Transaction ID "1-555" is already used by another item of this run/);
-		expect(sim.requests.filter((request) => request.route === 'assign').map((request) => request.headers['x-request-id'])).toEqual(['1-555']);
+		expect(t.sim.requests.filter((request) => request.route === 'assign').map((request) => request.headers['x-request-id'])).toEqual(['1-555']);
 	});
 
 	it('refuses a Transaction ID outside the documented pattern, sending nothing', async () => {
-		const result = await harness.run(assignParams({ deviceList: imei(1), options: { transactionId: 'abc' } }));
+		const result = await t.harness.run(assignParams({ deviceList: imei(1), options: { transactionId: 'abc' } }));
 		expect(result.error?.message).toMatch(/Transaction ID "abc" does not match/);
-		expect(sim.requests).toHaveLength(0);
+		expect(t.sim.requests).toHaveLength(0);
 	});
 });

@@ -1,25 +1,14 @@
-import type { Simulator } from './simulator/thingspace-simulator';
-import type { Harness } from './harness';
-import { assignParams, imeis, setUp } from './fixtures';
+import { assignParams, imeis, simulatorPerTest } from './fixtures';
 
 describe('Account: Get License Counts', () => {
-	let sim: Simulator;
-	let harness: Harness;
-
-	beforeEach(async () => {
-		({ sim, harness } = await setUp({ licenses: { 'SIMSec-IoT': 1000, 'SIMSec-IoT-Lt': 500 } }));
-	});
-
-	afterEach(async () => {
-		await sim.close();
-	});
+	const t = simulatorPerTest({ licenses: { 'SIMSec-IoT': 1000, 'SIMSec-IoT-Lt': 500 } });
 
 	it('returns one item per SKU with purchased, assigned and available counts', async () => {
-		await harness.run(assignParams({ deviceList: imeis(3).join(',') }));
-		const result = await harness.run({ resource: 'account', operation: 'getLicenseCounts' });
+		await t.harness.run(assignParams({ deviceList: imeis(3).join(',') }));
+		const result = await t.harness.run({ resource: 'account', operation: 'getLicenseCounts' });
 
 		expect(result.error).toBeUndefined();
-		const [request] = sim.requests.filter((entry) => entry.route === 'subscriptions');
+		const [request] = t.sim.requests.filter((entry) => entry.route === 'subscriptions');
 		expect(request.body).toEqual({ accountName: '0000123456-00001' });
 		const flex = result.items.find((item) => item.json.skuNumber === 'SIMSec-IoT');
 		expect(flex?.json).toMatchObject({
@@ -34,20 +23,20 @@ describe('Account: Get License Counts', () => {
 	});
 
 	it('asks for one SKU and a given account', async () => {
-		const result = await harness.run({
+		const result = await t.harness.run({
 			resource: 'account',
 			operation: 'getLicenseCounts',
 			accountName: '0000123456-00001',
 			skuFilter: 'SIMSec-IoT-Lt',
 		});
-		const [request] = sim.requests.filter((entry) => entry.route === 'subscriptions');
+		const [request] = t.sim.requests.filter((entry) => entry.route === 'subscriptions');
 		expect(request.body).toEqual({ accountName: '0000123456-00001', skuNumber: 'SIMSec-IoT-Lt' });
 		expect(result.items.map((item) => item.json.skuNumber)).toEqual(['SIMSec-IoT-Lt']);
 		expect(result.items[0].json.licenseAvailable).toBe(500);
 	});
 
 	it('maps an unknown account to a 404 error naming the account rule', async () => {
-		const result = await harness.run({ resource: 'account', operation: 'getLicenseCounts', accountName: '9999999999-00001' });
+		const result = await t.harness.run({ resource: 'account', operation: 'getLicenseCounts', accountName: '9999999999-00001' });
 		expect(result.error?.message).toMatch(/could not find the account/);
 		expect(result.error?.description).toContain('AccountNotFound');
 	});
