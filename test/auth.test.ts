@@ -1,13 +1,11 @@
 import type { Simulator } from './simulator/thingspace-simulator';
 import type { Harness } from './harness';
-import { assignParams, everythingIn, imei, imeis, setUp } from './fixtures';
+import { assignParams, everythingIn, imei, imeis, itemsOf, setUp } from './fixtures';
 
 const EXPIRED = {
 	errorCode: 'UnifiedWebService.REQUEST_FAILED.SessionToken.Expired',
 	errorMessage: 'The Session has expired.',
 };
-
-const itemsOf = (ids: string[]) => ids.map((id) => ({ json: { imei: id } }));
 
 describe('Credential: token, session, refresh and lockout through n8n', () => {
 	let sim: Simulator;
@@ -19,7 +17,7 @@ describe('Credential: token, session, refresh and lockout through n8n', () => {
 
 	it('50 items with no stored token make exactly 1 token call and 1 login, and the tokens are kept', async () => {
 		({ sim, harness } = await setUp());
-		const result = await harness.run(assignParams({ deviceList: '={{ $json.imei }}' }), itemsOf(imeis(50)));
+		const result = await harness.run(assignParams({ deviceList: '={{ $json.sims }}' }), itemsOf(imeis(50)));
 
 		expect(result.error).toBeUndefined();
 		expect(result.items).toHaveLength(50);
@@ -64,7 +62,7 @@ describe('Credential: token, session, refresh and lockout through n8n', () => {
 			sim.reset();
 
 			const ids = imeis(20);
-			const result = await harness.run(assignParams({ deviceList: '={{ $json.imei }}' }), itemsOf(ids));
+			const result = await harness.run(assignParams({ deviceList: '={{ $json.sims }}' }), itemsOf(ids));
 
 			expect(result.error).toBeUndefined();
 			expect(sim.count('login')).toBe(1);
@@ -76,7 +74,7 @@ describe('Credential: token, session, refresh and lockout through n8n', () => {
 	it('a wrong password with 20 items makes exactly 1 login attempt, and later runs make none', async () => {
 		({ sim, harness } = await setUp({}, { password: 'wrong-password' }));
 		const result = await harness.run(
-			assignParams({ deviceList: '={{ $json.imei }}' }),
+			assignParams({ deviceList: '={{ $json.sims }}' }),
 			itemsOf(imeis(20)),
 			{ continueOnFail: true },
 		);

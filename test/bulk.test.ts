@@ -1,8 +1,7 @@
 import type { Simulator } from './simulator/thingspace-simulator';
 import type { Harness } from './harness';
-import { assignParams, imeis, setUp } from './fixtures';
+import { assignParams, imeis, itemsOf, setUp } from './fixtures';
 
-const itemsOf = (ids: string[], extra: Record<string, unknown> = {}) => ids.map((sims) => ({ json: { sims, ...extra } }));
 const pairedIndex = (item: { pairedItem?: unknown }) =>
 	(Array.isArray(item.pairedItem) ? item.pairedItem[0] : item.pairedItem) as { item: number };
 

@@ -16,6 +16,10 @@ export function iccid(n: number): string {
 
 export const imeis = (count: number, from = 0) => Array.from({ length: count }, (_, i) => imei(from + i));
 
+/** One input item per id, the id in `sims` (for Device List `{{ $json.sims }}`). */
+export const itemsOf = (ids: string[], extra: Record<string, unknown> = {}) =>
+	ids.map((sims) => ({ json: { sims, ...extra } }));
+
 /** UI collection value for these IMEIs, as the editor stores it. */
 export function collectionOf(...ids: Array<Array<{ kind: string; id: string }>>) {
 	return { device: ids.map((deviceIds) => ({ deviceIds: { deviceId: deviceIds } })) };
