@@ -1,5 +1,6 @@
 import type {
 	DeclarativeRestApiSettings,
+	IAllExecuteFunctions,
 	IDataObject,
 	IExecutePaginationFunctions,
 	IExecuteSingleFunctions,
@@ -43,10 +44,15 @@ export async function routedRequest(
 	options: RequestData['options'],
 	retryServerErrors = false,
 ): Promise<Outcome> {
+	return await withRetries(async () => await sendOnce(context, requestData, options), retryServerErrors);
+}
+
+/** The retry policy of routedRequest, for any way of sending one ThingSpace request. */
+export async function withRetries(send: () => Promise<Outcome>, retryServerErrors = false): Promise<Outcome> {
 	let waitedMs = 0;
 	let serverRetries = 0;
 	for (let attempt = 1; ; attempt++) {
-		const outcome = await sendOnce(context, requestData, options);
+		const outcome = await send();
 		const failure = outcome.failure;
 		if (!failure) return outcome;
 		let delay: number | undefined;
@@ -102,14 +108,48 @@ async function sendOnce(
 	const failure = failureOf(response);
 	if (failure.status !== 401 && !isSessionRejected(failure)) return { failure };
 
+	return await sendWithFreshSession(context, options as IHttpRequestOptions);
+}
+
+/**
+ * One ThingSpace call outside the routing engine (the trigger's listener calls), with the same
+ * single re-login as the node's own requests.
+ */
+export async function thingSpaceRequest(context: AuthContext, options: IHttpRequestOptions): Promise<Outcome> {
+	let response: FullResponse;
+	try {
+		response = (await context.helpers.httpRequestWithAuthentication.call(context, CREDENTIAL_TYPE, {
+			...options,
+			json: true,
+			ignoreHttpStatusErrors: true,
+			returnFullResponse: true,
+		})) as FullResponse;
+	} catch (error) {
+		return { failure: thrownFailure(error) };
+	}
+	if (isSuccess(response)) return { body: response.body as IDataObject };
+	const failure = failureOf(response);
+	if (failure.status !== 401 && !isSessionRejected(failure)) return { failure };
+	return await sendWithFreshSession(context, { ...options, json: true, ignoreHttpStatusErrors: true });
+}
+
+/** Contexts that may call ThingSpace with the node's credential. */
+type AuthContext = IAllExecuteFunctions & Pick<IExecuteSingleFunctions, 'getCredentials' | 'getNode'>;
+
+/**
+ * Repeats a request whose token or session ThingSpace refused, once, by handing n8n the credential
+ * without its session token, so that preAuthentication logs in again; concurrent callers share that login.
+ */
+async function sendWithFreshSession(context: AuthContext, options: IHttpRequestOptions): Promise<Outcome> {
 	const credentials = await context.getCredentials(CREDENTIAL_TYPE);
 	forgetSession(credentials, String(credentials.sessionToken ?? ''));
 	const reference = context.getNode().credentials?.[CREDENTIAL_TYPE];
+	let response: FullResponse;
 	try {
 		response = (await context.helpers.httpRequestWithAuthentication.call(
 			context,
 			CREDENTIAL_TYPE,
-			{ ...(options as IHttpRequestOptions), returnFullResponse: true },
+			{ ...options, returnFullResponse: true },
 			{
 				credentialsDecrypted: {
 					id: reference?.id ?? '',

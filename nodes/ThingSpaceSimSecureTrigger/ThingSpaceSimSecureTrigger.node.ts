@@ -1,0 +1,176 @@
+import type {
+	IDataObject,
+	IHookFunctions,
+	INodeType,
+	INodeTypeDescription,
+	IWebhookFunctions,
+	IWebhookResponseData,
+} from 'n8n-workflow';
+import { NodeConnectionTypes } from 'n8n-workflow';
+
+import { deliveriesOf } from './deliveries';
+import {
+	PORT_RULE,
+	SERVICE_NAME,
+	accountOf,
+	checkListenerPort,
+	deregisterListener,
+	expectedSecret,
+	findListener,
+	isOurs,
+	listenerState,
+	newSecret,
+	refuseToReplace,
+	registerListener,
+} from './listener';
+import { carriesSecret, deliveryKey, messagesOf, passes, requestIdList, toResult, type ResultFilter } from './messages';
+
+export class ThingSpaceSimSecureTrigger implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'ThingSpace SIM-Secure Trigger',
+		name: 'thingSpaceSimSecureTrigger',
+		icon: { light: 'file:../ThingSpaceSimSecure/thingspace.svg', dark: 'file:../ThingSpaceSimSecure/thingspace.dark.svg' },
+		group: ['trigger'],
+		version: 1,
+		subtitle: '={{ { all: "All results", success: "Successes", failed: "Failures" }[$parameter["results"]] }}',
+		description:
+			'Starts the workflow when ThingSpace reports whether a SIM got or lost its SIM-Secure license (one CarrierService callback per device)',
+		defaults: { name: 'ThingSpace SIM-Secure Trigger' },
+		inputs: [],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [{ name: 'thingSpaceApi', required: true }],
+		webhooks: [{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: 'webhook' }],
+		properties: [
+			{
+				displayName: `ThingSpace delivers callbacks only to ports ${PORT_RULE} of a public address, and only from Verizon's published IP addresses. n8n's default port 5678 is not one of them: serve webhooks through a reverse proxy on 443 and set WEBHOOK_URL. Activating this workflow registers its URL as the account's ${SERVICE_NAME} listener.`,
+				name: 'portNotice',
+				type: 'notice',
+				default: '',
+			},
+			{
+				displayName: 'Account Name',
+				name: 'accountName',
+				type: 'string',
+				default: '',
+				placeholder: '0000123456-00001',
+				description:
+					"Billing account whose callbacks start this workflow, with its leading zeros. Leave empty to use the credential's Default Account Name.",
+			},
+			{
+				displayName: 'Results',
+				name: 'results',
+				type: 'options',
+				options: [
+					{ name: 'All', value: 'all', description: 'Every per-device result' },
+					{ name: 'Success Only', value: 'success', description: 'Devices whose license was assigned or removed' },
+					{ name: 'Failed Only', value: 'failed', description: 'Devices that ThingSpace could not license or unlicense' },
+				],
+				default: 'all',
+			},
+			{
+				displayName: 'Options',
+				name: 'options',
+				type: 'collection',
+				placeholder: 'Add Option',
+				default: {},
+				options: [
+					{
+						displayName: 'Only Request IDs',
+						name: 'requestIds',
+						type: 'string',
+						default: '',
+						placeholder: '9b2f6c3e-41d7-4a8e-b0f5-2c7d9e1a6f40',
+						description:
+							'Start only for these requestIds (as returned by Assign or Unassign), separated by commas or new lines',
+					},
+					{
+						displayName: 'Replace Existing Listener',
+						name: 'replaceExistingListener',
+						type: 'boolean',
+						default: false,
+						description: `Whether to take over the account's ${SERVICE_NAME} listener when it points somewhere else. ThingSpace keeps one per account, so the other listener stops receiving results.`,
+					},
+					{
+						displayName: 'Secret',
+						name: 'secret',
+						type: 'string',
+						typeOptions: { password: true },
+						default: '',
+						description:
+							'Shared secret that ThingSpace echoes in every message; messages without it are refused. Leave empty to let n8n generate one when the workflow is activated.',
+					},
+				],
+			},
+		],
+	};
+
+	webhookMethods = {
+		default: {
+			async checkExists(this: IHookFunctions): Promise<boolean> {
+				const url = this.getNodeWebhookUrl('default') as string;
+				const secret = expectedSecret(userSecret(this), listenerState(this));
+				return isOurs(await findListener(this, await accountOf(this)), url, secret);
+			},
+
+			async create(this: IHookFunctions): Promise<boolean> {
+				const url = this.getNodeWebhookUrl('default') as string;
+				checkListenerPort(this, url);
+				const accountName = await accountOf(this);
+				const current = await findListener(this, accountName);
+				const replace = this.getNodeParameter('options.replaceExistingListener', false) as boolean;
+				if (current?.url && current.url !== url && !replace) throw refuseToReplace(this, accountName, current.url);
+
+				const state = listenerState(this);
+				const secret = expectedSecret(userSecret(this), state) ?? newSecret();
+				await registerListener(this, accountName, url, secret);
+				// Kept only once ThingSpace took it: a failed activation leaves no trace.
+				if (!userSecret(this)) state.secret = secret;
+				state.listenerUrl = url;
+				state.accountName = accountName;
+				return true;
+			},
+
+			async delete(this: IHookFunctions): Promise<boolean> {
+				const state = listenerState(this);
+				const url = this.getNodeWebhookUrl('default') as string;
+				const accountName = state.accountName ?? (await accountOf(this));
+				const current = await findListener(this, accountName);
+				// Someone else's listener by now: theirs to keep.
+				if (current?.url === url) await deregisterListener(this, accountName);
+				delete state.listenerUrl;
+				delete state.accountName;
+				return true;
+			},
+		},
+	};
+
+	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+		const secret = expectedSecret(
+			String(this.getNodeParameter('options.secret', '') ?? ''),
+			this.getWorkflowStaticData('node'),
+		);
+		const messages = messagesOf(this.getBodyData());
+		if (!secret || !messages.every((message) => carriesSecret(message, secret))) {
+			this.getResponseObject()
+				.status(401)
+				.json({ message: 'Unauthorized: the message does not carry the secret registered for this listener' });
+			return { noWebhookResponse: true };
+		}
+
+		const filter = this.getNodeParameter('results', 'all') as ResultFilter;
+		const requestIds = requestIdList(this.getNodeParameter('options.requestIds', ''));
+		const deliveries = deliveriesOf(this.getWorkflow().id ?? '', this.getNode().id);
+		const results = messages
+			.map(toResult)
+			.filter((result) => passes(result, filter, requestIds) && deliveries.firstTime(deliveryKey(result)));
+		if (results.length === 0) {
+			// Acknowledged all the same: ThingSpace resends what is not answered with a 2xx.
+			return { webhookResponse: { received: messages.length, started: 0 } };
+		}
+		return { workflowData: [this.helpers.returnJsonArray(results as IDataObject[])] };
+	}
+}
+
+function userSecret(context: IHookFunctions): string {
+	return String(context.getNodeParameter('options.secret', '') ?? '');
+}

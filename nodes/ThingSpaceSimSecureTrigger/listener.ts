@@ -1,0 +1,162 @@
+import { randomBytes } from 'crypto';
+import type { IDataObject, IHookFunctions } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
+import { resolveBaseUrl } from '../../credentials/ThingSpaceSession';
+import { CREDENTIAL_TYPE } from '../ThingSpaceSimSecure/helpers/constants';
+import { thingSpaceError } from '../ThingSpaceSimSecure/helpers/errors';
+import { thingSpaceRequest, withRetries } from '../ThingSpaceSimSecure/helpers/transport';
+
+/** The callback service that carries SIM-Secure assign and unassign results. */
+export const SERVICE_NAME = 'CarrierService';
+
+/** The only ports ThingSpace delivers callbacks to. */
+export const ALLOWED_PORTS: ReadonlyArray<[number, number]> = [
+	[80, 80],
+	[443, 443],
+	[9001, 9006],
+	[50551, 50559],
+	[28200, 28220],
+];
+
+export const PORT_RULE = '80, 443, 9001–9006, 50551–50559 or 28200–28220';
+
+/** What activation keeps in the workflow's static data (saved by n8n after activation). */
+export interface ListenerState extends IDataObject {
+	/** Generated when the user gave none; ThingSpace echoes it in every message. */
+	secret?: string;
+	listenerUrl?: string;
+	accountName?: string;
+}
+
+interface Listener {
+	serviceName?: string;
+	url?: string;
+	username?: string;
+	password?: string;
+}
+
+/** Throws when ThingSpace could not deliver to this URL at all. */
+export function checkListenerPort(context: IHookFunctions, webhookUrl: string): void {
+	let url: URL | undefined;
+	try {
+		url = new URL(webhookUrl);
+	} catch {
+		url = undefined;
+	}
+	const port = url ? Number(url.port || (url.protocol === 'https:' ? 443 : 80)) : NaN;
+	if (url && ALLOWED_PORTS.some(([low, high]) => port >= low && port <= high)) return;
+	throw new NodeOperationError(
+		context.getNode(),
+		`ThingSpace cannot deliver to this workflow's webhook URL ${webhookUrl}: port ${Number.isNaN(port) ? '(none)' : port} is not allowed`,
+		{
+			description: `ThingSpace sends callbacks only to ports ${PORT_RULE}, on a public address. Serve n8n's webhooks on one of them (for example through a reverse proxy on 443), set n8n's WEBHOOK_URL to that public address, and activate the workflow again.`,
+		},
+	);
+}
+
+export function listenerState(context: IHookFunctions): ListenerState {
+	return context.getWorkflowStaticData('node') as ListenerState;
+}
+
+/** The secret this node expects in every message: the user's own, or the one generated at activation. */
+export function expectedSecret(userSecret: string, state: ListenerState): string | undefined {
+	return userSecret || state.secret || undefined;
+}
+
+export function newSecret(): string {
+	return randomBytes(24).toString('base64url');
+}
+
+export async function accountOf(context: IHookFunctions): Promise<string> {
+	const given = String(context.getNodeParameter('accountName', '') ?? '').trim();
+	if (given) return given;
+	const credentials = await context.getCredentials(CREDENTIAL_TYPE);
+	const fallback = String(credentials.accountName ?? '').trim();
+	if (fallback) return fallback;
+	throw new NodeOperationError(context.getNode(), 'No account name: set Account Name in this node or Default Account Name in the credential', {
+		description: 'ThingSpace registers callback listeners per billing account (for example 0000123456-00001, with its leading zeros).',
+	});
+}
+
+/** One call to the callbacks API; a failure becomes the node's usual ThingSpace error. */
+async function callbacksApi(
+	context: IHookFunctions,
+	method: 'GET' | 'POST' | 'DELETE',
+	path: string,
+	doing: string,
+	body?: IDataObject,
+): Promise<unknown> {
+	const credentials = await context.getCredentials(CREDENTIAL_TYPE);
+	let baseURL: string;
+	try {
+		baseURL = resolveBaseUrl(credentials);
+	} catch (error) {
+		throw new NodeOperationError(context.getNode(), (error as Error).message, {
+			description: (error as { description?: string }).description,
+		});
+	}
+	const outcome = await withRetries(
+		async () =>
+			await thingSpaceRequest(context, {
+				baseURL,
+				url: `/api/m2m/v1/callbacks/${path}`,
+				method,
+				headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
+				body,
+			}),
+	);
+	if (outcome.failure) throw thingSpaceError(context.getNode(), outcome.failure, 0, doing);
+	return outcome.body;
+}
+
+export async function findListener(context: IHookFunctions, accountName: string): Promise<Listener | undefined> {
+	const list = await callbacksApi(
+		context,
+		'GET',
+		encodeURIComponent(accountName),
+		`n8n was reading the callback listeners of account ${accountName}.`,
+	);
+	const listeners = (Array.isArray(list) ? list : []) as Listener[];
+	return listeners.find((listener) => listener.serviceName === SERVICE_NAME);
+}
+
+export async function registerListener(
+	context: IHookFunctions,
+	accountName: string,
+	url: string,
+	secret: string,
+): Promise<void> {
+	// ThingSpace echoes username and password in every message body; both carry the secret.
+	await callbacksApi(
+		context,
+		'POST',
+		encodeURIComponent(accountName),
+		`n8n was registering ${url} as the ${SERVICE_NAME} listener of account ${accountName}; the account's listeners were left as they were.`,
+		{ name: SERVICE_NAME, url, username: secret, password: secret },
+	);
+}
+
+export async function deregisterListener(context: IHookFunctions, accountName: string): Promise<void> {
+	await callbacksApi(
+		context,
+		'DELETE',
+		`${encodeURIComponent(accountName)}/name/${SERVICE_NAME}`,
+		`n8n was removing this workflow's ${SERVICE_NAME} listener from account ${accountName}.`,
+	);
+}
+
+/** Registered here, at this URL, with the secret this node expects. */
+export function isOurs(listener: Listener | undefined, url: string, secret: string | undefined): boolean {
+	return Boolean(listener && secret && listener.url === url && listener.username === secret && listener.password === secret);
+}
+
+export function refuseToReplace(context: IHookFunctions, accountName: string, otherUrl: string): NodeOperationError {
+	return new NodeOperationError(
+		context.getNode(),
+		`Account ${accountName} already sends ${SERVICE_NAME} callbacks to ${otherUrl}`,
+		{
+			description: `ThingSpace keeps one ${SERVICE_NAME} listener per account, so activating this workflow would stop those callbacks from reaching ${otherUrl}. Nothing was changed. Stop the workflow or system that listens there, or turn on "Replace Existing Listener" in this node's options, then activate again.`,
+		},
+	);
+}

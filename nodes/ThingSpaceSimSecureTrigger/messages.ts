@@ -1,0 +1,95 @@
+import { createHash, timingSafeEqual } from 'crypto';
+import type { IDataObject } from 'n8n-workflow';
+
+/** One CarrierService message as the trigger emits it: never the echoed username and password. */
+export interface CallbackResult extends IDataObject {
+	requestId: string | null;
+	/** 'Success' or 'Failed' whatever the case ThingSpace used; any other value as sent. */
+	status: string | null;
+	deviceIds: Array<{ kind: string; id: string }>;
+	/** The same ids keyed by kind, for lookups such as {{ $json.device.ICCID }}. */
+	device: Record<string, string>;
+	faultCode: string | null;
+	faultText: string | null;
+	/** Delivery attempt of this message (callbackCount) and ThingSpace's maximum (maxCallbackThreshold). */
+	attempt: number | null;
+	maxAttempts: number | null;
+	deviceResponse: IDataObject | null;
+}
+
+export type ResultFilter = 'all' | 'success' | 'failed';
+
+const text = (value: unknown): string | null =>
+	typeof value === 'string' ? value : typeof value === 'number' ? String(value) : null;
+
+const count = (value: unknown): number | null => {
+	const n = typeof value === 'string' ? Number(value) : value;
+	return typeof n === 'number' && Number.isFinite(n) ? n : null;
+};
+
+function normaliseStatus(value: unknown): string | null {
+	const status = text(value);
+	if (status === null) return null;
+	const lower = status.trim().toLowerCase();
+	if (lower === 'success') return 'Success';
+	if (lower === 'failed') return 'Failed';
+	return status;
+}
+
+/** The messages of one POST: ThingSpace sends one object, but an array is read as several. */
+export function messagesOf(body: unknown): IDataObject[] {
+	const list = Array.isArray(body) ? body : [body];
+	return list.map((entry) => (entry && typeof entry === 'object' && !Array.isArray(entry) ? (entry as IDataObject) : {}));
+}
+
+/** Constant-time comparison, so the answer time does not tell how much of a guess was right. */
+function sameSecret(given: unknown, expected: string): boolean {
+	if (typeof given !== 'string') return false;
+	const digest = (value: string) => createHash('sha256').update(value).digest();
+	return timingSafeEqual(digest(given), digest(expected));
+}
+
+/** ThingSpace echoes the registered username and password (both the secret) in every message. */
+export function carriesSecret(message: IDataObject, secret: string): boolean {
+	// Evaluate both, so a wrong username costs as long as a wrong password.
+	const username = sameSecret(message.username, secret);
+	const password = sameSecret(message.password, secret);
+	return username && password;
+}
+
+export function toResult(message: IDataObject): CallbackResult {
+	const deviceIds = (Array.isArray(message.deviceIds) ? message.deviceIds : [])
+		.filter((entry): entry is IDataObject => Boolean(entry) && typeof entry === 'object')
+		.map((entry) => ({ kind: (text(entry.kind) ?? '').toUpperCase(), id: text(entry.id) ?? '' }));
+	const fault = (message.faultResponse && typeof message.faultResponse === 'object' ? message.faultResponse : {}) as IDataObject;
+	const deviceResponse = message.deviceResponse;
+	return {
+		requestId: text(message.requestId),
+		status: normaliseStatus(message.status),
+		deviceIds,
+		device: Object.fromEntries(deviceIds.map(({ kind, id }) => [kind, id])),
+		faultCode: text(fault.faultcode),
+		faultText: text(fault.faultstring),
+		attempt: count(message.callbackCount),
+		maxAttempts: count(message.maxCallbackThreshold),
+		deviceResponse: deviceResponse && typeof deviceResponse === 'object' ? (deviceResponse as IDataObject) : null,
+	};
+}
+
+/** Request IDs typed as a list (commas, spaces or new lines) or given as an array by an expression. */
+export function requestIdList(value: unknown): string[] {
+	const parts = Array.isArray(value) ? value.map(String) : String(value ?? '').split(/[\s,;]+/);
+	return parts.map((part) => part.trim()).filter(Boolean);
+}
+
+export function passes(result: CallbackResult, filter: ResultFilter, requestIds: string[]): boolean {
+	if (filter === 'success' && result.status !== 'Success') return false;
+	if (filter === 'failed' && result.status !== 'Failed') return false;
+	return requestIds.length === 0 || (result.requestId !== null && requestIds.includes(result.requestId));
+}
+
+/** What makes two deliveries the same message: ThingSpace's retries repeat all three. */
+export function deliveryKey(result: CallbackResult): string {
+	const ids = result.deviceIds.map(({ kind, id }) => `${kind}:${id}`).sort();
+	return JSON.stringify([result.requestId, ids, result.status]);
+}
