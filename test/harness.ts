@@ -28,20 +28,22 @@ import { ICredentialsHelper, Workflow } from 'n8n-workflow';
 import { ThingSpaceApi } from '../credentials/ThingSpaceApi.credentials';
 import { resetSessionCache } from '../credentials/ThingSpaceSession';
 import { ThingSpaceSimSecure } from '../nodes/ThingSpaceSimSecure/ThingSpaceSimSecure.node';
+import { ThingSpaceSimSecureTrigger } from '../nodes/ThingSpaceSimSecureTrigger/ThingSpaceSimSecureTrigger.node';
 import type { Simulator } from './simulator/thingspace-simulator';
 
 export const NODE_TYPE = 'n8n-nodes-thingspace-sim-secure.thingSpaceSimSecure';
-const CREDENTIAL = { id: 'cred-1', name: 'ThingSpace (simulator)' };
+export const TRIGGER_TYPE = 'n8n-nodes-thingspace-sim-secure.thingSpaceSimSecureTrigger';
+export const CREDENTIAL = { id: 'cred-1', name: 'ThingSpace (simulator)' };
 let executions = 0;
 
-class TestNodeTypes implements INodeTypes {
+export class TestNodeTypes implements INodeTypes {
 	private readonly types: Record<string, INodeType>;
 
 	constructor() {
 		const node = new ThingSpaceSimSecure();
 		// The loader adds the "requestOptions" collection to declarative nodes; without it n8n drops batching/timeout.
 		DirectoryLoader.applyDeclarativeNodeOptionParameters(node);
-		this.types = { [NODE_TYPE]: node };
+		this.types = { [NODE_TYPE]: node, [TRIGGER_TYPE]: new ThingSpaceSimSecureTrigger() };
 	}
 
 	getByName(name: string) {

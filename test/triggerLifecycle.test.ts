@@ -1,0 +1,158 @@
+import { freshProcess, simulatorCredentials } from './harness';
+import { everythingIn } from './fixtures';
+import { startSimulator, type Simulator } from './simulator/thingspace-simulator';
+import { TriggerHarness } from './triggerHarness';
+
+const OTHER = { url: 'https://crm.example.com/thingspace/results', username: 'crm', password: 'crm-secret' };
+
+describe('Trigger lifecycle: the CarrierService listener, registered on activation through n8n-core', () => {
+	let sim: Simulator;
+	let trigger: TriggerHarness;
+
+	beforeEach(async () => {
+		freshProcess();
+		sim = await startSimulator();
+		trigger = new TriggerHarness(simulatorCredentials(sim));
+	});
+
+	afterEach(async () => {
+		await sim.close();
+	});
+
+	const listener = () => sim.state.callbacks.get('CarrierService');
+
+	it('activation registers the production webhook URL with a generated secret as username and password', async () => {
+		await trigger.activate();
+
+		const registered = listener();
+		expect(registered?.url).toBe(trigger.webhookUrl);
+		expect(registered?.password).toMatch(/^[A-Za-z0-9_-]{32}$/);
+		expect(registered?.username).toBe(registered?.password);
+		expect(trigger.state.secret).toBe(registered?.password);
+		expect(trigger.state.listenerUrl).toBe(trigger.webhookUrl);
+		expect(sim.count('callbacksRegister')).toBe(1);
+
+		// Activated again (an n8n restart): the listener is found, nothing is registered twice.
+		await trigger.activate();
+		expect(sim.count('callbacksRegister')).toBe(1);
+		expect(listener()?.password).toBe(trigger.state.secret);
+	});
+
+	it('a listener at another URL is never replaced by default: activation fails naming it, and the account is left as it was', async () => {
+		sim.state.callbacks.set('CarrierService', { ...OTHER });
+
+		const failure = await trigger.activate().catch((error: Error & { description?: string }) => error);
+
+		expect(failure).toBeInstanceOf(Error);
+		const { message, description } = failure as Error & { description: string };
+		expect(message).toBe(`Account 0000123456-00001 already sends CarrierService callbacks to ${OTHER.url}`);
+		expect(description).toContain('Replace Existing Listener');
+		expect(description).toContain('Nothing was changed');
+		expect(listener()).toEqual(OTHER);
+		expect(sim.count('callbacksRegister')).toBe(0);
+		expect(trigger.state).toEqual({});
+		expect(everythingIn(failure)).not.toContain(OTHER.password);
+	});
+
+	it('with "Replace Existing Listener" on, activation takes the listener over', async () => {
+		sim.state.callbacks.set('CarrierService', { ...OTHER });
+
+		await trigger.activate({ options: { replaceExistingListener: true } });
+
+		expect(listener()?.url).toBe(trigger.webhookUrl);
+		expect(listener()?.password).toBe(trigger.state.secret);
+	});
+
+	it('deactivation removes the listener that is still ours', async () => {
+		await trigger.activate();
+		await trigger.deactivate();
+
+		expect(listener()).toBeUndefined();
+		expect(sim.count('callbacksDelete')).toBe(1);
+		expect(trigger.state.listenerUrl).toBeUndefined();
+	});
+
+	it('deactivation leaves a listener that someone registered after us', async () => {
+		await trigger.activate();
+		sim.state.callbacks.set('CarrierService', { ...OTHER });
+
+		await trigger.deactivate();
+
+		expect(listener()).toEqual(OTHER);
+		expect(sim.count('callbacksDelete')).toBe(0);
+	});
+
+	it.each(['http://n8n.example.com/webhook', 'https://n8n.example.com:9003/webhook', 'https://n8n.example.com:28220/webhook'])(
+		'a webhook URL on an allowed port (%s) is registered',
+		async (base) => {
+			trigger = new TriggerHarness(simulatorCredentials(sim), base);
+			await trigger.activate();
+			expect(listener()?.url).toBe(trigger.webhookUrl);
+		},
+	);
+
+	it.each([
+		['http://127.0.0.1:5678/webhook', 5678],
+		['https://n8n.example.com:8443/webhook', 8443],
+		['https://n8n.example.com:9007/webhook', 9007],
+	])('a webhook URL on a port ThingSpace does not deliver to (%s) fails activation before any call', async (base, port) => {
+		trigger = new TriggerHarness(simulatorCredentials(sim), base);
+
+		const failure = await trigger.activate().catch((error: Error & { description?: string }) => error);
+
+		expect((failure as Error).message).toBe(
+			`ThingSpace cannot deliver to this workflow's webhook URL ${trigger.webhookUrl}: port ${port} is not allowed`,
+		);
+		expect((failure as Error & { description: string }).description).toContain('80, 443, 9001–9006, 50551–50559 or 28200–28220');
+		expect(sim.count('callbacksRegister')).toBe(0);
+		expect(listener()).toBeUndefined();
+	});
+
+	it('a secret given in the options is registered instead of a generated one, and a changed secret is registered again', async () => {
+		await trigger.activate({ options: { secret: 'first-shared-secret' } });
+		expect(listener()).toMatchObject({ username: 'first-shared-secret', password: 'first-shared-secret' });
+		expect(trigger.state.secret).toBeUndefined();
+
+		await trigger.activate({ options: { secret: 'second-shared-secret' } });
+		expect(listener()).toMatchObject({ url: trigger.webhookUrl, password: 'second-shared-secret' });
+		expect(sim.count('callbacksRegister')).toBe(2);
+	});
+
+	it("a registration ThingSpace refuses fails activation with ThingSpace's code, and nothing is kept", async () => {
+		sim.inject({
+			route: 'callbacksRegister',
+			status: 400,
+			body: { errorCode: 'UnifiedWebService.INPUT_INVALID.Url', errorMessage: 'The callback URL is missing or invalid.' },
+		});
+
+		const failure = await trigger.activate().catch((error: Error & { description?: string }) => error);
+
+		expect((failure as Error).message).toBe('ThingSpace rejected the request as invalid');
+		const description = (failure as Error & { description: string }).description;
+		expect(description).toContain('UnifiedWebService.INPUT_INVALID.Url');
+		expect(description).toContain("the account's listeners were left as they were");
+		expect(listener()).toBeUndefined();
+		expect(trigger.state).toEqual({});
+		expect(everythingIn(failure)).not.toContain('demo-uws-password');
+	});
+
+	it('an expired session during activation costs one re-login and activation succeeds', async () => {
+		await trigger.activate();
+		await trigger.deactivate();
+		sim.expireSessions();
+
+		await trigger.activate();
+
+		expect(sim.count('login')).toBe(2);
+		expect(listener()?.url).toBe(trigger.webhookUrl);
+	});
+
+	it('without an account name in the node or the credential, activation says what to set', async () => {
+		trigger = new TriggerHarness(simulatorCredentials(sim, { accountName: '' }));
+
+		await expect(trigger.activate()).rejects.toThrow(
+			'No account name: set Account Name in this node or Default Account Name in the credential',
+		);
+		expect(sim.count('callbacksList')).toBe(0);
+	});
+});

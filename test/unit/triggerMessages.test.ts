@@ -1,0 +1,125 @@
+import { RecentDeliveries } from '../../nodes/ThingSpaceSimSecureTrigger/deliveries';
+import {
+	carriesSecret,
+	deliveryKey,
+	messagesOf,
+	passes,
+	requestIdList,
+	toResult,
+} from '../../nodes/ThingSpaceSimSecureTrigger/messages';
+
+const REQUEST_ID = '9b2f6c3e-41d7-4a8e-b0f5-2c7d9e1a6f40';
+const failed = {
+	username: 's3cret',
+	password: 's3cret',
+	requestId: REQUEST_ID,
+	deviceIds: [{ id: '356938035641233', kind: 'Imei' }],
+	faultResponse: { faultcode: 'UnifiedWebService.REQUEST_FAILED.DeviceNotFound', faultstring: 'REQUEST_FAILED. Device not found' },
+	status: 'FAILED',
+	callbackCount: 2,
+	maxCallbackThreshold: 4,
+};
+
+describe('Trigger messages', () => {
+	it('one message becomes one result: kinds upper-cased, status normalised, fault, attempt, and no secret', () => {
+		const result = toResult(failed);
+		expect(result).toEqual({
+			requestId: REQUEST_ID,
+			status: 'Failed',
+			deviceIds: [{ kind: 'IMEI', id: '356938035641233' }],
+			device: { IMEI: '356938035641233' },
+			faultCode: 'UnifiedWebService.REQUEST_FAILED.DeviceNotFound',
+			faultText: 'REQUEST_FAILED. Device not found',
+			attempt: 2,
+			maxAttempts: 4,
+			deviceResponse: null,
+		});
+		expect(JSON.stringify(result)).not.toContain('s3cret');
+	});
+
+	it('a success keeps the raw deviceResponse and has no fault', () => {
+		const result = toResult({
+			requestId: REQUEST_ID,
+			deviceIds: [
+				{ id: '89148000004100000015', kind: 'iccid' },
+				{ id: '356938035641233', kind: 'IMEI' },
+			],
+			deviceResponse: { simSecureResponse: { sku: 'SIMSec-IoT' } },
+			status: 'success',
+		});
+		expect(result).toMatchObject({
+			status: 'Success',
+			device: { ICCID: '89148000004100000015', IMEI: '356938035641233' },
+			faultCode: null,
+			faultText: null,
+			deviceResponse: { simSecureResponse: { sku: 'SIMSec-IoT' } },
+		});
+	});
+
+	it('an unknown status is kept as sent, so no filter mistakes it for a success or a failure', () => {
+		const result = toResult({ ...failed, status: 'Pending' });
+		expect(result.status).toBe('Pending');
+		expect(passes(result, 'success', [])).toBe(false);
+		expect(passes(result, 'failed', [])).toBe(false);
+		expect(passes(result, 'all', [])).toBe(true);
+	});
+
+	it('the secret must be in both echoed fields', () => {
+		expect(carriesSecret(failed, 's3cret')).toBe(true);
+		expect(carriesSecret({ ...failed, password: 'guess' }, 's3cret')).toBe(false);
+		expect(carriesSecret({ ...failed, username: '' }, 's3cret')).toBe(false);
+		expect(carriesSecret({ ...failed, password: undefined }, 's3cret')).toBe(false);
+		expect(carriesSecret({ ...failed, password: 's3cret-and-more' }, 's3cret')).toBe(false);
+	});
+
+	it('filters on status and on request ids', () => {
+		const result = toResult(failed);
+		expect(passes(result, 'failed', [])).toBe(true);
+		expect(passes(result, 'success', [])).toBe(false);
+		expect(passes(result, 'all', ['other-id'])).toBe(false);
+		expect(passes(result, 'all', ['other-id', REQUEST_ID])).toBe(true);
+	});
+
+	it('request ids can be typed as a list or given as an array', () => {
+		expect(requestIdList(' a, b\nc ;d ')).toEqual(['a', 'b', 'c', 'd']);
+		expect(requestIdList(['a', ' b '])).toEqual(['a', 'b']);
+		expect(requestIdList('')).toEqual([]);
+	});
+
+	it('a POST holds one message, or several when ThingSpace sends an array', () => {
+		expect(messagesOf(failed)).toEqual([failed]);
+		expect(messagesOf([failed, failed])).toHaveLength(2);
+		expect(messagesOf('not json')).toEqual([{}]);
+	});
+
+	it("a retry of the same message has the same key, whatever its attempt count or kind's case; another status does not", () => {
+		const first = deliveryKey(toResult(failed));
+		expect(deliveryKey(toResult({ ...failed, callbackCount: 3, deviceIds: [{ id: '356938035641233', kind: 'IMEI' }] }))).toBe(first);
+		expect(deliveryKey(toResult({ ...failed, status: 'Success' }))).not.toBe(first);
+		expect(deliveryKey(toResult({ ...failed, requestId: 'another' }))).not.toBe(first);
+	});
+});
+
+describe('Trigger dedupe memory', () => {
+	it('a key is new once within the window, and new again after it', () => {
+		const deliveries = new RecentDeliveries(1000, 10);
+		expect(deliveries.firstTime('a', 0)).toBe(true);
+		expect(deliveries.firstTime('a', 999)).toBe(false);
+		expect(deliveries.firstTime('a', 1000)).toBe(true);
+	});
+
+	it('holds at most its size, dropping the oldest keys first', () => {
+		const deliveries = new RecentDeliveries(60_000, 3);
+		for (const key of ['a', 'b', 'c', 'd']) deliveries.firstTime(key, 0);
+		expect(deliveries.size).toBe(3);
+		expect(deliveries.firstTime('d', 1)).toBe(false);
+		expect(deliveries.firstTime('a', 1)).toBe(true);
+	});
+
+	it('forgets expired keys as time passes', () => {
+		const deliveries = new RecentDeliveries(1000, 100);
+		for (let i = 0; i < 50; i++) deliveries.firstTime(`k${i}`, 0);
+		deliveries.firstTime('late', 5000);
+		expect(deliveries.size).toBe(1);
+	});
+});
