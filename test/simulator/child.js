@@ -33,6 +33,17 @@ process.on('message', async ({ id, command, options }) => {
 			body,
 			requestId: headers['x-request-id'],
 		}));
+	} else if (command === 'listeners') {
+		result = Object.fromEntries(sim.state.callbacks);
+	} else if (command === 'setListener') {
+		sim.state.callbacks.set(options.name, options.listener);
+		result = {};
+	} else if (command === 'callbacks') {
+		// Waits until no delivery is pending (bounded by the simulator's own timeout), then lists them all.
+		result = await sim.callbacksSettled(options?.timeoutMs ?? 30000).then(
+			() => sim.callbacksDelivered,
+			(error) => ({ error: error.message }),
+		);
 	} else if (command === 'reset') {
 		sim.reset();
 		result = {};

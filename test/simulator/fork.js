@@ -27,6 +27,11 @@ async function forkSimulator(options) {
 		inject: (rule) => call('inject', { options: rule }),
 		expireSessions: () => call('expireSessions'),
 		reset: () => call('reset'),
+		/** serviceName → {url, username, password} */
+		listeners: () => call('listeners'),
+		setListener: (name, listener) => call('setListener', { options: { name, listener } }),
+		/** Every callback delivery attempt, once none is pending. */
+		callbacks: (timeoutMs) => call('callbacks', { options: { timeoutMs } }),
 		close: async () => {
 			await call('close').catch(() => undefined);
 			child.kill();
