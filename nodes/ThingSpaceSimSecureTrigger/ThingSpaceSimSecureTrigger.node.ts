@@ -150,7 +150,7 @@ export class ThingSpaceSimSecureTrigger implements INodeType {
 			this.getWorkflowStaticData('node'),
 		);
 		const messages = messagesOf(this.getBodyData());
-		if (!secret || !messages.every((message) => carriesSecret(message, secret))) {
+		if (!secret || messages.length === 0 || !messages.every((message) => carriesSecret(message, secret))) {
 			this.getResponseObject()
 				.status(401)
 				.json({ message: 'Unauthorized: the message does not carry the secret registered for this listener' });

@@ -3,115 +3,15 @@
 // delivers to, and the example workflow's CRM and ticket calls go to a local sink that records them.
 const assert = require('assert/strict');
 const fs = require('fs');
-const http = require('http');
-const net = require('net');
-const os = require('os');
 const path = require('path');
-const { spawn, spawnSync } = require('child_process');
 
 const { forkSimulator } = require('../simulator/fork');
 const { imeis } = require('../fixtures');
-const { NODE_TYPE, ROOT, installInto, installN8n, log, n8nEnv, nodeBin, simulatorCredential } = require('./n8n');
+const { NODE_TYPE, ROOT, log } = require('./n8n');
+const { sleep, startN8nServer, startSink, waitFor } = require('./n8nServer');
 
 const TRIGGER_TYPE = NODE_TYPE.replace(/thingSpaceSimSecure$/, 'thingSpaceSimSecureTrigger');
-const ALLOWED_PORTS = [9001, 9002, 9003, 9004, 9005, 9006, ...Array.from({ length: 21 }, (_, i) => 28200 + i)];
-const ACCOUNT = '0000123456-00001';
 const BURST = Number(process.env.TRIGGER_BURST || 1000);
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor(what, predicate, timeoutMs) {
-	const until = Date.now() + timeoutMs;
-	for (;;) {
-		const value = await predicate();
-		if (value) return value;
-		if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-		await sleep(100);
-	}
-}
-
-const portIsFree = (port) =>
-	new Promise((resolve) => {
-		const server = net.createServer();
-		server.once('error', () => resolve(false));
-		server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-	});
-
-async function allowedFreePort() {
-	for (const port of ALLOWED_PORTS) if (await portIsFree(port)) return port;
-	throw new Error('no free port among those ThingSpace delivers to (9001–9006, 28200–28220)');
-}
-
-/** Records every request the workflows make to "the CRM" and "the ticketing system". */
-function startSink() {
-	const received = [];
-	const server = http.createServer((req, res) => {
-		let data = '';
-		req.on('data', (chunk) => (data += chunk));
-		req.on('end', () => {
-			received.push({ path: req.url, body: data ? JSON.parse(data) : undefined });
-			res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"ok":true}');
-		});
-	});
-	return new Promise((resolve) =>
-		server.listen(0, '127.0.0.1', () => resolve({ received, url: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((done) => server.close(done)) })),
-	);
-}
-
-/** n8n's internal REST API with the owner's session cookie, as the editor uses it. */
-function restClient(base) {
-	let cookie = '';
-	const call = async (method, route, body) => {
-		const response = await fetch(`${base}${route}`, {
-			method,
-			headers: { 'Content-Type': 'application/json', cookie },
-			body: body === undefined ? undefined : JSON.stringify(body),
-		});
-		const setCookie = response.headers.get('set-cookie');
-		if (setCookie) cookie = setCookie.split(';')[0];
-		const text = await response.text();
-		let json;
-		try {
-			json = JSON.parse(text);
-		} catch {
-			json = { text };
-		}
-		return { status: response.status, body: json };
-	};
-	return { call };
-}
-
-/**
- * Activates or deactivates a workflow the way the editor's toggle does on this n8n version. n8n 1.x
- * answers once the triggers are set up, with the error if one failed; n8n 2.x publishes in the background,
- * so its publication status is polled until it settles.
- */
-async function setActive(rest, major, id, active) {
-	const { body } = await rest.call('GET', `/rest/workflows/${id}`);
-	const versionId = body.data.versionId;
-	if (major < 2) {
-		const answer = await rest.call('PATCH', `/rest/workflows/${id}`, { active, versionId });
-		return { ok: answer.status === 200, status: answer.status, message: answer.body.message ?? '' };
-	}
-	const answer = await rest.call('POST', `/rest/workflows/${id}/${active ? 'activate' : 'deactivate'}`, active ? { versionId } : {});
-	if (answer.status !== 200) return { ok: false, status: answer.status, message: answer.body.message ?? '' };
-	const settled = await waitFor(
-		'the publication to settle',
-		async () => {
-			const { data } = (await rest.call('GET', `/rest/workflows/${id}/publication-status`)).body;
-			return data && data.status !== 'in_progress' ? data : undefined;
-		},
-		60000,
-	);
-	const failed = settled.triggers.filter((trigger) => trigger.status === 'failed');
-	return { ok: failed.length === 0, status: answer.status, message: failed.map((trigger) => trigger.errorMessage).join('\n') };
-}
-
-async function executionCount(rest, workflowId) {
-	const filter = encodeURIComponent(JSON.stringify({ workflowId }));
-	const { body } = await rest.call('GET', `/rest/executions?filter=${filter}`);
-	return body.data.count;
-}
 
 const credentialRef = { thingSpaceApi: { id: 'tsSimCredential', name: 'ThingSpace simulator' } };
 
@@ -148,26 +48,12 @@ const rivalWorkflow = {
 };
 
 async function runTriggerTarget(target, tarball) {
-	const major = Number(target.version.split('.')[0]);
-	const bin = nodeBin(target.nodeMajor);
-	const n8n = installN8n(target, bin);
-	const home = fs.mkdtempSync(path.join(os.tmpdir(), 'n8n-e2e-trigger-'));
 	const ids = imeis(3 + BURST, 9100);
 	const failing = ids[1];
 	const sim = await forkSimulator({ failingDevices: [failing], licenses: { 'SIMSec-IoT': 100000 } });
 	const sink = await startSink();
-	const port = await allowedFreePort();
-	const base = `http://127.0.0.1:${port}`;
-	const env = n8nEnv(home, bin, {
-		N8N_LISTEN_ADDRESS: '127.0.0.1',
-		N8N_HOST: '127.0.0.1',
-		N8N_PORT: String(port),
-		WEBHOOK_URL: `${base}/`,
-		N8N_SECURE_COOKIE: 'false',
-		N8N_LOG_LEVEL: 'warn',
-	});
 	const results = [];
-	let server;
+	let n8n;
 	const check = async (name, run) => {
 		const started = Date.now();
 		try {
@@ -180,28 +66,12 @@ async function runTriggerTarget(target, tarball) {
 		}
 	};
 	try {
-		installInto(home, tarball);
-		const file = path.join(home, 'input.json');
-		fs.writeFileSync(file, JSON.stringify(simulatorCredential(sim.url)));
-		assert.equal(spawnSync(n8n, ['import:credentials', `--input=${file}`], { env, stdio: 'ignore' }).status, 0, 'credential import');
-		const workflows = path.join(home, 'workflows');
-		fs.mkdirSync(workflows);
-		for (const flow of [resultsWorkflow(sink.url), assignWorkflow, rivalWorkflow]) fs.writeFileSync(path.join(workflows, `${flow.id}.json`), JSON.stringify(flow));
-		assert.equal(spawnSync(n8n, ['import:workflow', '--separate', `--input=${workflows}`], { env, stdio: 'ignore' }).status, 0, 'workflow import');
-
-		const logFile = fs.openSync(path.join(home, 'n8n.log'), 'w');
-		server = spawn(n8n, ['start'], { env, stdio: ['ignore', logFile, logFile] });
-		await waitFor('n8n to answer', async () => server.exitCode === null && (await fetch(`${base}/rest/settings`).then((r) => r.ok, () => false)), 120000).catch((error) => {
-			throw new Error(`${error.message}\n${fs.readFileSync(path.join(home, 'n8n.log'), 'utf8').slice(-3000)}`);
-		});
-		const rest = restClient(base);
-		const setup = await rest.call('POST', '/rest/owner/setup', { email: 'owner@example.com', firstName: 'Test', lastName: 'Owner', password: 'Trigger-check-1' });
-		assert.equal(setup.status, 200, `owner setup answered ${setup.status}`);
-
+		n8n = await startN8nServer(target, tarball, sim.url, [resultsWorkflow(sink.url), assignWorkflow, rivalWorkflow]);
+		const { base, setActive, executionCount } = n8n;
 		const ourUrl = `${base}/webhook/a7e3c1b2-6d5f-4e8a-9c0b-1f2e3d4c5b6a/webhook`;
 		let secret;
 		await check('activation registers the webhook URL with a secret', async () => {
-			const answer = await setActive(rest, major, 'tsResults', true);
+			const answer = await setActive('tsResults', true);
 			assert.ok(answer.ok, `activation answered ${answer.status}: ${answer.message}`);
 			const listener = (await sim.listeners()).CarrierService;
 			assert.equal(listener?.url, ourUrl);
@@ -212,7 +82,7 @@ async function runTriggerTarget(target, tarball) {
 
 		let requestId;
 		await check('Assign → one callback per device → one execution each, branched on status', async () => {
-			assert.ok((await setActive(rest, major, 'tsAssignHook', true)).ok, 'the assign workflow activates');
+			assert.ok((await setActive('tsAssignHook', true)).ok, 'the assign workflow activates');
 			const answer = await fetch(`${base}/webhook/ts-e2e-assign`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ sims: ids.slice(0, 3) }) });
 			assert.equal(answer.status, 200);
 			[requestId] = (await answer.json()).requestIds;
@@ -244,29 +114,29 @@ async function runTriggerTarget(target, tarball) {
 		const post = (body) => fetch(ourUrl, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
 
 		await check('a message with a wrong or missing secret is answered 401 and starts no execution', async () => {
-			const before = await executionCount(rest, 'tsResults');
+			const before = await executionCount('tsResults');
 			const sinkBefore = sink.received.length;
-			for (const body of [message({ password: 'guess' }), message({ username: undefined, password: undefined }), message({ username: 'n8n', password: '' })]) {
+			for (const body of [message({ password: 'guess' }), message({ username: undefined, password: undefined }), message({ username: 'n8n', password: '' }), [message({}), message({ password: 'guess' })], []]) {
 				const answer = await post(body);
 				assert.equal(answer.status, 401);
 			}
 			await sleep(1500);
-			assert.equal(await executionCount(rest, 'tsResults'), before);
+			assert.equal(await executionCount('tsResults'), before);
 			assert.equal(sink.received.length, sinkBefore);
 		});
 
 		await check('a repeated delivery of the same message starts one execution', async () => {
-			const before = await executionCount(rest, 'tsResults');
+			const before = await executionCount('tsResults');
 			for (const attempt of [1, 2, 3]) assert.equal((await post(message({ callbackCount: attempt }))).status, 200);
 			// The same device with a new requestId is a new message.
 			assert.equal((await post(message({ requestId: '0f1e2d3c-0007-4b5a-9687-000000000002' }))).status, 200);
-			await waitFor('2 executions', async () => (await executionCount(rest, 'tsResults')) >= before + 2, 20000);
+			await waitFor('2 executions', async () => (await executionCount('tsResults')) >= before + 2, 20000);
 			await sleep(1500);
-			assert.equal(await executionCount(rest, 'tsResults'), before + 2);
+			assert.equal(await executionCount('tsResults'), before + 2);
 		});
 
 		await check('a second trigger on the account does not take the listener over', async () => {
-			const activation = await setActive(rest, major, 'tsRival', true);
+			const activation = await setActive('tsRival', true);
 			assert.equal(activation.ok, false, 'activation fails');
 			assert.match(activation.message, new RegExp(`already sends CarrierService callbacks to ${ourUrl.replace(/[.?]/g, '\\$&')}`));
 			assert.equal((await sim.listeners()).CarrierService.url, ourUrl);
@@ -288,20 +158,16 @@ async function runTriggerTarget(target, tarball) {
 		});
 
 		await check('deactivation removes the listener', async () => {
-			const answer = await setActive(rest, major, 'tsResults', false);
+			const answer = await setActive('tsResults', false);
 			assert.ok(answer.ok, `deactivation answered ${answer.status}: ${answer.message}`);
 			assert.equal((await sim.listeners()).CarrierService, undefined);
 		});
 	} finally {
-		if (server && server.exitCode === null) {
-			server.kill('SIGTERM');
-			await new Promise((resolve) => server.once('exit', resolve));
-		}
+		await n8n?.stop();
 		await sim.close();
 		await sink.close();
-		fs.rmSync(home, { recursive: true, force: true });
 	}
 	return results;
 }
 
-module.exports = { runTriggerTarget };
+module.exports = { TRIGGER_TYPE, assignWorkflow, credentialRef, runTriggerTarget };

@@ -52,13 +52,14 @@ class CallbackDeliverer extends EventEmitter {
 		this.active++;
 		const payload = { ...job.body, callbackCount: job.attempt, maxCallbackThreshold: MAX_ATTEMPTS };
 		const data = JSON.stringify(payload);
+		const sentAt = Date.now();
 		let settled = false;
 		const finish = (status, error) => {
 			if (settled) return;
 			settled = true;
 			this.active--;
 			if (job.gen !== this.generation) return; // cancelled meanwhile
-			const entry = { url: job.url, body: payload, status, attempt: job.attempt };
+			const entry = { url: job.url, body: payload, status, attempt: job.attempt, ms: Date.now() - sentAt };
 			if (error) entry.error = error.message;
 			this.delivered.push(entry);
 			const ok = status >= 200 && status < 300;

@@ -117,6 +117,8 @@ export interface CallbackDelivery {
 	status: number;
 	/** 1-based attempt number (equals body.callbackCount). */
 	attempt: number;
+	/** Milliseconds from sending to the listener's answer (or the error). */
+	ms: number;
 	/** Connection error message when status is 0. */
 	error?: string;
 }
