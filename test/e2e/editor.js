@@ -75,6 +75,29 @@ async function main() {
 		}),
 	);
 	spawnSync(n8n, ['import:workflow', `--input=${file}`], { env, stdio: 'ignore' });
+	fs.writeFileSync(
+		file,
+		JSON.stringify({
+			id: 'tsEditorTrigger',
+			name: 'Editor check: trigger',
+			active: false,
+			settings: {},
+			nodes: [
+				{
+					id: '0f8d7a1c-2222-4e2a-9b3c-000000000001',
+					name: 'ThingSpace SIM-Secure Trigger',
+					type: `${NODE_TYPE}Trigger`,
+					typeVersion: 1,
+					position: [300, 200],
+					webhookId: '0f8d7a1c-2222-4e2a-9b3c-000000000002',
+					parameters: { results: 'all', options: {} },
+					credentials: { thingSpaceApi: { id: 'tsSimCredential', name: 'ThingSpace simulator' } },
+				},
+			],
+			connections: {},
+		}),
+	);
+	spawnSync(n8n, ['import:workflow', `--input=${file}`], { env, stdio: 'ignore' });
 
 	const server = spawn(n8n, ['start'], { env, stdio: 'ignore' });
 	let browser;
@@ -126,6 +149,23 @@ async function main() {
 			}
 			await page.getByText('Stays on the SIM for its whole life; cannot be unassigned').first().waitFor({ state: 'visible', timeout: 10000 });
 			await page.screenshot({ path: path.join(SHOTS, 'node-sku-list.png') });
+			await page.keyboard.press('Escape');
+		});
+
+		await check('the trigger opens with the port rule, its filters and options', async () => {
+			await page.goto(`${base}/workflow/tsEditorTrigger`);
+			const label = page.getByText('ThingSpace SIM-Secure Trigger', { exact: true }).first();
+			await label.waitFor({ timeout: 60000 });
+			const box = await label.boundingBox();
+			await page.mouse.dblclick(box.x + box.width / 2, box.y - 50);
+			await page.getByText(/ThingSpace delivers callbacks only to ports 80, 443, 9001–9006, 50551–50559 or 28200–28220/).first().waitFor({ timeout: 20000 });
+			for (const text of ['Account Name', 'Results']) await page.getByText(text, { exact: true }).first().waitFor({ timeout: 20000 });
+			// "Add Option" is the placeholder of the options dropdown.
+			await page.getByPlaceholder('Add Option').first().click();
+			for (const option of ['Only Request IDs', 'Replace Existing Listener', 'Secret']) {
+				await page.getByText(option, { exact: true }).first().waitFor({ state: 'visible', timeout: 10000 });
+			}
+			await page.screenshot({ path: path.join(SHOTS, 'trigger.png') });
 			await page.keyboard.press('Escape');
 		});
 
