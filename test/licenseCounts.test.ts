@@ -1,3 +1,4 @@
+import { Harness, simulatorCredentials } from './harness';
 import { assignParams, imeis, simulatorPerTest } from './fixtures';
 
 describe('Account: Get License Counts', () => {
@@ -39,5 +40,23 @@ describe('Account: Get License Counts', () => {
 		const result = await t.harness.run({ resource: 'account', operation: 'getLicenseCounts', accountName: '9999999999-00001' });
 		expect(result.error?.message).toMatch(/could not find the account/);
 		expect(result.error?.description).toContain('AccountNotFound');
+	});
+
+	it("sends no account name when neither the node nor the credential has one (ThingSpace then uses the user's only account)", async () => {
+		const harness = new Harness(simulatorCredentials(t.sim, { accountName: '' }));
+		const result = await harness.run({ resource: 'account', operation: 'getLicenseCounts' });
+
+		const [request] = t.sim.requests.filter((entry) => entry.route === 'subscriptions');
+		expect(request.body).toEqual({});
+		expect(result.error).toBeUndefined();
+	});
+
+	it("the node's Account Name wins over the credential's default, item by item", async () => {
+		await t.harness.run({ resource: 'account', operation: 'getLicenseCounts', accountName: '={{ $json.account }}' }, [
+			{ json: { account: '' } },
+			{ json: { account: '9999999999-00001' } },
+		]);
+		const bodies = t.sim.requests.filter((entry) => entry.route === 'subscriptions').map((entry) => entry.body);
+		expect(bodies).toEqual([{ accountName: '0000123456-00001' }, { accountName: '9999999999-00001' }]);
 	});
 });

@@ -1,7 +1,6 @@
 import type { INodeType, INodeTypeDescription } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
-import { BASE_URL_EXPRESSION } from '../../credentials/ThingSpaceSession';
 import { accountFields, accountOperations } from './descriptions/account/Account.resource';
 import { licenseFields, licenseOperations } from './descriptions/license/License.resource';
 
@@ -19,8 +18,8 @@ export class ThingSpaceSimSecure implements INodeType {
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [{ name: 'thingSpaceApi', required: true }],
+		// The host comes from the credential, set once per run by the operations' hook (withCredentialDefaults).
 		requestDefaults: {
-			baseURL: BASE_URL_EXPRESSION,
 			headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
 			json: true,
 		},

@@ -25,10 +25,7 @@ export const accountNameField = (show: { resource: string[]; operation: string[]
 		"Billing account, with its leading zeros. Leave empty to use the credential's Default Account Name.",
 	displayOptions: { show },
 	routing: {
-		send: {
-			type: 'body',
-			property: 'accountName',
-			value: '={{ $value || $credentials.accountName || undefined }}',
-		},
+		// An empty value is replaced by the credential's default in the operation's hook (withCredentialDefaults).
+		send: { type: 'body', property: 'accountName' },
 	},
 });

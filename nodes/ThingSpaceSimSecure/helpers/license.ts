@@ -13,7 +13,7 @@ import { thingSpaceError } from './errors';
 import { claimTransactionIds, transactionIdProblem, transactionIds } from './transactionId';
 import { runOf } from './combine';
 import { licenseOutput, progressReport, type SentRequest } from './licenseResult';
-import { asItemError, checkHost, routedRequest, type RequestData } from './transport';
+import { asItemError, routedRequest, withCredentialDefaults, type RequestData } from './transport';
 
 interface LicenseOptions {
 	verifyCheckDigits?: boolean;
@@ -106,8 +106,8 @@ export async function sendLicenseRequests(
 	return await asItemError(this, async () => await send(this, requestData));
 }
 
-async function send(context: IExecutePaginationFunctions, requestData: RequestData): Promise<INodeExecutionData[]> {
-	checkHost(context, requestData);
+async function send(context: IExecutePaginationFunctions, routed: RequestData): Promise<INodeExecutionData[]> {
+	const requestData = await withCredentialDefaults(context, routed);
 	// The Device List value travels in the body from routing; ThingSpace gets "devices" instead.
 	const { deviceList, ...body } = requestData.options.body as IDataObject;
 	const devices = readLicenseRequest(context, body, deviceList);

@@ -1,7 +1,7 @@
 import type { IDataObject, IExecutePaginationFunctions, INodeExecutionData } from 'n8n-workflow';
 
 import { thingSpaceError } from './errors';
-import { asItemError, checkHost, pairedItems, routedRequest, type RequestData } from './transport';
+import { asItemError, pairedItems, routedRequest, withCredentialDefaults, type RequestData } from './transport';
 
 /** Get License Counts: one output item per SKU of the account. */
 export async function listLicenseCounts(
@@ -9,8 +9,8 @@ export async function listLicenseCounts(
 	requestData: RequestData,
 ): Promise<INodeExecutionData[]> {
 	return await asItemError(this, async () => {
-		checkHost(this, requestData);
-		const outcome = await routedRequest(this, requestData, requestData.options);
+		const request = await withCredentialDefaults(this, requestData);
+		const outcome = await routedRequest(this, request, request.options);
 		if (outcome.failure) throw thingSpaceError(this.getNode(), outcome.failure, this.getItemIndex());
 		const response = outcome.body;
 		const subscriptions = (response.subscriptionList ?? []) as IDataObject[];

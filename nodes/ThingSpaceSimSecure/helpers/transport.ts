@@ -10,7 +10,7 @@ import type {
 } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError, sleep } from 'n8n-workflow';
 
-import { checkBaseUrl, forgetSession } from '../../../credentials/ThingSpaceSession';
+import { forgetSession, resolveBaseUrl } from '../../../credentials/ThingSpaceSession';
 import { CREDENTIAL_TYPE, MAX_SERVER_RETRIES, RATE_LIMIT_BUDGET_MS } from './constants';
 import { failureOf, isSessionRejected, thrownFailure, type Failure, type FullResponse } from './errors';
 
@@ -169,16 +169,52 @@ function isSuccess(response: FullResponse): boolean {
 	return response.statusCode >= 200 && response.statusCode < 300;
 }
 
-/** Refuses a plain-http custom host before any token is sent to it. */
-export function checkHost(context: IExecutePaginationFunctions, requestData: RequestData): void {
+/**
+ * The request with the credential's host and, when the node leaves Account Name empty, its default
+ * account. Both are read once per node run: as expressions, n8n would evaluate them for every item,
+ * which costs more than the rest of an item's work. A plain-http custom host is refused here,
+ * before any token is sent to it.
+ */
+export async function withCredentialDefaults(
+	context: IExecutePaginationFunctions,
+	requestData: RequestData,
+): Promise<RequestData> {
+	let defaults: CredentialDefaults;
 	try {
-		checkBaseUrl(String(requestData.options.baseURL ?? ''));
+		defaults = await credentialDefaults(context);
 	} catch (error) {
 		throw new NodeOperationError(context.getNode(), (error as Error).message, {
 			description: (error as { description?: string }).description,
 			itemIndex: context.getItemIndex(),
 		});
 	}
+	const body = { ...(requestData.options.body as IDataObject) };
+	if (!body.accountName) {
+		if (defaults.accountName) body.accountName = defaults.accountName;
+		else delete body.accountName;
+	}
+	return { ...requestData, options: { ...requestData.options, baseURL: defaults.baseURL, body } };
+}
+
+interface CredentialDefaults {
+	baseURL: string;
+	accountName: string;
+}
+
+/** One reading per node run: n8n hands every item of a run the same execute data object. */
+const defaultsOfRun = new WeakMap<object, Promise<CredentialDefaults>>();
+
+async function credentialDefaults(context: IExecutePaginationFunctions): Promise<CredentialDefaults> {
+	const run = context.getExecuteData();
+	let pending = defaultsOfRun.get(run);
+	if (!pending) {
+		pending = (async () => {
+			const credentials = await context.getCredentials(CREDENTIAL_TYPE);
+			return { baseURL: resolveBaseUrl(credentials), accountName: String(credentials.accountName ?? '') };
+		})();
+		defaultsOfRun.set(run, pending);
+	}
+	return await pending;
 }
 
 /**
