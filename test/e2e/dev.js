@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run dev`: the ThingSpace simulator and a real n8n (editor on http://127.0.0.1:5678) with this package
+// `npm run dev`: the ThingSpace simulator and a real n8n (editor on http://127.0.0.1:9001) with this package
 // installed as a community node and a ready "ThingSpace simulator" credential. No Verizon account needed.
 // n8n 1.x on this machine's Node by default; `npm run dev -- --n8n 2` for n8n 2.x on Node 24. Ctrl-C stops both.
 const { spawn, spawnSync } = require('child_process');
@@ -9,7 +9,9 @@ const path = require('path');
 const { CACHE, NODE_TYPE, TARGETS, installInto, installN8n, log, n8nEnv, nodeBin, packPackage, run, simulatorCredential } = require('./n8n');
 const { forkSimulator } = require('../simulator/fork');
 
-const PORT = Number(process.env.N8N_DEV_PORT || 5678);
+// 9001 rather than n8n's 5678: ThingSpace, and so the simulator, delivers callbacks only to a few ports, and the
+// trigger refuses to activate on any other.
+const PORT = Number(process.env.N8N_DEV_PORT || 9001);
 
 async function main() {
 	const wanted = process.argv.includes('--n8n') ? process.argv[process.argv.indexOf('--n8n') + 1] : '1';
@@ -30,6 +32,7 @@ async function main() {
 		N8N_LISTEN_ADDRESS: '127.0.0.1',
 		N8N_HOST: '127.0.0.1',
 		N8N_PORT: String(PORT),
+		WEBHOOK_URL: `http://127.0.0.1:${PORT}/`,
 		N8N_SECURE_COOKIE: 'false',
 	});
 	const file = path.join(home, 'thingspace-simulator-credential.json');
@@ -51,9 +54,12 @@ async function main() {
 		}),
 	);
 	spawnSync(n8n, ['import:workflow', `--input=${workflow}`], { env, stdio: 'ignore' });
+	const results = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../examples/sim-secure-results-to-crm.json'), 'utf8'));
+	fs.writeFileSync(workflow, JSON.stringify({ ...results, id: 'tsDevResults' }));
+	spawnSync(n8n, ['import:workflow', `--input=${workflow}`], { env, stdio: 'ignore' });
 
 	log(`ThingSpace simulator: ${sim.url} (credential "ThingSpace simulator" points at it)`);
-	log(`n8n ${target.version}: http://127.0.0.1:${PORT} (first visit: create the owner account; workflow "ThingSpace SIM-Secure: license counts" is ready)`);
+	log(`n8n ${target.version}: http://127.0.0.1:${PORT} (first visit: create the owner account; workflow "ThingSpace SIM-Secure: license counts" is ready; activate "SIM-Secure result → …" and run an Assign to see the trigger fire)`);
 	const child = spawn(n8n, ['start'], { env, stdio: 'inherit' });
 	const stop = async () => {
 		child.kill('SIGTERM');

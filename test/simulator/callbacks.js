@@ -8,6 +8,13 @@ const https = require('https');
 const { EventEmitter } = require('events');
 
 const MAX_ATTEMPTS = 4; // Verizon's examples show maxCallbackThreshold: 4
+const THINGSPACE_PORTS = [[80, 80], [443, 443], [9001, 9006], [50551, 50559], [28200, 28220]];
+
+function deliverable(url, rule) {
+	if (rule === 'any') return true;
+	const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+	return THINGSPACE_PORTS.some(([low, high]) => port >= low && port <= high);
+}
 const REQUEST_TIMEOUT_MS = 5000;
 
 class CallbackDeliverer extends EventEmitter {
@@ -74,6 +81,7 @@ class CallbackDeliverer extends EventEmitter {
 		let req;
 		try {
 			const u = new URL(job.url);
+			if (!deliverable(u, this.config.callbackPorts)) throw new Error(`ThingSpace does not deliver callbacks to port ${u.port}`);
 			const mod = u.protocol === 'https:' ? https : http;
 			req = mod.request(u, {
 				method: 'POST',

@@ -51,7 +51,7 @@ async function main() {
 	await new Promise((r) => listener.listen(0, '127.0.0.1', r));
 	const listenerUrl = `http://127.0.0.1:${listener.address().port}/webhook/ts`;
 
-	const sim = await startSimulator({ callbackRetryMs: 20, callbackDelayMs: 5, licenses: { 'SIMSec-IoT': 200000 } });
+	const sim = await startSimulator({ callbackPorts: 'any', callbackRetryMs: 20, callbackDelayMs: 5, licenses: { 'SIMSec-IoT': 200000 } });
 	try {
 		const base = sim.url;
 		assert.match(base, /^http:\/\/127\.0\.0\.1:\d+$/);

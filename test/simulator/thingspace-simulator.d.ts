@@ -45,6 +45,8 @@ export interface SimulatorOptions {
 	callbackDelayMs?: number;
 	/** Max concurrent outbound callback POSTs (default 16). */
 	callbackConcurrency?: number;
+	/** 'thingspace' (default): deliver only to ThingSpace's ports (80, 443, 9001–9006, 50551–50559, 28200–28220); 'any': every port. */
+	callbackPorts?: 'thingspace' | 'any';
 	/** Device ids whose assign/unassign callbacks report status 'Failed' (DeviceNotFound). */
 	failingDevices?: string[];
 }

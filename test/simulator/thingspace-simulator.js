@@ -26,6 +26,8 @@ const DEFAULTS = {
 	callbackRetryMs: 50,
 	callbackDelayMs: 10,
 	callbackConcurrency: 16,
+	// ThingSpace delivers only to these ports (documented); 'any' lifts the rule for listeners on random test ports.
+	callbackPorts: 'thingspace',
 };
 
 function resolveConfig(options) {
