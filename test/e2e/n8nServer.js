@@ -82,8 +82,9 @@ function restClient(base) {
  * so its publication status is polled until it settles.
  */
 async function setActive(rest, major, id, active) {
-	const { body } = await rest.call('GET', `/rest/workflows/${id}`);
-	const versionId = body.data.versionId;
+	const read = await rest.call('GET', `/rest/workflows/${id}`);
+	if (!read.body.data) throw new Error(`GET /rest/workflows/${id} answered ${read.status}: ${JSON.stringify(read.body).slice(0, 300)}`);
+	const versionId = read.body.data.versionId;
 	if (major < 2) {
 		const answer = await rest.call('PATCH', `/rest/workflows/${id}`, { active, versionId });
 		return { ok: answer.status === 200, status: answer.status, message: answer.body.message ?? '' };

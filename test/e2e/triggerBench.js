@@ -76,7 +76,8 @@ async function burst(n8n, sim, listener, devices) {
 
 async function main() {
 	const tarball = packPackage();
-	const rows = [];
+	log('| n8n | listener | messages | answered 2xx at the first attempt | deliveries in all | executions started | answer p50 / p95 / max ms | wall s | messages/s | wall ÷ Webhook v2 |');
+	log('|---|---|---|---|---|---|---|---|---|---|');
 	for (const target of TARGETS.filter((candidate) => !ONLY || candidate.name.includes(`${ONLY}.x`))) {
 		const sim = await forkSimulator({ licenses: { 'SIMSec-IoT': COUNT * LISTENERS.length + 10 } });
 		let n8n;
@@ -86,21 +87,16 @@ async function main() {
 			if (!activation.ok) throw new Error(`the assign workflow did not activate: ${activation.message}`);
 			const results = [];
 			for (const [index, listener] of LISTENERS.entries()) {
-				log(`# ${target.name}: ${COUNT} callbacks to ${listener.name}`);
 				results.push({ listener: listener.name, ...(await burst(n8n, sim, listener, imeis(COUNT, 200000 + index * COUNT))) });
 			}
 			const baseline = results[1].wallMs;
-			for (const result of results) rows.push({ n8n: `${target.name} (${target.version})`, ...result, ratio: result.wallMs / baseline });
+			for (const row of results) {
+				log(`| ${target.name} (${target.version}) | ${row.listener} | ${row.messages} | ${row.firstAttempt} | ${row.attempts} | ${row.executions} | ${row.p50} / ${row.p95} / ${row.max} | ${(row.wallMs / 1000).toFixed(1)} | ${Math.round(row.messages / (row.wallMs / 1000))} | ${(row.wallMs / baseline).toFixed(2)} |`);
+			}
 		} finally {
 			await n8n?.stop();
 			await sim.close();
 		}
-	}
-	log('');
-	log('| n8n | listener | messages | answered 2xx at the first attempt | deliveries in all | executions started | answer p50 / p95 / max ms | wall s | messages/s | wall ÷ Webhook v2 |');
-	log('|---|---|---|---|---|---|---|---|---|---|');
-	for (const row of rows) {
-		log(`| ${row.n8n} | ${row.listener} | ${row.messages} | ${row.firstAttempt} | ${row.attempts} | ${row.executions} | ${row.p50} / ${row.p95} / ${row.max} | ${(row.wallMs / 1000).toFixed(1)} | ${Math.round(row.messages / (row.wallMs / 1000))} | ${row.ratio.toFixed(2)} |`);
 	}
 	log('');
 	log('The simulator delivers up to 16 callbacks at a time, each device of the Assign as its own message; n8n runs with its defaults (SQLite, regular mode).');
