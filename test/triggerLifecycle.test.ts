@@ -155,4 +155,25 @@ describe('Trigger lifecycle: the CarrierService listener, registered on activati
 		);
 		expect(sim.count('callbacksList')).toBe(0);
 	});
+
+	it('a 429 during activation is waited out as Retry-After says, then activation succeeds', async () => {
+		sim.inject({ route: 'callbacksList', status: 429, headers: { 'Retry-After': '0' }, body: { errorCode: 'TooManyRequests', errorMessage: 'Slow down' } });
+
+		await trigger.activate();
+
+		// checkExists lists (refused, then again after the wait), and create lists once more before registering.
+		expect(sim.count('callbacksList')).toBe(3);
+		expect(sim.requests.filter((request) => request.route === 'callbacksList').map((request) => request.status)).toEqual([429, 200, 200]);
+		expect(listener()?.url).toBe(trigger.webhookUrl);
+	});
+
+	it('a 5xx on registration is not repeated (ThingSpace may have applied it) and fails activation with the status', async () => {
+		sim.inject({ route: 'callbacksRegister', status: 503, raw: '<html>Service Unavailable</html>' });
+
+		const failure = await trigger.activate().catch((error: Error & { description?: string }) => error);
+
+		expect((failure as Error).message).toBe('ThingSpace failed to process the request (HTTP 503)');
+		expect(sim.count('callbacksRegister')).toBe(1);
+		expect(trigger.state).toEqual({});
+	});
 });
