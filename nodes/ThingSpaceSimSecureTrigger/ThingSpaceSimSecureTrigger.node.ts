@@ -40,6 +40,17 @@ export class ThingSpaceSimSecureTrigger implements INodeType {
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [{ name: 'thingSpaceApi', required: true }],
 		webhooks: [{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: 'webhook' }],
+		triggerPanel: {
+			header: 'Waiting for ThingSpace to report a SIM-Secure result',
+			executionsHelp: {
+				inactive:
+					"<b>While building your workflow</b>, click 'Listen for test event': the test URL becomes the account's CarrierService listener until the test ends, so run an Assign or Unassign then. <br /><br /><b>Once you're happy with it</b>, activate the workflow: its production URL becomes the listener, and every per-device result starts an execution.",
+				active:
+					"This workflow is active, so the account's CarrierService listener is its production URL and every per-device result starts an execution. <br /><br />To test with the test URL, deactivate the workflow first: ThingSpace keeps one listener per account.",
+			},
+			activationHint:
+				"Once you've finished building your workflow, activate it to receive every SIM-Secure result of the account.",
+		},
 		properties: [
 			{
 				displayName: `ThingSpace delivers callbacks only to ports ${PORT_RULE} of a public address, and only from Verizon's published IP addresses. n8n's default port 5678 is not one of them: serve webhooks through a reverse proxy on 443 and set WEBHOOK_URL. Activating this workflow registers its URL as the account's ${SERVICE_NAME} listener.`,
