@@ -156,7 +156,7 @@ export function refuseToReplace(context: IHookFunctions, accountName: string, ot
 		context.getNode(),
 		`Account ${accountName} already sends ${SERVICE_NAME} callbacks to ${otherUrl}`,
 		{
-			description: `ThingSpace keeps one ${SERVICE_NAME} listener per account, so activating this workflow would stop those callbacks from reaching ${otherUrl}. Nothing was changed. Stop the workflow or system that listens there, or turn on "Replace Existing Listener" in this node's options, then activate again.`,
+			description: `ThingSpace keeps one ${SERVICE_NAME} listener per account, so activating this workflow would stop those callbacks from reaching ${otherUrl}. Nothing was changed. Stop the workflow or system that listens there (if it is this workflow's own production URL, deactivate this workflow to listen for test events), or turn on "Replace Existing Listener" in this node's options, then try again.`,
 		},
 	);
 }
