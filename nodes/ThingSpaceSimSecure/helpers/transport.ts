@@ -171,9 +171,8 @@ function isSuccess(response: FullResponse): boolean {
 
 /**
  * The request with the credential's host and, when the node leaves Account Name empty, its default
- * account. Both are read once per node run: as expressions, n8n would evaluate them for every item,
- * which costs more than the rest of an item's work. A plain-http custom host is refused here,
- * before any token is sent to it.
+ * account. Both are read once per node run, where expressions would be evaluated for every item (on
+ * n8n 2.x twice). A plain-http custom host is refused here, before any token is sent to it.
  */
 export async function withCredentialDefaults(
 	context: IExecutePaginationFunctions,
