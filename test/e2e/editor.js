@@ -29,7 +29,9 @@ async function waitForHealth(base, child, seconds) {
 		if (child.exitCode !== null) throw new Error(`n8n exited with ${child.exitCode}`);
 		try {
 			// healthz answers before the REST API is mounted; the settings endpoint answers once the editor can load.
-			if ((await fetch(`${base}/rest/settings`)).ok) return;
+			const response = await fetch(`${base}/rest/settings`);
+			// While starting, n8n answers every route with a 200 text page; ready means JSON.
+			if (response.ok && (response.headers.get('content-type') ?? '').includes('application/json')) return;
 		} catch {
 			// not listening yet
 		}

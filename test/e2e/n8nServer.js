@@ -110,6 +110,20 @@ async function executionCount(rest, workflowId) {
 }
 
 /**
+ * While it starts, n8n answers every route with a 200 text page ("n8n is starting up"): ready means its
+ * readiness probe says so and the REST API answers JSON.
+ */
+async function isReady(base) {
+	try {
+		if (!(await fetch(`${base}/healthz/readiness`)).ok) return false;
+		const response = await fetch(`${base}/rest/settings`);
+		return response.ok && (response.headers.get('content-type') ?? '').includes('application/json');
+	} catch {
+		return false;
+	}
+}
+
+/**
  * Starts n8n for `target` with `workflows` imported (inactive). `simUrl` is the simulator's base URL.
  * Returns the base URL, a REST client, helpers to (de)activate and count executions, and stop().
  */
@@ -147,7 +161,7 @@ async function startN8nServer(target, tarball, simUrl, workflows) {
 		fs.rmSync(home, { recursive: true, force: true });
 	};
 	try {
-		await waitFor('n8n to answer', async () => server.exitCode === null && (await fetch(`${base}/rest/settings`).then((r) => r.ok, () => false)), 120000);
+		await waitFor('n8n to answer', async () => server.exitCode === null && (await isReady(base)), 120000);
 		const rest = restClient(base);
 		// The settings route can answer a moment before the owner-setup route is mounted.
 		const owner = { email: 'owner@example.com', firstName: 'Test', lastName: 'Owner', password: 'Webhook-check-1' };
@@ -168,4 +182,4 @@ async function startN8nServer(target, tarball, simUrl, workflows) {
 	}
 }
 
-module.exports = { sleep, startN8nServer, startSink, waitFor };
+module.exports = { isReady, sleep, startN8nServer, startSink, waitFor };
