@@ -12,6 +12,7 @@ const path = require('path');
 const { chromium } = require('playwright-core');
 const { NODE_TYPE, ROOT, TARGETS, installInto, installN8n, log, n8nEnv, nodeBin, packPackage, simulatorCredential } = require('./n8n');
 const { forkSimulator } = require('../simulator/fork');
+const { isReady } = require('./n8nServer');
 
 const SHOTS = path.join(ROOT, '.e2e-screenshots');
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -27,14 +28,7 @@ const freePort = () =>
 async function waitForHealth(base, child, seconds) {
 	for (let i = 0; i < seconds * 4; i++) {
 		if (child.exitCode !== null) throw new Error(`n8n exited with ${child.exitCode}`);
-		try {
-			// healthz answers before the REST API is mounted; the settings endpoint answers once the editor can load.
-			const response = await fetch(`${base}/rest/settings`);
-			// While starting, n8n answers every route with a 200 text page; ready means JSON.
-			if (response.ok && (response.headers.get('content-type') ?? '').includes('application/json')) return;
-		} catch {
-			// not listening yet
-		}
+		if (await isReady(base)) return;
 		await new Promise((resolve) => setTimeout(resolve, 250));
 	}
 	throw new Error(`n8n did not answer on ${base} within ${seconds} s`);
