@@ -230,25 +230,7 @@ export class Harness {
 		const mode: WorkflowExecuteMode = 'manual';
 		const executionId = String(++executions);
 		const hooks = new ExecutionLifecycleHooks(mode, executionId, workflowData);
-		const additionalData = {
-			executionId,
-			credentialsHelper: this.credentials,
-			hooks,
-			currentNodeExecutionIndex: 0,
-			variables: {},
-			restApiUrl: '',
-			instanceBaseUrl: '',
-			formBaseUrl: '',
-			formWaitingBaseUrl: '',
-			formTestBaseUrl: '',
-			webhookBaseUrl: '',
-			webhookWaitingBaseUrl: '',
-			webhookTestBaseUrl: '',
-			mcpBaseUrl: '',
-			mcpTestBaseUrl: '',
-			userId: 'user-1',
-			logAiEvent: () => {},
-		} as unknown as IWorkflowExecuteAdditionalData;
+		const additionalData = additionalDataFor(this.credentials, { executionId, hooks, currentNodeExecutionIndex: 0 });
 		const runExecutionData = {
 			startData: {},
 			resultData: { runData: {} },
@@ -273,6 +255,30 @@ export class Harness {
 			run,
 		};
 	}
+}
+
+/** What the CLI hands n8n-core for a run: the credential store, and empty URLs unless given. */
+export function additionalDataFor(
+	credentialsHelper: ICredentialsHelper,
+	extra: Record<string, unknown> = {},
+): IWorkflowExecuteAdditionalData {
+	return {
+		credentialsHelper,
+		variables: {},
+		restApiUrl: '',
+		instanceBaseUrl: '',
+		formBaseUrl: '',
+		formWaitingBaseUrl: '',
+		formTestBaseUrl: '',
+		webhookBaseUrl: '',
+		webhookWaitingBaseUrl: '',
+		webhookTestBaseUrl: '',
+		mcpBaseUrl: '',
+		mcpTestBaseUrl: '',
+		userId: 'user-1',
+		logAiEvent: () => {},
+		...extra,
+	} as unknown as IWorkflowExecuteAdditionalData;
 }
 
 /** A fresh process-wide login cache, as after an n8n restart. */
@@ -320,7 +326,7 @@ export async function testCredential(
 		active: false,
 		nodeTypes: { getByName: () => nodeType, getByNameAndVersion: () => nodeType, getKnownTypes: () => ({}) },
 	});
-	const additionalData = { credentialsHelper: helper, variables: {}, restApiUrl: '', webhookBaseUrl: '' } as unknown as IWorkflowExecuteAdditionalData;
+	const additionalData = additionalDataFor(helper);
 	const inputData = { main: [[{ json: {} }]] };
 	const context = new ExecuteContext(
 		workflow,

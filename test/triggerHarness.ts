@@ -8,12 +8,11 @@ import type {
 	ICredentialDataDecryptedObject,
 	IDataObject,
 	INode,
-	IWorkflowExecuteAdditionalData,
 	WorkflowExecuteMode,
 } from 'n8n-workflow';
 import { Workflow } from 'n8n-workflow';
 
-import { CREDENTIAL, TestCredentialsHelper, TestNodeTypes, TRIGGER_TYPE } from './harness';
+import { additionalDataFor, CREDENTIAL, TestCredentialsHelper, TestNodeTypes, TRIGGER_TYPE } from './harness';
 
 export const WEBHOOK_ID = '5d0a3f6e-4b1c-4f8e-9a2d-7c6b5e4d3c2b';
 
@@ -68,19 +67,10 @@ export class TriggerHarness {
 			nodeTypes: this.nodeTypes,
 			staticData: structuredClone(this.staticData),
 		});
-		const additionalData = {
-			credentialsHelper: this.credentials,
-			variables: {},
-			restApiUrl: '',
-			instanceBaseUrl: '',
+		const additionalData = additionalDataFor(this.credentials, {
 			webhookBaseUrl: this.webhookBase,
 			webhookTestBaseUrl: this.webhookBase.replace(/\/webhook$/, '/webhook-test'),
-			webhookWaitingBaseUrl: '',
-			formBaseUrl: '',
-			formTestBaseUrl: '',
-			formWaitingBaseUrl: '',
-			userId: 'user-1',
-		} as unknown as IWorkflowExecuteAdditionalData;
+		});
 		const context = new HookContext(workflow, node, additionalData, mode, 'activate');
 		const lifecycle = this.nodeTypes.getByName(TRIGGER_TYPE).webhookMethods?.default;
 		if (!lifecycle?.[method]) throw new Error(`the trigger has no ${method} method`);

@@ -8,6 +8,7 @@ import type {
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
+import { accountNameProperty } from '../ThingSpaceSimSecure/descriptions/common';
 import { deliveriesOf } from './deliveries';
 import {
 	PORT_RULE,
@@ -59,11 +60,7 @@ export class ThingSpaceSimSecureTrigger implements INodeType {
 				default: '',
 			},
 			{
-				displayName: 'Account Name',
-				name: 'accountName',
-				type: 'string',
-				default: '',
-				placeholder: '0000123456-00001',
+				...accountNameProperty,
 				description:
 					"Billing account whose callbacks start this workflow, with its leading zeros. Leave empty to use the credential's Default Account Name.",
 			},
@@ -132,10 +129,11 @@ export class ThingSpaceSimSecureTrigger implements INodeType {
 				if (current?.url && current.url !== url && !replace) throw refuseToReplace(this, accountName, current.url);
 
 				const state = listenerState(this);
-				const secret = expectedSecret(userSecret(this), state) ?? newSecret();
+				const given = userSecret(this);
+				const secret = expectedSecret(given, state) ?? newSecret();
 				await registerListener(this, accountName, url, secret);
 				// Kept only once ThingSpace took it: a failed activation leaves no trace.
-				if (!userSecret(this)) state.secret = secret;
+				if (!given) state.secret = secret;
 				state.listenerUrl = url;
 				state.accountName = accountName;
 				return true;
@@ -156,10 +154,7 @@ export class ThingSpaceSimSecureTrigger implements INodeType {
 	};
 
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
-		const secret = expectedSecret(
-			String(this.getNodeParameter('options.secret', '') ?? ''),
-			this.getWorkflowStaticData('node'),
-		);
+		const secret = expectedSecret(userSecret(this), this.getWorkflowStaticData('node'));
 		const messages = messagesOf(this.getBodyData());
 		if (!secret || messages.length === 0 || !messages.every((message) => carriesSecret(message, secret))) {
 			this.getResponseObject()
@@ -182,6 +177,6 @@ export class ThingSpaceSimSecureTrigger implements INodeType {
 	}
 }
 
-function userSecret(context: IHookFunctions): string {
+function userSecret(context: IHookFunctions | IWebhookFunctions): string {
 	return String(context.getNodeParameter('options.secret', '') ?? '');
 }

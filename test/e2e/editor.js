@@ -12,7 +12,7 @@ const path = require('path');
 const { chromium } = require('playwright-core');
 const { NODE_TYPE, ROOT, TARGETS, installInto, installN8n, log, n8nEnv, nodeBin, packPackage, simulatorCredential } = require('./n8n');
 const { forkSimulator } = require('../simulator/fork');
-const { isReady } = require('./n8nServer');
+const { isReady, waitFor } = require('./n8nServer');
 
 const SHOTS = path.join(ROOT, '.e2e-screenshots');
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -25,13 +25,24 @@ const freePort = () =>
 		});
 	});
 
-async function waitForHealth(base, child, seconds) {
-	for (let i = 0; i < seconds * 4; i++) {
-		if (child.exitCode !== null) throw new Error(`n8n exited with ${child.exitCode}`);
-		if (await isReady(base)) return;
-		await new Promise((resolve) => setTimeout(resolve, 250));
+/**
+ * Opens a workflow and double-clicks its node, whose box sits above its label on the canvas. The canvas may
+ * still be placing the node when the label appears, so a double-click that opens no panel is tried again.
+ */
+async function openNode(page, url, label) {
+	await page.goto(url);
+	const text = page.getByText(label, { exact: true }).first();
+	await text.waitFor({ timeout: 60000 });
+	for (let attempt = 1; ; attempt++) {
+		const box = await text.boundingBox();
+		await page.mouse.dblclick(box.x + box.width / 2, box.y - 50);
+		try {
+			await page.getByText('Parameters', { exact: true }).first().waitFor({ state: 'visible', timeout: 10000 });
+			return;
+		} catch (error) {
+			if (attempt === 3) throw error;
+		}
 	}
-	throw new Error(`n8n did not answer on ${base} within ${seconds} s`);
 }
 
 async function main() {
@@ -112,7 +123,10 @@ async function main() {
 		}
 	};
 	try {
-		await waitForHealth(base, server, 120);
+		await waitFor('n8n to answer', async () => {
+			if (server.exitCode !== null) throw new Error(`n8n exited with ${server.exitCode}`);
+			return await isReady(base);
+		}, 120000);
 		browser = await chromium.launch({
 			executablePath: CHROMIUM,
 			args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -127,12 +141,7 @@ async function main() {
 		fs.mkdirSync(SHOTS, { recursive: true });
 
 		await check('the node opens with its operations, device collection and SKU list', async () => {
-			await page.goto(`${base}/workflow/tsEditorCheck`);
-			const label = page.getByText('ThingSpace SIM-Secure', { exact: true }).first();
-			await label.waitFor({ timeout: 60000 });
-			// The node's box sits above its label on the canvas.
-			const box = await label.boundingBox();
-			await page.mouse.dblclick(box.x + box.width / 2, box.y - 50);
+			await openNode(page, `${base}/workflow/tsEditorCheck`, 'ThingSpace SIM-Secure');
 			for (const text of ['Resource', 'Operation', 'Account Name', 'SKU', 'Devices Input', 'Devices', 'Add Device']) {
 				await page.getByText(text, { exact: true }).first().waitFor({ timeout: 20000 });
 			}
@@ -149,11 +158,7 @@ async function main() {
 		});
 
 		await check('the trigger opens with the port rule, its filters and options', async () => {
-			await page.goto(`${base}/workflow/tsEditorTrigger`);
-			const label = page.getByText('ThingSpace SIM-Secure Trigger', { exact: true }).first();
-			await label.waitFor({ timeout: 60000 });
-			const box = await label.boundingBox();
-			await page.mouse.dblclick(box.x + box.width / 2, box.y - 50);
+			await openNode(page, `${base}/workflow/tsEditorTrigger`, 'ThingSpace SIM-Secure Trigger');
 			await page.getByText(/ThingSpace delivers callbacks only to ports 80, 443, 9001–9006, 50551–50559 or 28200–28220/).first().waitFor({ timeout: 20000 });
 			for (const text of ['Account Name', 'Results']) await page.getByText(text, { exact: true }).first().waitFor({ timeout: 20000 });
 			// "Add Option" is the placeholder of the options dropdown.

@@ -14,8 +14,8 @@ export const kindOptions: INodePropertyOptions[] = DEVICE_ID_KINDS.map((kind) =>
 	value: kind,
 }));
 
-/** Account name, sent only when set here or in the credential (ThingSpace needs it only for multi-account users). */
-export const accountNameField = (show: { resource: string[]; operation: string[] }): INodeProperties => ({
+/** The billing account, with the credential's Default Account Name used when left empty. */
+export const accountNameProperty: INodeProperties = {
 	displayName: 'Account Name',
 	name: 'accountName',
 	type: 'string',
@@ -23,6 +23,11 @@ export const accountNameField = (show: { resource: string[]; operation: string[]
 	placeholder: '0000123456-00001',
 	description:
 		"Billing account, with its leading zeros. Leave empty to use the credential's Default Account Name.",
+};
+
+/** Account name, sent only when set here or in the credential (ThingSpace needs it only for multi-account users). */
+export const accountNameField = (show: { resource: string[]; operation: string[] }): INodeProperties => ({
+	...accountNameProperty,
 	displayOptions: { show },
 	routing: {
 		// An empty value is replaced by the credential's default in the operation's hook (withCredentialDefaults).

@@ -116,12 +116,11 @@ async function sendOnce(
  * single re-login as the node's own requests.
  */
 export async function thingSpaceRequest(context: AuthContext, options: IHttpRequestOptions): Promise<Outcome> {
+	const request: IHttpRequestOptions = { ...options, json: true, ignoreHttpStatusErrors: true };
 	let response: FullResponse;
 	try {
 		response = (await context.helpers.httpRequestWithAuthentication.call(context, CREDENTIAL_TYPE, {
-			...options,
-			json: true,
-			ignoreHttpStatusErrors: true,
+			...request,
 			returnFullResponse: true,
 		})) as FullResponse;
 	} catch (error) {
@@ -130,7 +129,7 @@ export async function thingSpaceRequest(context: AuthContext, options: IHttpRequ
 	if (isSuccess(response)) return { body: response.body as IDataObject };
 	const failure = failureOf(response);
 	if (failure.status !== 401 && !isSessionRejected(failure)) return { failure };
-	return await sendWithFreshSession(context, { ...options, json: true, ignoreHttpStatusErrors: true });
+	return await sendWithFreshSession(context, request);
 }
 
 /** Contexts that may call ThingSpace with the node's credential. */
