@@ -1,15 +1,19 @@
 import type {
-	IAuthenticateGeneric,
 	ICredentialDataDecryptedObject,
 	ICredentialTestRequest,
 	ICredentialType,
 	IDataObject,
 	IHttpRequestHelper,
+	IHttpRequestOptions,
 	Icon,
 	INodeProperties,
 } from 'n8n-workflow';
 
-import { BASE_URL_EXPRESSION, obtainTokens } from './ThingSpaceSession';
+import { tokensBelongHere } from '../nodes/shared/host';
+import { PATHS, PRODUCTION_BASE_URL } from '../nodes/shared/policy';
+import { obtainTokens } from '../nodes/shared/session';
+
+const BASE_URL_EXPRESSION = `={{ $credentials.environment === 'custom' ? String($credentials.baseUrl).replace(/\\/+$/, '') : '${PRODUCTION_BASE_URL}' }}`;
 
 export class ThingSpaceApi implements ICredentialType {
 	name = 'thingSpaceApi';
@@ -44,7 +48,7 @@ export class ThingSpaceApi implements ICredentialType {
 			name: 'baseUrl',
 			type: 'string',
 			default: '',
-			placeholder: 'https://thingspace.example.com',
+			placeholder: 'e.g. https://thingspace.example.com',
 			description:
 				'Host that serves /api/ts/v1 and /api/m2m/v1. Must use https, except for a loopback host (127.0.0.1, localhost, [::1]).',
 			displayOptions: { show: { environment: ['custom'] } },
@@ -90,7 +94,7 @@ export class ThingSpaceApi implements ICredentialType {
 			name: 'accountName',
 			type: 'string',
 			default: '',
-			placeholder: '0000123456-00001',
+			placeholder: 'e.g. 0000123456-00001',
 			description:
 				'Billing account used when a node leaves its account name empty. Keep the leading zeros.',
 		},
@@ -109,28 +113,42 @@ export class ThingSpaceApi implements ICredentialType {
 			typeOptions: { password: true },
 			default: '',
 		},
+		// The Base URL that issued both tokens: after a change of host, nothing stored is sent to the new one.
+		{
+			displayName: 'Token Host',
+			name: 'tokenHost',
+			type: 'hidden',
+			default: '',
+		},
 	];
 
 	async preAuthentication(this: IHttpRequestHelper, credentials: ICredentialDataDecryptedObject) {
 		return (await obtainTokens(this.helpers, credentials)) as unknown as IDataObject;
 	}
 
-	authenticate: IAuthenticateGeneric = {
-		type: 'generic',
-		properties: {
+	// Tokens go only to the host that issued them; without them ThingSpace answers 401 and the node logs in afresh.
+	async authenticate(
+		credentials: ICredentialDataDecryptedObject,
+		requestOptions: IHttpRequestOptions,
+	): Promise<IHttpRequestOptions> {
+		if (!tokensBelongHere(credentials)) return requestOptions;
+		return {
+			...requestOptions,
 			headers: {
-				Authorization: '=Bearer {{$credentials.accessToken}}',
-				'VZ-M2M-Token': '={{$credentials.sessionToken}}',
+				...requestOptions.headers,
+				Authorization: `Bearer ${String(credentials.accessToken)}`,
+				'VZ-M2M-Token': String(credentials.sessionToken),
 			},
-		},
-	};
+		};
+	}
 
 	// preAuthentication always runs during a test, so this checks token, login and account access.
 	test: ICredentialTestRequest = {
 		request: {
 			baseURL: BASE_URL_EXPRESSION,
-			url: '/api/m2m/v1/accounts/subscriptions/actions/list',
+			url: PATHS.licenseCounts,
 			method: 'POST',
+			disableFollowRedirect: true,
 			body: '={{ $credentials.accountName ? { accountName: $credentials.accountName } : {} }}',
 			json: true,
 		},

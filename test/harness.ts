@@ -26,7 +26,7 @@ import type {
 import { ICredentialsHelper, Workflow } from 'n8n-workflow';
 
 import { ThingSpaceApi } from '../credentials/ThingSpaceApi.credentials';
-import { resetSessionCache } from '../credentials/ThingSpaceSession';
+import { resetSessionCache } from '../nodes/shared/session';
 import { ThingSpaceSimSecure } from '../nodes/ThingSpaceSimSecure/ThingSpaceSimSecure.node';
 import { ThingSpaceSimSecureTrigger } from '../nodes/ThingSpaceSimSecureTrigger/ThingSpaceSimSecureTrigger.node';
 import type { Simulator } from './simulator/thingspace-simulator';
@@ -83,25 +83,13 @@ export class TestCredentialsHelper extends ICredentialsHelper {
 		return true;
 	}
 
+	/** As n8n's CredentialsHelper: a credential's authenticate function gets the decrypted data and the request. */
 	async authenticate(
 		credentials: ICredentialDataDecryptedObject,
 		_typeName: string,
 		requestOptions: IHttpRequestOptions,
-		workflow: Workflow,
-		node: INode,
 	): Promise<IHttpRequestOptions> {
-		const { authenticate } = this.credentialType;
-		for (const [outerKey, values] of Object.entries(authenticate.properties)) {
-			const target = ((requestOptions as unknown as IDataObject)[outerKey] ?? {}) as IDataObject;
-			for (const [key, value] of Object.entries(values as IDataObject)) {
-				target[key] =
-					typeof value === 'string' && value.startsWith('=')
-						? workflow.expression.getSimpleParameterValue(node, value, 'internal', { $credentials: credentials }, undefined, '')
-						: value;
-			}
-			(requestOptions as unknown as IDataObject)[outerKey] = target;
-		}
-		return requestOptions;
+		return await this.credentialType.authenticate(credentials, requestOptions);
 	}
 
 	async preAuthentication(
@@ -170,9 +158,13 @@ export function simulatorCredentials(sim: Simulator, extra: IDataObject = {}): I
 	};
 }
 
+/** n8n's node settings: Continue On Fail, On Error, Retry On Fail. */
 export interface NodeSettings {
 	continueOnFail?: boolean;
 	onError?: INode['onError'];
+	retryOnFail?: boolean;
+	maxTries?: number;
+	waitBetweenTries?: number;
 }
 
 export interface RunResult {

@@ -8,7 +8,7 @@ import type {
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
-import { accountNameProperty } from '../ThingSpaceSimSecure/descriptions/common';
+import { accountNameProperty } from '../shared/descriptions';
 import { deliveriesOf } from './deliveries';
 import {
 	PORT_RULE,
@@ -87,7 +87,7 @@ export class ThingSpaceSimSecureTrigger implements INodeType {
 						name: 'requestIds',
 						type: 'string',
 						default: '',
-						placeholder: '9b2f6c3e-41d7-4a8e-b0f5-2c7d9e1a6f40',
+						placeholder: 'e.g. 9b2f6c3e-41d7-4a8e-b0f5-2c7d9e1a6f40',
 						description:
 							'Start only for these requestIds (as returned by Assign or Unassign), separated by commas or new lines',
 					},
@@ -155,7 +155,8 @@ export class ThingSpaceSimSecureTrigger implements INodeType {
 
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 		const secret = expectedSecret(userSecret(this), this.getWorkflowStaticData('node'));
-		const messages = messagesOf(this.getBodyData());
+		// Read whatever the content type: ThingSpace does not document it (JSON, text or none).
+		const messages = messagesOf(this.getBodyData(), (this.getRequestObject() as { rawBody?: unknown }).rawBody);
 		if (!secret || messages.length === 0 || !messages.every((message) => carriesSecret(message, secret))) {
 			this.getResponseObject()
 				.status(401)

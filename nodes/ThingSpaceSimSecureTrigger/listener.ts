@@ -2,10 +2,10 @@ import { randomBytes } from 'crypto';
 import type { IDataObject, IHookFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { resolveBaseUrl } from '../../credentials/ThingSpaceSession';
-import { CREDENTIAL_TYPE } from '../ThingSpaceSimSecure/helpers/constants';
-import { thingSpaceError } from '../ThingSpaceSimSecure/helpers/errors';
-import { thingSpaceRequest, withRetries } from '../ThingSpaceSimSecure/helpers/transport';
+import { thingSpaceRequest } from '../shared/client';
+import { thingSpaceError } from '../shared/errors';
+import { resolveBaseUrl } from '../shared/host';
+import { CREDENTIAL_TYPE, PATHS } from '../shared/policy';
 
 /** The callback service that carries SIM-Secure assign and unassign results. */
 export const SERVICE_NAME = 'CarrierService';
@@ -50,7 +50,7 @@ export function checkListenerPort(context: IHookFunctions, webhookUrl: string): 
 		context.getNode(),
 		`ThingSpace cannot deliver to this workflow's webhook URL ${webhookUrl}: port ${Number.isNaN(port) ? '(none)' : port} is not allowed`,
 		{
-			description: `ThingSpace sends callbacks only to ports ${PORT_RULE}, on a public address. Serve n8n's webhooks on one of them (for example through a reverse proxy on 443), set n8n's WEBHOOK_URL to that public address, and activate the workflow again.`,
+			description: `ThingSpace sends callbacks only to ports ${PORT_RULE}, on a public address. Serve n8n's webhooks on one of them (e.g. through a reverse proxy on 443), set n8n's WEBHOOK_URL to that public address, and activate the workflow again.`,
 		},
 	);
 }
@@ -75,7 +75,7 @@ export async function accountOf(context: IHookFunctions): Promise<string> {
 	const fallback = String(credentials.accountName ?? '').trim();
 	if (fallback) return fallback;
 	throw new NodeOperationError(context.getNode(), 'No account name: set Account Name in this node or Default Account Name in the credential', {
-		description: 'ThingSpace registers callback listeners per billing account (for example 0000123456-00001, with its leading zeros).',
+		description: 'ThingSpace registers callback listeners per billing account (e.g. 0000123456-00001, with its leading zeros).',
 	});
 }
 
@@ -86,7 +86,8 @@ async function callbacksApi(
 	path: string,
 	doing: string,
 	body?: IDataObject,
-): Promise<unknown> {
+	result?: string,
+): Promise<IDataObject> {
 	const credentials = await context.getCredentials(CREDENTIAL_TYPE);
 	let baseURL: string;
 	try {
@@ -96,28 +97,31 @@ async function callbacksApi(
 			description: (error as { description?: string }).description,
 		});
 	}
-	const outcome = await withRetries(
-		async () =>
-			await thingSpaceRequest(context, {
-				baseURL,
-				url: `/api/m2m/v1/callbacks/${path}`,
-				method,
-				headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
-				body,
-			}),
+	const outcome = await thingSpaceRequest(
+		context,
+		{
+			baseURL,
+			url: `${PATHS.callbacks}/${path}`,
+			method,
+			headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
+			body,
+		},
+		{ result },
 	);
 	if (outcome.failure) throw thingSpaceError(context.getNode(), outcome.failure, 0, doing);
 	return outcome.body;
 }
 
 export async function findListener(context: IHookFunctions, accountName: string): Promise<Listener | undefined> {
-	const list = await callbacksApi(
+	const { list } = await callbacksApi(
 		context,
 		'GET',
 		encodeURIComponent(accountName),
 		`n8n was reading the callback listeners of account ${accountName}.`,
+		undefined,
+		'list',
 	);
-	const listeners = (Array.isArray(list) ? list : []) as Listener[];
+	const listeners = (list ?? []) as Listener[];
 	return listeners.find((listener) => listener.serviceName === SERVICE_NAME);
 }
 

@@ -36,11 +36,29 @@ function normaliseStatus(value: unknown): string | null {
 	return status;
 }
 
-/** The messages of one POST: ThingSpace sends one object, but an array is read as several. */
-export function messagesOf(body: unknown): IDataObject[] {
-	const list = Array.isArray(body) ? body : [body];
+/**
+ * The messages of one POST: ThingSpace sends one object, but an array is read as several. n8n parses
+ * JSON bodies only when they are labelled JSON, so text, a Buffer or the raw body are parsed here.
+ */
+export function messagesOf(body: unknown, rawBody?: unknown): IDataObject[] {
+	let value = parsedText(body);
+	if (isEmpty(value)) value = parsedText(rawBody) ?? value;
+	const list = Array.isArray(value) ? value : [value];
 	return list.map((entry) => (entry && typeof entry === 'object' && !Array.isArray(entry) ? (entry as IDataObject) : {}));
 }
+
+function parsedText(value: unknown): unknown {
+	const text = Buffer.isBuffer(value) ? value.toString('utf8') : value;
+	if (typeof text !== 'string') return text;
+	try {
+		return JSON.parse(text);
+	} catch {
+		return undefined;
+	}
+}
+
+const isEmpty = (value: unknown) =>
+	value === undefined || value === null || (typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 0);
 
 /** Constant-time comparison, so the answer time does not tell how much of a guess was right. */
 function sameSecret(given: unknown, expected: string): boolean {
@@ -83,8 +101,10 @@ export function requestIdList(value: unknown): string[] {
 }
 
 export function passes(result: CallbackResult, filter: ResultFilter, requestIds: string[]): boolean {
-	if (filter === 'success' && result.status !== 'Success') return false;
-	if (filter === 'failed' && result.status !== 'Failed') return false;
+	// A message with a faultResponse is a failure whatever its status text says.
+	const failed = result.status === 'Failed' || result.faultCode !== null || result.faultText !== null;
+	if (filter === 'success' && (failed || result.status !== 'Success')) return false;
+	if (filter === 'failed' && !failed) return false;
 	return requestIds.length === 0 || (result.requestId !== null && requestIds.includes(result.requestId));
 }
 

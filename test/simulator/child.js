@@ -18,6 +18,8 @@ process.on('message', async ({ id, command, options }) => {
 			maxInFlight: sim.maxInFlight('assign'),
 			distinctDevices: sent.size,
 			allOnce: [...sent.values()].every((times) => times === 1),
+			sentMoreThanOnce: [...sent.values()].filter((times) => times > 1).length,
+			requests: sim.requests.length,
 		};
 	} else if (command === 'inject') {
 		sim.inject(options);

@@ -40,6 +40,8 @@ function safeDecode(s) {
 const GUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const REQUEST_ID_RE = /^[0-9]-[0-9]{3,32}$/;
 const DEVICE_ID_RE = /^[0-9]{3,32}$/;
+// MEID and ESN also come as hexadecimal (14 and 8 characters); every other kind is decimal.
+const HEX_ID_RE = { MEID: /^([0-9A-F]{14}|[0-9]{18})$/, ESN: /^([0-9A-F]{8}|[0-9]{11})$/ };
 const MAX_ITEMS = 100;
 const MAX_FAILED_LOGINS = 5;
 const UWS = 'UnifiedWebService';
@@ -157,7 +159,7 @@ function createHandlers(sim) {
 				return uws(400, 'INPUT_INVALID.NumberofDevices', `At most ${MAX_ITEMS} device identifiers are allowed per device.`);
 			}
 			for (const di of d.deviceIds) {
-				if (!isObject(di) || typeof di.id !== 'string' || !DEVICE_ID_RE.test(di.id)) {
+				if (!isObject(di) || typeof di.id !== 'string' || !(HEX_ID_RE[di.kind] || DEVICE_ID_RE).test(di.id)) {
 					return uws(400, 'INPUT_INVALID.Device.Identifier.Invalid', 'The device identifier is invalid.');
 				}
 				if (typeof di.kind !== 'string' || !DEVICE_KINDS.has(di.kind)) {

@@ -2,13 +2,16 @@
 // Simulator state: licence pools, assigned devices, callback registrations, auth bookkeeping.
 // Kept apart from the HTTP layer so tests can inspect it (sim.state) without reading routes.
 
-const SKUS = Object.freeze({
-	'SIMSec-IoT-Lt': { licenseType: 'Lifetime', removable: false, defaultPurchased: 500 },
-	'SIMSec-IoT': { licenseType: 'Flexible', removable: true, defaultPurchased: 1000 },
-	'TS-BUNDLE-KTO-SIMSEC-MRC': { licenseType: 'Flexible Bundle', removable: true, defaultPurchased: 50 },
-	// Doc says "probably removable" (Unconfirmed); the brief treats it as flexible.
-	'TSS-IOT-INTLG-TIERED-SIMSEC': { licenseType: 'Flexible', removable: true, defaultPurchased: 200 },
-});
+// The node's own SKU list (one source); the simulator adds how many licenses a fresh account holds.
+const PURCHASED = { 'SIMSec-IoT-Lt': 500, 'SIMSec-IoT': 1000, 'TS-BUNDLE-KTO-SIMSEC-MRC': 50, 'TSS-IOT-INTLG-TIERED-SIMSEC': 200 };
+const SKUS = Object.freeze(
+	Object.fromEntries(
+		require('../../nodes/shared/skus.json').map(({ value, licenseType, removable }) => [
+			value,
+			{ licenseType, removable, defaultPurchased: PURCHASED[value] ?? 100 },
+		]),
+	),
+);
 
 const DEVICE_KINDS = new Set(['ICCID', 'MEID', 'IMSI', 'MDN', 'IMEI', 'MSISDN', 'ESN', 'EID', 'MIN']);
 

@@ -13,7 +13,8 @@ export type RouteName =
 	| 'callbacksList'
 	| 'callbacksDelete';
 
-export type Sku = 'SIMSec-IoT-Lt' | 'SIMSec-IoT' | 'TS-BUNDLE-KTO-SIMSEC-MRC' | 'TSS-IOT-INTLG-TIERED-SIMSEC';
+/** A SKU value of the node's list (nodes/shared/skus.json). */
+export type Sku = string;
 
 export interface SimulatorOptions {
 	/** Port on 127.0.0.1; 0 (default) picks a free one. */
@@ -38,7 +39,7 @@ export interface SimulatorOptions {
 	 * Initial licences per SKU: a number = purchased (assigned 0), or {purchased, assigned}.
 	 * Unlisted SKUs keep defaults: Lt 500, SIMSec-IoT 1000, TS-BUNDLE 50, TSS-IOT 200.
 	 */
-	licenses?: Partial<Record<Sku, number | { purchased: number; assigned?: number }>>;
+	licenses?: Record<Sku, number | { purchased: number; assigned?: number }>;
 	/** Delay between callback delivery retries (default 50). */
 	callbackRetryMs?: number;
 	/** Delay before the first callback delivery (default 10). */
@@ -92,6 +93,10 @@ export interface InjectRule {
 	after?: number;
 	/** Destroy the socket without answering (simulates a lost response). */
 	destroy?: boolean;
+	/** Never answer (a call that hangs until the client gives up or the simulator closes). */
+	hang?: boolean;
+	/** Answer with `status` and an error body that quotes the request's headers and body (a server that echoes requests). */
+	echo?: boolean;
 }
 
 export interface CallbackRegistration {

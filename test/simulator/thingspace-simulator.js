@@ -117,6 +117,12 @@ async function startSimulator(options = {}) {
 		const rule = takeRule(route);
 		if (rule) {
 			if (rule.destroy) return void req.socket.destroy(); // simulates a lost response
+			if (rule.hang) return; // never answers (the socket ends with close())
+			if (rule.echo) {
+				// A misbehaving server that quotes the request, headers and body, in its error.
+				const dump = `${req.method} ${record.path} headers=${JSON.stringify(req.headers)} body=${ctx.rawBody}`;
+				return send(res, record, { ...rule, body: { errorCode: 'Echo.Request', errorMessage: dump, request: { headers: req.headers, body: ctx.rawBody } } });
+			}
 			return send(res, record, rule);
 		}
 		if (!resolved) {
@@ -246,8 +252,8 @@ async function startSimulator(options = {}) {
 			return route ? peak.get(route) || 0 : peakAll;
 		},
 		inject(rule) {
-			if (!rule || !rule.route || (!rule.destroy && !Number.isInteger(rule.status))) {
-				throw new Error('inject: rule needs {route, status} (or {route, destroy: true})');
+			if (!rule || !rule.route || (!rule.destroy && !rule.hang && !Number.isInteger(rule.status))) {
+				throw new Error('inject: rule needs {route, status} (or {route, destroy: true} or {route, hang: true})');
 			}
 			const times = rule.times === undefined ? 1 : rule.times;
 			rules.push({ ...rule, remaining: times, skip: rule.after || 0 });

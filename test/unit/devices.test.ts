@@ -40,7 +40,7 @@ describe('devices: reading and checking device ids', () => {
 
 	it('refuses input that cannot be devices', () => {
 		expect(() => devicesFromList('[not json', 'IMEI')).toThrow(/looks like JSON/);
-		expect(() => devicesFromList([true], 'IMEI')).toThrow(/Device 1 in Device List has no id/);
+		expect(() => devicesFromList([true], 'IMEI')).toThrow(/Device 1 in Device List has no id/i);
 		expect(() => devicesFromList(true, 'IMEI')).toThrow(DeviceInputError);
 		expect(() => devicesFromList([Number('8914800000412345678')], 'ICCID')).toThrow(/lost digits/);
 	});

@@ -1,5 +1,5 @@
-import { readFault } from '../../credentials/ThingSpaceSession';
-import { failureOf, faultLine, isSessionRejected, thrownFailure } from '../../nodes/ThingSpaceSimSecure/helpers/errors';
+import { readFault } from '../../nodes/shared/text';
+import { failureOf, faultLine, isSessionRejected, thrownFailure } from '../../nodes/shared/errors';
 
 describe('errors: reading ThingSpace failures', () => {
 	it('reads the code and text of every documented body shape', () => {

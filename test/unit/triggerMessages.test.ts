@@ -56,12 +56,34 @@ describe('Trigger messages', () => {
 		});
 	});
 
-	it('an unknown status is kept as sent, so no filter mistakes it for a success or a failure', () => {
-		const result = toResult({ ...failed, status: 'Pending' });
+	it('an unknown status without a fault is kept as sent, so no filter mistakes it for a success or a failure', () => {
+		const { faultResponse: _fault, ...pending } = { ...failed, status: 'Pending' };
+		const result = toResult(pending);
 		expect(result.status).toBe('Pending');
 		expect(passes(result, 'success', [])).toBe(false);
 		expect(passes(result, 'failed', [])).toBe(false);
 		expect(passes(result, 'all', [])).toBe(true);
+	});
+
+	it('a message with a faultResponse is a failure for the filters, whatever its status text', () => {
+		for (const status of ['Pending', 'Success', '', undefined]) {
+			const result = toResult({ ...failed, status });
+			expect(result.status).toBe(status === undefined ? null : status);
+			expect(passes(result, 'failed', [])).toBe(true);
+			expect(passes(result, 'success', [])).toBe(false);
+		}
+	});
+
+	it('reads the callback body whatever the content type: parsed JSON, text, a Buffer, or only the raw body', () => {
+		const message = { ...failed, status: 'Failed' };
+		const text = JSON.stringify(message);
+		expect(messagesOf(message)).toEqual([message]);
+		expect(messagesOf(text)).toEqual([message]);
+		expect(messagesOf(Buffer.from(text))).toEqual([message]);
+		// n8n leaves the body empty for a content type it does not parse; the raw body still has it.
+		expect(messagesOf({}, Buffer.from(text))).toEqual([message]);
+		expect(messagesOf(undefined, text)).toEqual([message]);
+		expect(messagesOf('not json')).toEqual([{}]);
 	});
 
 	it('the secret must be in both echoed fields', () => {

@@ -1,6 +1,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
-import { DEVICE_ID_KINDS, MAX_IDS_PER_DEVICE } from './constants';
+import { DEVICE_ID_KINDS, MAX_IDS_PER_DEVICE } from '../../shared/policy';
+import { cut } from '../../shared/text';
 
 export interface DeviceId {
 	id: string;
@@ -24,7 +25,10 @@ export class DeviceInputError extends Error {
 }
 
 const LIST_FORMS =
-	'an array of id strings, an array of {id, kind}, an array of {deviceIds: [{id, kind}]}, or ids separated by commas or new lines';
+	'an array of ID strings, an array of {id, kind}, an array of {deviceIds: [{id, kind}]}, or IDs separated by commas, semicolons or new lines';
+
+/** An id as an error quotes it: a pasted 5 MB cell does not become a 5 MB message. */
+export const shown = (id: string): string => cut(id, 40);
 
 /** Devices from the UI collection: devices.device[].deviceIds.deviceId[] = {kind, id}. */
 export function devicesFromCollection(collection: IDataObject | undefined): LicenseDevice[] {
@@ -41,30 +45,25 @@ export function devicesFromList(value: unknown, defaultKind: string): LicenseDev
 	if (typeof value === 'string') {
 		const text = value.trim();
 		if (text.startsWith('[') || text.startsWith('{')) return devicesFromList(parseJson(text), defaultKind);
+		// Spaces never split an entry: "312 555 1234" is one phone number.
 		return text
-			.split(/[\s,;]+/)
+			.split(/[\r\n,;]+/)
+			.map((token) => token.trim())
 			.filter((token) => token !== '')
 			.map((token) => {
-				// "ICCID:8914..." names its own kind; a bare id takes the list's kind.
-				const named = /^([A-Za-z]+)[:=](.+)$/.exec(token);
-				return named
-					? { deviceIds: [toDeviceId(named[2], named[1])] }
-					: { deviceIds: [toDeviceId(token, defaultKind)] };
+				// "ICCID:8914..." names its own kind; a bare ID takes the list's kind.
+				const named = /^([A-Za-z]+)\s*[:=]\s*(.+)$/.exec(token);
+				return { deviceIds: [named ? toDeviceId(named[2], named[1]) : toDeviceId(token, defaultKind)] };
 			});
 	}
 	if (!Array.isArray(value)) {
 		const object = value as IDataObject;
-		if (typeof value === 'object' && Array.isArray(object.devices)) {
-			return devicesFromList(object.devices, defaultKind);
-		}
+		if (typeof value === 'object' && Array.isArray(object.devices)) return devicesFromList(object.devices, defaultKind);
 		if (typeof value === 'object' && (Array.isArray(object.deviceIds) || object.id !== undefined)) {
 			return devicesFromList([value], defaultKind);
 		}
 		if (typeof value === 'number') return devicesFromList([value], defaultKind);
-		throw new DeviceInputError(
-			`Device List must be a list, not ${typeof value}`,
-			`Give ${LIST_FORMS}.`,
-		);
+		throw new DeviceInputError(`Device List must be a list, not ${typeof value}`, `Give ${LIST_FORMS}.`);
 	}
 	return value.map((entry, index) => {
 		if (typeof entry === 'string' || typeof entry === 'number') {
@@ -79,13 +78,11 @@ export function devicesFromList(value: unknown, defaultKind: string): LicenseDev
 					),
 				};
 			}
-			if (object.id !== undefined) {
-				return { deviceIds: [toDeviceId(object.id, object.kind ?? defaultKind, index)] };
-			}
+			if (object.id !== undefined) return { deviceIds: [toDeviceId(object.id, object.kind ?? defaultKind, index)] };
 		}
 		throw new DeviceInputError(
-			`Device ${index + 1} in Device List has no id`,
-			`Each entry must be an id string, {id, kind} or {deviceIds: [{id, kind}]}; got ${JSON.stringify(entry)}.`,
+			`Device ${index + 1} in Device List has no ID`,
+			`Each entry must be an ID string, {id, kind} or {deviceIds: [{id, kind}]}; got ${cut(JSON.stringify(entry) ?? String(entry), 80)}.`,
 		);
 	});
 }
@@ -96,11 +93,9 @@ function parseJson(text: string): unknown {
 	try {
 		parsed = JSON.parse(text);
 	} catch (error) {
-		problem = (error as Error).message;
+		problem = cut((error as Error).message, 120);
 	}
-	if (problem) {
-		throw new DeviceInputError('Device List looks like JSON but cannot be parsed', `${problem}. Give ${LIST_FORMS}.`);
-	}
+	if (problem) throw new DeviceInputError('Device List looks like JSON but cannot be parsed', `${problem}. Give ${LIST_FORMS}.`);
 	return parsed;
 }
 
@@ -109,8 +104,8 @@ function toDeviceId(id: unknown, kind: unknown, index?: number): DeviceId {
 		// A number longer than 15 digits has already lost digits (ICCIDs are 19–20).
 		if (!Number.isSafeInteger(id) || String(id).length > 15) {
 			throw new DeviceInputError(
-				`Device ${index === undefined ? '' : `${index + 1} `}has the numeric id ${id}, which lost digits`,
-				'Pass device ids as text (strings): numbers longer than 15 digits cannot be stored exactly, so ICCIDs must be quoted.',
+				`Device ${index === undefined ? '' : `${index + 1} `}has the numeric ID ${shown(String(id))}, which lost digits`,
+				'Pass device IDs as text (strings): numbers longer than 15 digits cannot be stored exactly, so ICCIDs must be quoted.',
 			);
 		}
 		id = String(id);
@@ -126,19 +121,16 @@ export interface CheckOptions {
 	checkDigits: boolean;
 }
 
-/** The one place where device ids are checked before anything is sent. */
-export function checkDevices(devices: LicenseDevice[], options: CheckOptions): void {
+/** The one place where device IDs are checked before anything is sent; returns them in the form ThingSpace takes. */
+export function checkDevices(devices: LicenseDevice[], options: CheckOptions): LicenseDevice[] {
 	if (devices.length === 0) {
-		throw new DeviceInputError(
-			'No devices given',
-			'Add at least one device, in the Devices list or as a Device List expression.',
-		);
+		throw new DeviceInputError('No devices given', 'Add at least one device, in the Devices list or as a Device List expression.');
 	}
 	const seen = new Map<string, number>();
-	devices.forEach((device, index) => {
+	return devices.map((device, index) => {
 		const where = `Device ${index + 1}`;
 		if (device.deviceIds.length === 0) {
-			throw new DeviceInputError(`${where} has no identifier`, 'Give each device at least one identifier (kind and id).');
+			throw new DeviceInputError(`${where} has no identifier`, 'Give each device at least one identifier (kind and ID).');
 		}
 		if (device.deviceIds.length > MAX_IDS_PER_DEVICE) {
 			throw new DeviceInputError(
@@ -146,56 +138,93 @@ export function checkDevices(devices: LicenseDevice[], options: CheckOptions): v
 				`ThingSpace accepts at most ${MAX_IDS_PER_DEVICE} identifiers per device.`,
 			);
 		}
-		device.deviceIds.forEach(({ id, kind }, idIndex) => {
+		const deviceIds = device.deviceIds.map(({ id: given, kind }, idIndex) => {
 			const field = `${where}, identifier ${idIndex + 1}`;
-			const rule = idRule(id, kind, options);
-			if (rule) throw new DeviceInputError(`${field}: ${rule.problem}`, rule.fix);
-			const key = `${kind}:${id}`;
+			const checked = checkId(given, kind, options);
+			if ('problem' in checked) throw new DeviceInputError(`${field}: ${checked.problem}`, checked.fix);
+			const key = deviceIdKey({ kind, id: checked.id });
 			const first = seen.get(key);
 			if (first !== undefined) {
 				throw new DeviceInputError(
-					`${field}: ${kind} ${id} is already listed as device ${first + 1}`,
+					`${field}: ${kind} ${checked.id} is already listed as device ${first + 1}`,
 					'Each device may appear only once per item, so it is not licensed twice. Remove the duplicate.',
 				);
 			}
 			seen.set(key, index);
+			return { id: checked.id, kind };
 		});
+		return { deviceIds };
 	});
 }
 
-function idRule(
-	id: string,
-	kind: string,
-	options: CheckOptions,
-): { problem: string; fix: string } | undefined {
+export const deviceIdKey = ({ kind, id }: DeviceId): string => `${kind}:${id}`;
+
+type Checked = { id: string } | { problem: string; fix: string };
+
+const digitsOnly = (kind: string, id: string): Checked => ({
+	problem: `${kind} "${shown(id)}" must contain digits only`,
+	fix: 'Remove spaces, dashes and letters from the ID.',
+});
+
+/** The rule of each kind (../shared/thingspace-api.md §6.3), and the ID in the form ThingSpace takes. */
+function checkId(id: string, kind: string, options: CheckOptions): Checked {
 	if (!DEVICE_ID_KINDS.includes(kind)) {
 		return {
-			problem: `kind "${kind}" is not a ThingSpace identifier kind`,
+			problem: `kind "${cut(kind, 20)}" is not a ThingSpace identifier kind`,
 			fix: `Use one of ${DEVICE_ID_KINDS.join(', ')} (IMEI or ICCID for SIM-Secure).`,
 		};
 	}
-	if (!/^[0-9]+$/.test(id)) {
-		return {
-			problem: `${kind} "${id}" must contain digits only`,
-			fix: 'Remove spaces, dashes and letters from the id.',
-		};
-	}
+	if (kind === 'MDN' || kind === 'MSISDN') return checkPhoneNumber(id, kind);
+	if (kind === 'MEID' || kind === 'ESN') return checkHexOrDecimal(id, kind);
+	if (!/^[0-9]+$/.test(id)) return digitsOnly(kind, id);
 	if (kind === 'IMEI' && id.length !== 15) {
-		return { problem: `IMEI ${id} has ${id.length} digits`, fix: 'An IMEI has exactly 15 digits (14 plus a check digit).' };
+		return { problem: `IMEI ${shown(id)} has ${id.length} digits`, fix: 'An IMEI has exactly 15 digits (14 plus a check digit).' };
 	}
 	if (kind === 'ICCID' && (id.length < 19 || id.length > 20)) {
-		return { problem: `ICCID ${id} has ${id.length} digits`, fix: 'An ICCID has 19 or 20 digits, including its check digit.' };
+		return { problem: `ICCID ${shown(id)} has ${id.length} digits`, fix: 'An ICCID has 19 or 20 digits, including its check digit.' };
 	}
 	if (id.length < 3 || id.length > 32) {
-		return { problem: `${kind} ${id} has ${id.length} digits`, fix: 'ThingSpace accepts ids of 3 to 32 digits.' };
+		return { problem: `${kind} ${shown(id)} has ${id.length} digits`, fix: 'ThingSpace accepts IDs of 3 to 32 digits.' };
 	}
 	if (options.checkDigits && (kind === 'IMEI' || kind === 'ICCID') && !luhnValid(id)) {
 		return {
 			problem: `${kind} ${id} has a wrong check digit (Luhn): the last digit should be ${luhnCheckDigit(id.slice(0, -1))}`,
-			fix: 'The id is probably mistyped. If your ids really do not carry a Luhn check digit, turn off "Verify Check Digits" in the node options.',
+			fix: 'The ID is probably mistyped. If your IDs really do not carry a Luhn check digit, turn off "Verify Check Digits" in the node options.',
 		};
 	}
-	return undefined;
+	return { id };
+}
+
+/** MDN: a 10-digit US number; MSISDN: E.164 with its country code. People type them with spaces, dashes, dots, parentheses, +1. */
+function checkPhoneNumber(given: string, kind: string): Checked {
+	const plus = given.startsWith('+');
+	const digits = given.replace(/^\+/, '').replace(/[\s\-.()]/g, '');
+	if (!/^[0-9]+$/.test(digits)) {
+		return {
+			problem: `${kind} "${shown(given)}" is not a phone number`,
+			fix: 'Give digits, optionally with spaces, dashes, dots, parentheses and a leading +, e.g. (312) 555-1234 or +1 312 555 1234.',
+		};
+	}
+	if (kind === 'MDN') {
+		const national = digits.length === 11 && digits.startsWith('1') ? digits.slice(1) : digits;
+		if (national.length === 10) return { id: national };
+		return { problem: `MDN ${shown(given)} has ${national.length} digits`, fix: 'An MDN is a 10-digit US mobile number, e.g. 312 555 1234 (a leading +1 or 1 is dropped).' };
+	}
+	// A 10-digit number without a + is a US number: its country code 1 is added.
+	const international = !plus && digits.length === 10 ? `1${digits}` : digits;
+	if (international.length >= 11 && international.length <= 15) return { id: international };
+	return { problem: `MSISDN ${shown(given)} has ${international.length} digits`, fix: 'An MSISDN is an E.164 number, country code included: 11 to 15 digits, e.g. +1 312 555 1234.' };
+}
+
+/** MEID: 14 hex characters or 18 decimal digits; ESN: 8 hex characters or 11 decimal digits. */
+function checkHexOrDecimal(id: string, kind: string): Checked {
+	const [hex, decimal] = kind === 'MEID' ? [14, 18] : [8, 11];
+	if (new RegExp(`^[0-9]{${decimal}}$`).test(id)) return { id };
+	if (new RegExp(`^[0-9A-Fa-f]{${hex}}$`).test(id)) return { id: id.toUpperCase() };
+	return {
+		problem: `${kind} "${shown(id)}" is neither ${hex} hexadecimal characters nor ${decimal} decimal digits`,
+		fix: `A ${kind} is written as ${hex} hexadecimal characters (0-9, A-F) or as ${decimal} decimal digits.`,
+	};
 }
 
 /** The Luhn check digit for a payload of digits (ITU-T E.118, 3GPP TS 23.003). */

@@ -1,7 +1,8 @@
 import type { IDataObject, IExecutePaginationFunctions, INodeExecutionData } from 'n8n-workflow';
 
-import { thingSpaceError } from './errors';
-import { asItemError, pairedItems, routedRequest, withCredentialDefaults, type RequestData } from './transport';
+import { thingSpaceRequest } from '../../shared/client';
+import { thingSpaceError } from '../../shared/errors';
+import { asItemError, credentialDefaults, pairedItems, routedSend, withDefaults, type RequestData } from './hooks';
 
 /** Get License Counts: one output item per SKU of the account. */
 export async function listLicenseCounts(
@@ -9,14 +10,14 @@ export async function listLicenseCounts(
 	requestData: RequestData,
 ): Promise<INodeExecutionData[]> {
 	return await asItemError(this, async () => {
-		const request = await withCredentialDefaults(this, requestData);
-		const outcome = await routedRequest(this, request, request.options);
+		const request = withDefaults(requestData, await credentialDefaults(this));
+		const outcome = await thingSpaceRequest(this, request.options, {
+			result: 'subscriptionList',
+			send: routedSend(this, request),
+		});
 		if (outcome.failure) throw thingSpaceError(this.getNode(), outcome.failure, this.getItemIndex());
-		const response = outcome.body;
-		const subscriptions = (response.subscriptionList ?? []) as IDataObject[];
-		return pairedItems(
-			this,
-			subscriptions.map((subscription) => ({ accountName: response.accountName, ...subscription })),
-		);
+		const { accountName, subscriptionList } = outcome.body;
+		const subscriptions = (Array.isArray(subscriptionList) ? subscriptionList : []) as IDataObject[];
+		return pairedItems(this, subscriptions.map((subscription) => ({ accountName, ...subscription })));
 	});
 }

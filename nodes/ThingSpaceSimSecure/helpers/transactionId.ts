@@ -5,7 +5,7 @@ const TRANSACTION_ID = /^[0-9]-[0-9]{3,30}$/;
 
 let sequence = 0;
 
-/** A new id in the documented pattern; the counter keeps ids unique within this process. */
+/** A new ID in the documented pattern; the counter keeps IDs unique within this process. */
 export function newTransactionId(): string {
 	sequence = (sequence + 1) % 10000;
 	return `${randomInt(1, 10)}-${Date.now()}${String(sequence).padStart(4, '0')}${String(randomInt(0, 1e6)).padStart(6, '0')}`;
@@ -14,33 +14,16 @@ export function newTransactionId(): string {
 /** Why a given Transaction ID is not acceptable, or undefined when it is. */
 export function transactionIdProblem(value: string): string | undefined {
 	if (TRANSACTION_ID.test(value)) return undefined;
-	return `Transaction ID "${value}" does not match ThingSpace's pattern: one digit, a hyphen, then 3 to 30 digits (for example 1-20250114001), 32 characters at most`;
+	return `Transaction ID "${value.slice(0, 40)}" does not match ThingSpace's pattern: one digit, a hyphen, then 3 to 30 digits (e.g. 1-20250114001), 32 characters at most`;
 }
 
 /**
- * One id per request. A given id is used as it is for a single request; for several requests
- * each gets the id followed by its number, so every request still carries a unique id.
+ * One ID per request. A given ID is used as it is for a single request; for several requests
+ * each gets the ID followed by its number, so every request still carries a unique ID.
  */
 export function transactionIds(given: string, count: number): string[] {
 	if (given === '') return Array.from({ length: count }, newTransactionId);
 	if (count === 1) return [given];
 	const width = Math.max(3, String(count).length);
 	return Array.from({ length: count }, (_, i) => `${given}${String(i + 1).padStart(width, '0')}`);
-}
-
-/** Given ids already sent per execution, so two items cannot send the same id (the newest executions only). */
-const claimed = new Map<string, Set<string>>();
-const CLAIMED_EXECUTIONS = 50;
-
-/** Records the ids for this execution; returns one that another item of the same execution already used. */
-export function claimTransactionIds(executionId: string, ids: string[]): string | undefined {
-	let used = claimed.get(executionId);
-	if (!used) {
-		used = new Set();
-		claimed.set(executionId, used);
-		if (claimed.size > CLAIMED_EXECUTIONS) claimed.delete(claimed.keys().next().value as string);
-	}
-	const taken = ids.find((id) => used.has(id));
-	if (taken === undefined) ids.forEach((id) => used.add(id));
-	return taken;
 }

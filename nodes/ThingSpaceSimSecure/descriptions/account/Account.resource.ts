@@ -1,8 +1,8 @@
 import type { INodeProperties } from 'n8n-workflow';
 
-import { PATHS } from '../../helpers/constants';
+import { PATHS } from '../../../shared/policy';
+import { keepFullResponse } from '../../helpers/hooks';
 import { listLicenseCounts } from '../../helpers/licenseCounts';
-import { keepFullResponse } from '../../helpers/transport';
 import { accountNameField, skuOptions } from '../common';
 
 const showCounts = { resource: ['account'], operation: ['getLicenseCounts'] };
@@ -18,7 +18,7 @@ export const accountOperations: INodeProperties[] = [
 			{
 				name: 'Get License Counts',
 				value: 'getLicenseCounts',
-				action: 'Get sim secure license counts',
+				action: 'Get SIM-Secure license counts',
 				description: 'Licenses purchased, assigned and available, one item per SKU',
 				routing: {
 					request: { method: 'POST', url: PATHS.licenseCounts, ignoreHttpStatusErrors: true },

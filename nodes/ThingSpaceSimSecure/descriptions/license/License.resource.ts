@@ -1,10 +1,19 @@
 import type { INodeProperties } from 'n8n-workflow';
 
-import { PATHS } from '../../helpers/constants';
-import { sendLicenseRequests } from '../../helpers/license';
-import { keepFullResponse } from '../../helpers/transport';
+import { PATHS } from '../../../shared/policy';
+import { keepFullResponse } from '../../helpers/hooks';
+import { sendLicenseRequests } from '../../helpers/nodeRun';
 import { accountNameField, skuOptions } from '../common';
 import { deviceFields } from './devices';
+
+/*
+ * Why the operations run through a routing pagination hook: the node is declarative by design (n8n's
+ * routing engine builds each item's request from these properties; there is no execute()). The hook
+ * (helpers/nodeRun.ts) is where the items of a run meet: they are checked together, combined into
+ * requests of up to 100 devices, and sent through the one ThingSpace client (nodes/shared/client.ts).
+ * The calls ignore HTTP status errors and keep the full answer (keepFullResponse), so that the client
+ * decides what each answer means on n8n 1.x and 2.x alike.
+ */
 
 const showAssign = { resource: ['license'], operation: ['assign'] };
 const showUnassign = { resource: ['license'], operation: ['unassign'] };
@@ -28,7 +37,7 @@ export const licenseOperations: INodeProperties[] = [
 			{
 				name: 'Assign',
 				value: 'assign',
-				action: 'Assign a sim secure license to devices',
+				action: 'Assign SIM-Secure license to devices',
 				description:
 					'Give SIMs a SIM-Secure for IoT license. ThingSpace answers with a request ID; each device result follows by callback.',
 				routing: licenseRouting('POST'),
@@ -36,7 +45,7 @@ export const licenseOperations: INodeProperties[] = [
 			{
 				name: 'Unassign',
 				value: 'unassign',
-				action: 'Unassign a flexible sim secure license from devices',
+				action: 'Unassign flexible SIM-Secure license from devices',
 				description: 'Remove a Flex, Flex Bundle or Intelligence bundle license. Lifetime licenses cannot be removed.',
 				routing: licenseRouting('DELETE'),
 			},
@@ -82,7 +91,7 @@ export const licenseFields: INodeProperties[] = [
 				type: 'boolean',
 				default: true,
 				description:
-					'Whether items of this run that go to the same account and SKU share requests of up to 100 devices. Each item still gets its own output item with the requests that carried its devices. Items with a Transaction ID are never combined.',
+					'Whether items of this run that go to the same account and SKU share requests of up to 100 devices. A device named by several items goes out once. Each item still gets its own output item with the requests that carried its devices. Items with a Transaction ID are never combined.',
 			},
 			{
 				displayName: 'Max Requests at Once',
@@ -106,7 +115,7 @@ export const licenseFields: INodeProperties[] = [
 				name: 'transactionId',
 				type: 'string',
 				default: '',
-				placeholder: '1-20250114001',
+				placeholder: 'e.g. 1-20250114001',
 				description:
 					'Sent as X-Request-ID: a digit, a hyphen, then digits, 32 characters at most. Left empty, a unique one is generated for each request. With several requests, each gets this ID followed by its number.',
 			},

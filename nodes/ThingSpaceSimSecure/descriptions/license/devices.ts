@@ -65,8 +65,8 @@ export const deviceFields: INodeProperties[] = [
 										name: 'id',
 										type: 'string',
 										default: '',
-										placeholder: '356938035641233',
-										description: 'Digits only',
+										placeholder: 'e.g. 356938035641233',
+										description: 'Digits; MEID and ESN may be hexadecimal, MDN and MSISDN may be typed with spaces, dashes or +1',
 									},
 								],
 							},
@@ -84,7 +84,7 @@ export const deviceFields: INodeProperties[] = [
 		required: true,
 		placeholder: "={{ $json.imeis }}",
 		description:
-			'An array of ID strings, an array of objects with an ID and a kind, an array of ThingSpace device objects (deviceIds), or IDs separated by commas or new lines. Any number of devices: they are sent in requests of at most 100.',
+			'An array of ID strings, an array of objects with an ID and a kind, an array of ThingSpace device objects (deviceIds), or IDs separated by commas, semicolons or new lines (spaces do not separate). Any number of devices: they are sent in requests of at most 100.',
 		hint: 'Accepted: ["356938035641233", …], [{"id": "…", "kind": "ICCID"}, …], [{"deviceIds": [{"id": "…", "kind": "IMEI"}]}, …], or text such as 356938035641233, ICCID:89148000004123456785',
 		displayOptions: { show: { ...show, deviceSource: ['list'] } },
 		// n8n evaluates the expression once for the item; the operation hook reads it from here.

@@ -1,9 +1,11 @@
 import type { INode, JsonObject } from 'n8n-workflow';
 import { NodeApiError } from 'n8n-workflow';
 
-import { CREDENTIAL_ERROR_PREFIX, readFault } from '../../../credentials/ThingSpaceSession';
+import { CREDENTIAL_ERROR_PREFIX } from './host';
+import { MAX_SERVER_RETRIES, RATE_LIMIT } from './policy';
+import { cut, readFault, redact } from './text';
 
-/** What went wrong with one ThingSpace call. */
+/** What went wrong with one ThingSpace call. Every text in it is already free of secrets and bounded. */
 export interface Failure {
 	status?: number;
 	code?: string;
@@ -11,10 +13,28 @@ export interface Failure {
 	retryAfter?: string;
 	/** Transport error code (ECONNRESET, ETIMEDOUT…) when no answer came back. */
 	network?: string;
+	/** A 3xx: the host the answer pointed to. Nothing was sent there. */
+	redirectedTo?: string;
+	/** A 2xx without the answer's result (a requestId…): what came back instead. */
+	unexpected?: string;
 	/** How often the request was sent, and how long the node waited between attempts. */
 	attempts?: { count: number; waitedMs: number };
 	/** The credential step (token or login) failed; its own message says which and why. */
 	auth?: { message: string; description?: string };
+}
+
+/** What a failure means for the devices of the request. */
+export type DeviceFate = 'notSent' | 'refused' | 'inDoubt';
+
+export function fateOf(failure: Failure): DeviceFate {
+	if (failure.auth || failure.redirectedTo !== undefined) return 'notSent';
+	return isServerFailure(failure) ? 'inDoubt' : 'refused';
+}
+
+/** No answer, a 5xx, or a 2xx without a result: ThingSpace may or may not have applied the request. */
+export function isServerFailure(failure: Failure): boolean {
+	if (failure.auth || failure.redirectedTo !== undefined) return false;
+	return failure.unexpected !== undefined || failure.status === undefined || failure.status >= 500;
 }
 
 /** A ThingSpace answer as n8n returns it with returnFullResponse. */
@@ -24,15 +44,15 @@ export interface FullResponse {
 	body?: unknown;
 }
 
-/** Reads a non-2xx answer: status, ThingSpace's code and text (any body shape), Retry-After. */
-export function failureOf(response: FullResponse): Failure {
+/** Reads a refused answer: status, ThingSpace's code and text (any body shape), Retry-After. */
+export function failureOf(response: FullResponse, secrets: unknown[] = []): Failure {
 	const { code, text } = readFault(response.body);
 	const retryAfter = response.headers?.['retry-after'];
 	return {
 		status: response.statusCode,
-		code,
-		text,
-		retryAfter: retryAfter === undefined ? undefined : String(retryAfter),
+		code: code === undefined ? undefined : redact(code, secrets),
+		text: text === undefined ? undefined : redact(text, secrets),
+		retryAfter: retryAfter === undefined ? undefined : cut(String(retryAfter), 40),
 	};
 }
 
@@ -40,13 +60,14 @@ export function failureOf(response: FullResponse): Failure {
  * Reads what n8n threw when no answer came back. Calls are made with ignoreHttpStatusErrors,
  * so this is either the credential step (token or login) or a transport failure.
  */
-export function thrownFailure(error: unknown): Failure {
+export function thrownFailure(error: unknown, secrets: unknown[] = []): Failure {
 	const thrown = (error ?? {}) as { message?: string; description?: string; code?: string };
-	const message = thrown.message ?? '';
+	const message = redact(cut(String(thrown.message ?? '')), secrets);
 	if (message.startsWith(CREDENTIAL_ERROR_PREFIX)) {
 		return { auth: { message, description: thrown.description } };
 	}
-	return { network: thrown.code, text: message };
+	const timedOut = /timeout|ECONNABORTED|ETIMEDOUT/i.test(`${thrown.code} ${message}`);
+	return { network: timedOut ? 'no answer in time (timeout)' : thrown.code, text: message };
 }
 
 /** ThingSpace reports an expired or unknown session token (400 or 401, depending on the gateway). */
@@ -58,7 +79,7 @@ const BY_STATUS: Record<number, { message: string; action: string }> = {
 	400: {
 		message: 'ThingSpace rejected the request as invalid',
 		action:
-			"ThingSpace's code above names the field it refused: check the account name, the SKU and the device ids (devices must be active, 4G, and on this account).",
+			"ThingSpace's code above names the field it refused: check the account name, the SKU and the device IDs (devices must be active, 4G, and on this account).",
 	},
 	401: {
 		message: 'ThingSpace did not accept the credentials, even after a fresh login',
@@ -73,34 +94,44 @@ const BY_STATUS: Record<number, { message: string; action: string }> = {
 	404: {
 		message: 'ThingSpace could not find the account or resource',
 		action:
-			'Check the account name (for example 0000123456-00001, with its leading zeros) and, for a custom environment, the base URL in the credential.',
+			'Check the account name (e.g. 0000123456-00001, with its leading zeros) and, for a custom environment, the base URL in the credential.',
 	},
 	406: {
 		message: 'ThingSpace could not accept the format of the request',
 		action:
-			'This usually means a header or body field in a form ThingSpace does not take (for example the Transaction ID). Check the options; if it persists, report it to the node maintainers with the code above.',
+			'This usually means a header or body field in a form ThingSpace does not take (e.g. the Transaction ID). Check the options; if it persists, report it to the node maintainers with the code above.',
 	},
 	429: {
 		message: 'ThingSpace is limiting the rate of requests (HTTP 429)',
-		action:
-			'ThingSpace kept refusing the request for longer than the node waits (2 minutes per request). Run the workflow again later for the devices not yet sent, or send fewer items at once (a Loop Over Items node with a Wait).',
+		action: `ThingSpace kept refusing the request for longer than the node waits (${RATE_LIMIT.budgetMs / 60000} minutes or ${RATE_LIMIT.maxAttempts} attempts per request, at least ${RATE_LIMIT.minWaitMs / 1000} s apart). Run the workflow again later for the devices not yet sent, or send fewer items at once (a Loop Over Items node with a Wait).`,
 	},
 };
 
+const IN_DOUBT =
+	'ThingSpace may or may not have applied it. Check the license counts or the per-device callbacks before sending these devices again.';
+
 function explainFailure(failure: Failure): { message: string; action: string } {
-	if (failure.status === undefined) {
+	if (failure.redirectedTo !== undefined) {
 		return {
-			message: 'Could not reach ThingSpace',
+			message: `ThingSpace's answer was a redirect (HTTP ${failure.status} to ${failure.redirectedTo}); nothing was sent there`,
 			action:
-				'No answer came back, so ThingSpace may or may not have applied the request. Check the license counts or the per-device callbacks before sending these devices again.',
+				"ThingSpace never redirects its API calls, so a proxy or a wrong Base URL answered. No token, password or device was sent to the other host. Check the credential's environment and base URL, and the proxy between n8n and ThingSpace.",
 		};
+	}
+	if (failure.unexpected !== undefined) {
+		return {
+			message: `ThingSpace's answer had no result (${failure.unexpected})`,
+			action: `A proxy, a login page or a gateway may have answered instead of ThingSpace. ${IN_DOUBT}`,
+		};
+	}
+	if (failure.status === undefined) {
+		return { message: 'Could not reach ThingSpace', action: `No answer came back, so ${IN_DOUBT.charAt(0).toLowerCase()}${IN_DOUBT.slice(1)}` };
 	}
 	if (BY_STATUS[failure.status]) return BY_STATUS[failure.status];
 	if (failure.status >= 500) {
 		return {
 			message: `ThingSpace failed to process the request (HTTP ${failure.status})`,
-			action:
-				'ThingSpace may or may not have applied it. Check the license counts or the per-device callbacks before sending these devices again, or try later.',
+			action: `${IN_DOUBT} Turn on "Retry on Server Errors" to let n8n send it up to ${MAX_SERVER_RETRIES} more times.`,
 		};
 	}
 	return {
@@ -111,6 +142,7 @@ function explainFailure(failure: Failure): { message: string; action: string } {
 
 /** ThingSpace's own words for the failure, for the error description. */
 export function faultLine(failure: Failure): string {
+	if (failure.redirectedTo !== undefined || failure.unexpected !== undefined) return '';
 	if (failure.status === undefined) {
 		const tries = failure.attempts ? ` n8n sent this request ${failure.attempts.count} time(s).` : '';
 		return `No answer from ThingSpace: ${failure.network ?? failure.text ?? 'connection failed'}.${tries}`;
@@ -128,17 +160,12 @@ export function faultLine(failure: Failure): string {
  * The one place where a failed ThingSpace call becomes an n8n error: a message that names the cause,
  * ThingSpace's code and text, what to do, and what had already happened to the item's devices.
  */
-export function thingSpaceError(
-	node: INode,
-	failure: Failure,
-	itemIndex: number,
-	progress?: string,
-): NodeApiError {
+export function thingSpaceError(node: INode, failure: Failure, itemIndex: number, progress?: string): NodeApiError {
 	const { message, action } = failure.auth
 		? { message: failure.auth.message, action: failure.auth.description }
 		: explainFailure(failure);
 	const lines = failure.auth ? [action] : [faultLine(failure), action];
-	const description = [...lines, progress].filter(Boolean).join('\n\n');
+	const description = redact([...lines, progress].filter(Boolean).join('\n\n'));
 	// Built from a plain object: the original error holds the request, and with it the tokens.
 	const response: JsonObject = {
 		httpCode: failure.status === undefined ? 'none' : String(failure.status),
@@ -146,7 +173,7 @@ export function thingSpaceError(
 		thingSpaceMessage: failure.text ?? null,
 	};
 	return new NodeApiError(node, response, {
-		message,
+		message: redact(message),
 		description,
 		httpCode: failure.status === undefined ? undefined : String(failure.status),
 		itemIndex,

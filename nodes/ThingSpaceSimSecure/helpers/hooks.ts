@@ -1,0 +1,94 @@
+import type {
+	DeclarativeRestApiSettings,
+	IDataObject,
+	IExecutePaginationFunctions,
+	IExecuteSingleFunctions,
+	IN8nHttpFullResponse,
+	INodeExecutionData,
+} from 'n8n-workflow';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+
+import type { Send } from '../../shared/client';
+import type { FullResponse } from '../../shared/errors';
+import { resolveBaseUrl } from '../../shared/host';
+import { CREDENTIAL_TYPE } from '../../shared/policy';
+
+export type RequestData = DeclarativeRestApiSettings.ResultOptions;
+
+/**
+ * postReceive of every operation: keeps the status and headers next to the body, because the calls
+ * ignore HTTP status errors (n8n 1.x drops the response of a thrown error) and the client decides
+ * itself what an answer means.
+ */
+export async function keepFullResponse(
+	this: IExecuteSingleFunctions,
+	_items: INodeExecutionData[],
+	response: IN8nHttpFullResponse,
+): Promise<INodeExecutionData[]> {
+	return [{ json: { statusCode: response.statusCode, headers: response.headers, body: response.body } as IDataObject }];
+}
+
+/** Sends through n8n's routing engine (its auth, proxy and timeout options) and returns the full answer. */
+export function routedSend(context: IExecutePaginationFunctions, requestData: RequestData): Send {
+	return async (options) => {
+		const [item] = await context.makeRoutingRequest({ ...requestData, options });
+		return item.json as unknown as FullResponse;
+	};
+}
+
+export interface CredentialDefaults {
+	baseURL: string;
+	accountName: string;
+}
+
+/**
+ * The credential's host and default account, read once per node run rather than as expressions
+ * evaluated for every item. A plain-http custom host is refused here, before any token is sent to it.
+ */
+export async function credentialDefaults(context: IExecuteSingleFunctions): Promise<CredentialDefaults> {
+	const credentials = await context.getCredentials(CREDENTIAL_TYPE);
+	try {
+		return { baseURL: resolveBaseUrl(credentials), accountName: String(credentials.accountName ?? '') };
+	} catch (error) {
+		throw new NodeOperationError(context.getNode(), (error as Error).message, {
+			description: (error as { description?: string }).description,
+			itemIndex: context.getItemIndex(),
+		});
+	}
+}
+
+/** The request with the credential's host and, when the node leaves Account Name empty, its default account. */
+export function withDefaults(requestData: RequestData, defaults: CredentialDefaults): RequestData {
+	const body = { ...(requestData.options.body as IDataObject) };
+	if (!body.accountName) {
+		if (defaults.accountName) body.accountName = defaults.accountName;
+		else delete body.accountName;
+	}
+	return { ...requestData, options: { ...requestData.options, baseURL: defaults.baseURL, body } };
+}
+
+/**
+ * With Continue On Fail, an item's error becomes its one output item, paired to its input, so that
+ * the error output of "On Error: Continue (using error output)" keeps the pairing too.
+ */
+export async function asItemError(
+	context: IExecutePaginationFunctions,
+	work: () => Promise<INodeExecutionData[]>,
+): Promise<INodeExecutionData[]> {
+	let failure: NodeApiError | NodeOperationError;
+	try {
+		return await work();
+	} catch (error) {
+		failure =
+			error instanceof NodeApiError || error instanceof NodeOperationError
+				? error
+				: new NodeOperationError(context.getNode(), error as Error, { itemIndex: context.getItemIndex() });
+	}
+	if (!context.continueOnFail()) throw failure;
+	return [{ json: {}, error: failure, pairedItem: { item: context.getItemIndex() } }];
+}
+
+export function pairedItems(context: IExecuteSingleFunctions, json: IDataObject[]): INodeExecutionData[] {
+	const item = context.getItemIndex();
+	return json.map((entry) => ({ json: entry, pairedItem: { item } }));
+}

@@ -1,0 +1,94 @@
+import type { IDataObject, IExecutePaginationFunctions } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
+import { DEFAULT_MAX_CONCURRENT_REQUESTS, MAX_DEVICES_PER_REQUEST, SKUS } from '../../shared/policy';
+import { checkDevices, DeviceInputError, devicesFromCollection, devicesFromList, type LicenseDevice } from './devices';
+import { transactionIdProblem, transactionIds } from './transactionId';
+
+interface LicenseOptions {
+	combineItems?: boolean;
+	maxConcurrentRequests?: number;
+	retryServerErrors?: boolean;
+	transactionId?: string;
+	verifyCheckDigits?: boolean;
+}
+
+/** One item of Assign or Unassign, read and checked: what it asks ThingSpace to do. */
+export interface LicenseRequest {
+	operation: string;
+	/** accountName (when known) and skuNumber, as the licensing body carries them. */
+	body: IDataObject;
+	devices: LicenseDevice[];
+	combine: boolean;
+	retryServerErrors: boolean;
+	/** The user's Transaction ID, or '' to have one generated per request. */
+	transactionId: string;
+	maxConcurrentRequests: number;
+}
+
+/**
+ * Reads the item's devices from the UI collection or the expression list and checks every ID, the SKU
+ * and the Transaction ID. Throws an error that names the item, the field and the rule.
+ */
+export function readLicenseRequest(context: IExecutePaginationFunctions, routedBody: IDataObject): LicenseRequest {
+	const itemIndex = context.getItemIndex();
+	// The Device List value travels in the body from routing; ThingSpace gets "devices" instead.
+	const { deviceList, ...body } = routedBody;
+	const operation = context.getNodeParameter('operation') as string;
+	const options = context.getNodeParameter('options', {}) as LicenseOptions;
+	const fail = (message: string, description: string) =>
+		new NodeOperationError(context.getNode(), `${message} [item ${itemIndex}]`, {
+			description: `${description} Nothing was sent for this item.`.trim(),
+			itemIndex,
+		});
+
+	const sku = SKUS.find((known) => known.value === body.skuNumber);
+	if (!sku) {
+		throw fail(
+			`SKU "${String(body.skuNumber).slice(0, 60)}" is not a SIM-Secure for IoT SKU`,
+			`Use one of ${SKUS.map((known) => known.value).join(', ')}.`,
+		);
+	}
+	if (operation === 'unassign' && !sku.removable) {
+		throw fail(
+			`${sku.name} licenses cannot be unassigned`,
+			'A Lifetime license stays on the SIM for its whole life; ThingSpace removes only Flex, Flex Bundle and Intelligence bundle licenses.',
+		);
+	}
+
+	let devices: LicenseDevice[];
+	try {
+		const listed =
+			context.getNodeParameter('deviceSource', 'collection') === 'list'
+				? devicesFromList(deviceList, context.getNodeParameter('deviceKind', 'IMEI') as string)
+				: devicesFromCollection(context.getNodeParameter('devices', {}) as IDataObject);
+		devices = checkDevices(listed, { checkDigits: options.verifyCheckDigits !== false });
+	} catch (error) {
+		throw fail((error as Error).message, error instanceof DeviceInputError ? error.description : '');
+	}
+
+	const transactionId = (options.transactionId ?? '').trim();
+	if (transactionId !== '') {
+		const requests = Math.ceil(devices.length / MAX_DEVICES_PER_REQUEST);
+		const problem = transactionIds(transactionId, requests).map(transactionIdProblem).find(Boolean);
+		if (problem) {
+			throw fail(
+				problem,
+				requests > 1
+					? `These ${devices.length} devices go out as ${requests} requests, each with the given ID followed by its number. Shorten the ID or leave it empty to have one generated.`
+					: 'Leave it empty to have one generated.',
+			);
+		}
+	}
+
+	return {
+		operation,
+		body,
+		devices,
+		// A given Transaction ID belongs to this item's own requests, so such an item is never combined.
+		combine: options.combineItems !== false && transactionId === '',
+		retryServerErrors: options.retryServerErrors === true,
+		transactionId,
+		maxConcurrentRequests: Math.max(1, Math.floor(options.maxConcurrentRequests ?? DEFAULT_MAX_CONCURRENT_REQUESTS)),
+	};
+}

@@ -1,0 +1,300 @@
+import type { IDataObject, IExecutePaginationFunctions, INodeExecutionData } from 'n8n-workflow';
+import { NodeOperationError, sleep } from 'n8n-workflow';
+
+import { thingSpaceRequest } from '../../shared/client';
+import { thingSpaceError } from '../../shared/errors';
+import { MAX_DEVICES_PER_REQUEST } from '../../shared/policy';
+import { cut, firstFew } from '../../shared/text';
+import { deviceIdKey, type LicenseDevice } from './devices';
+import { asItemError, credentialDefaults, routedSend, withDefaults, type CredentialDefaults, type RequestData } from './hooks';
+import { readLicenseRequest, type LicenseRequest } from './licenseRequest';
+import { addFailed, addSent, licenseOutput, partFailedItem, progressReport, type ItemProgress } from './output';
+import { transactionIds } from './transactionId';
+
+/**
+ * The one send path of Assign and Unassign. n8n starts every item of a declarative node in the same
+ * turn of the event loop, so the items of a node run meet here before anything is sent:
+ * - every item is read and checked first; without Continue On Fail one bad item means nothing is sent;
+ * - items that go to the same account and SKU with the same options share requests of up to 100
+ *   devices (an item that is not combined is a group of its own, with its own Transaction IDs);
+ * - a device named by several items goes out once, and each of them gets the requestId that carried it;
+ * - a device that ThingSpace accepted in an earlier try of this node (Retry On Fail) is not sent again;
+ * - at most K licensing requests of the run are in flight, started in item order.
+ */
+
+interface Entry {
+	context: IExecutePaginationFunctions;
+	itemIndex: number;
+	routed: RequestData;
+	requestData?: RequestData;
+	request?: LicenseRequest;
+	problem?: Error;
+	progress: ItemProgress;
+	settle: { resolve: (items: INodeExecutionData[]) => void; reject: (error: Error) => void };
+}
+
+/** A device and every item that named it. */
+interface Piece {
+	device: LicenseDevice;
+	entries: Entry[];
+}
+
+interface Group {
+	/** Operation, host, account and SKU: where a device counts as the same. */
+	scope: string;
+	first: Entry;
+	pieces: Piece[];
+}
+
+interface Planned {
+	group: Group;
+	pieces: Piece[];
+	transactionId: string;
+}
+
+/** What ThingSpace accepted for this node in this execution, by scope and device ID. */
+type Accepted = Map<string, { requestId: string; transactionId: string }>;
+
+/**
+ * Per execution and node: n8n hands every item, and every try of Retry On Fail, the same execute
+ * data object, and drops it with the execution, so this memory lives exactly that long.
+ */
+interface NodeMemory {
+	/** The node run whose items are still joining (one turn of the event loop). */
+	open?: NodeRun;
+	accepted: Accepted;
+}
+
+const memories = new WeakMap<object, NodeMemory>();
+
+/** Assign and Unassign: the item joins its node run and gets its output once the run is done. */
+export async function sendLicenseRequests(
+	this: IExecutePaginationFunctions,
+	requestData: RequestData,
+): Promise<INodeExecutionData[]> {
+	const key = this.getExecuteData();
+	let memory = memories.get(key);
+	if (!memory) {
+		memory = { accepted: new Map() };
+		memories.set(key, memory);
+	}
+	const run = (memory.open ??= new NodeRun(memory, this));
+	return await asItemError(this, async () => await run.join(this, requestData));
+}
+
+class NodeRun {
+	private readonly entries: Entry[] = [];
+
+	private readonly defaults: Promise<CredentialDefaults>;
+
+	constructor(
+		private readonly memory: NodeMemory,
+		private readonly first: IExecutePaginationFunctions,
+	) {
+		this.defaults = credentialDefaults(first);
+		this.defaults.catch(() => {}); // read in flush()
+		void this.flushSoon();
+	}
+
+	async join(context: IExecutePaginationFunctions, routed: RequestData): Promise<INodeExecutionData[]> {
+		return await new Promise((resolve, reject) => {
+			this.entries.push({
+				context,
+				itemIndex: context.getItemIndex(),
+				routed,
+				progress: { sent: [], inDoubt: [], refused: [], notSent: [] },
+				settle: { resolve, reject },
+			});
+		});
+	}
+
+	private async flushSoon(): Promise<void> {
+		await sleep(0);
+		// Items that come later (the next try of Retry On Fail) make a new node run.
+		if (this.memory.open === this) delete this.memory.open;
+		try {
+			await this.flush();
+		} catch (error) {
+			for (const entry of this.entries) entry.settle.reject(error as Error);
+		}
+	}
+
+	private async flush(): Promise<void> {
+		const defaults = await this.defaults;
+		this.read(defaults);
+		const continueOnFail = this.first.continueOnFail();
+		if (!continueOnFail && this.someItemsMissing()) {
+			// n8n failed an item before it reached this node (an expression error); the run has failed already.
+			for (const entry of this.entries) entry.settle.resolve([]);
+			return;
+		}
+		const bad = this.entries.filter((entry) => entry.problem);
+		if (bad.length > 0 && !continueOnFail) {
+			const error = badItemsError(this.first, bad);
+			for (const entry of this.entries) entry.settle.reject(error);
+			return;
+		}
+		for (const entry of bad) entry.settle.reject(entry.problem as Error);
+
+		const good = this.entries.filter((entry) => entry.request);
+		const planned = this.plan(good);
+		const limit = limiter(good[0]?.request?.maxConcurrentRequests ?? 1);
+		await Promise.all(planned.map(async (request) => await limit(async () => await this.send(request))));
+		for (const entry of good) settle(entry);
+	}
+
+	/** Reads and checks every item; a Transaction ID may serve one item of the run only. */
+	private read(defaults: CredentialDefaults): void {
+		const given = new Map<string, number>();
+		for (const entry of this.entries) {
+			try {
+				entry.requestData = withDefaults(entry.routed, defaults);
+				entry.request = readLicenseRequest(entry.context, entry.requestData.options.body as IDataObject);
+			} catch (error) {
+				entry.problem = error as Error;
+				continue;
+			}
+			const { transactionId, devices } = entry.request;
+			if (transactionId === '') continue;
+			const ids = transactionIds(transactionId, Math.ceil(devices.length / MAX_DEVICES_PER_REQUEST));
+			const taken = ids.find((id) => given.has(id));
+			if (taken !== undefined) {
+				entry.problem = new NodeOperationError(
+					entry.context.getNode(),
+					`Transaction ID "${taken}" is already used by another item of this run (item ${given.get(taken)}) [item ${entry.itemIndex}]`,
+					{
+						description:
+							'Each request needs its own Transaction ID. Leave it empty to have one generated, or make it differ per item, e.g. 1-2025{{ $itemIndex }}. Nothing was sent for this item.',
+						itemIndex: entry.itemIndex,
+					},
+				);
+				delete entry.request;
+				continue;
+			}
+			ids.forEach((id) => given.set(id, entry.itemIndex));
+		}
+	}
+
+	private someItemsMissing(): boolean {
+		const { batching } = this.first.getNodeParameter('requestOptions', {}) as { batching?: { batch?: { batchInterval?: number } } };
+		// With n8n's batching option, items arrive in several turns, each its own node run.
+		if ((batching?.batch?.batchInterval ?? 0) > 0) return false;
+		return this.entries.length < (this.first.getExecuteData().data.main?.[0]?.length ?? 0);
+	}
+
+	/** Groups, one piece per device, chunks of at most 100, a Transaction ID for each. */
+	private plan(entries: Entry[]): Planned[] {
+		const groups = new Map<string, Group>();
+		const pieceOf = new Map<string, Piece>();
+		for (const entry of entries) {
+			const { operation, body, devices, combine, retryServerErrors } = entry.request as LicenseRequest;
+			const { baseURL, url } = (entry.requestData as RequestData).options;
+			const scope = JSON.stringify([operation, baseURL, url, body.accountName ?? null, body.skuNumber]);
+			const key = combine ? JSON.stringify([scope, retryServerErrors]) : `${scope}#${entry.itemIndex}`;
+			let group = groups.get(key);
+			if (!group) {
+				group = { scope, first: entry, pieces: [] };
+				groups.set(key, group);
+			}
+			for (const device of devices) {
+				const keys = device.deviceIds.map((id) => `${scope}|${deviceIdKey(id)}`);
+				const done = keys.map((k) => this.memory.accepted.get(k)).find(Boolean);
+				if (done) {
+					addSent(entry.progress, { ...done, alreadySent: true }, device);
+					continue;
+				}
+				const named = keys.map((k) => pieceOf.get(k)).find(Boolean);
+				if (named) {
+					named.entries.push(entry);
+					continue;
+				}
+				const piece: Piece = { device, entries: [entry] };
+				keys.forEach((k) => pieceOf.set(k, piece));
+				group.pieces.push(piece);
+			}
+		}
+		return [...groups.values()].flatMap((group) => {
+			const chunks: Piece[][] = [];
+			for (let start = 0; start < group.pieces.length; start += MAX_DEVICES_PER_REQUEST) {
+				chunks.push(group.pieces.slice(start, start + MAX_DEVICES_PER_REQUEST));
+			}
+			const ids = transactionIds((group.first.request as LicenseRequest).transactionId, chunks.length);
+			return chunks.map((pieces, index) => ({ group, pieces, transactionId: ids[index] }));
+		});
+	}
+
+	private async send({ group, pieces, transactionId }: Planned): Promise<void> {
+		// A device whose items have all failed already is not sent: it is reported as not sent.
+		const live = pieces.filter((piece) => {
+			if (piece.entries.some((entry) => !entry.progress.failure)) return true;
+			for (const entry of piece.entries) entry.progress.notSent.push(piece.device);
+			return false;
+		});
+		if (live.length === 0) return;
+		const { context, requestData, request } = group.first as Required<Entry>;
+		const outcome = await thingSpaceRequest(
+			context,
+			{
+				...requestData.options,
+				headers: { ...requestData.options.headers, 'X-Request-ID': transactionId },
+				body: { ...request.body, devices: live.map((piece) => piece.device) },
+			},
+			{ retryServerErrors: request.retryServerErrors, result: 'requestId', send: routedSend(context, requestData) },
+		);
+		for (const { device, entries } of live) {
+			if (outcome.failure) {
+				for (const entry of entries) addFailed(entry.progress, outcome.failure, device);
+				continue;
+			}
+			const sent = { requestId: String(outcome.body.requestId), transactionId };
+			for (const id of device.deviceIds) this.memory.accepted.set(`${group.scope}|${deviceIdKey(id)}`, sent);
+			for (const entry of entries) addSent(entry.progress, sent, device);
+		}
+	}
+}
+
+function settle(entry: Entry): void {
+	const { context, itemIndex, progress } = entry;
+	const request = entry.request as LicenseRequest;
+	if (!progress.failure) {
+		entry.settle.resolve([{ json: licenseOutput(request, progress), pairedItem: { item: itemIndex } }]);
+		return;
+	}
+	const error = thingSpaceError(context.getNode(), progress.failure, itemIndex, progressReport(progress));
+	// Accepted work must stay visible to the next node, not only inside the error text.
+	if (context.continueOnFail() && progress.sent.length > 0) entry.settle.resolve([partFailedItem(error, progress, itemIndex)]);
+	else entry.settle.reject(error);
+}
+
+/** Without Continue On Fail, one error for the run that names every bad item: nothing was sent. */
+function badItemsError(context: IExecutePaginationFunctions, bad: Entry[]): Error {
+	const first = bad[0].problem as NodeOperationError;
+	const message =
+		bad.length === 1
+			? first.message
+			: `Items ${firstFew(bad.map((entry) => String(entry.itemIndex)), 10)} have bad input, so nothing was sent. First: ${first.message}`;
+	const lines = bad.map(({ problem }) => `${problem?.message}: ${(problem as NodeOperationError).description ?? ''}`);
+	return new NodeOperationError(context.getNode(), message, {
+		description: cut(
+			`No item of this run was sent: fix these items, or turn on Continue On Fail to send the good ones.\n\n${lines.join('\n')}`,
+			4000,
+		),
+		itemIndex: bad[0].itemIndex,
+	});
+}
+
+/** Runs at most `max` tasks at a time, in the order they were queued. */
+function limiter(max: number): <T>(task: () => Promise<T>) => Promise<T> {
+	let active = 0;
+	const waiting: Array<() => void> = [];
+	return async (task) => {
+		while (active >= max) await new Promise<void>((resolve) => waiting.push(resolve));
+		active++;
+		try {
+			return await task();
+		} finally {
+			active--;
+			waiting.shift()?.();
+		}
+	};
+}

@@ -1,0 +1,98 @@
+import type { IDataObject, INodeExecutionData, NodeApiError } from 'n8n-workflow';
+
+import type { Failure } from '../../shared/errors';
+import { fateOf } from '../../shared/errors';
+import { firstFew } from '../../shared/text';
+import type { LicenseDevice } from './devices';
+import type { LicenseRequest } from './licenseRequest';
+
+/** One licensing request, as an item's output lists it: only the devices of that item. */
+export interface SentRequest {
+	requestId: string;
+	transactionId: string;
+	deviceCount: number;
+	devices: LicenseDevice[];
+	/** Accepted by an earlier try of this node in the same execution (Retry On Fail): not sent again. */
+	alreadySent?: boolean;
+}
+
+/** What became of an item's devices. */
+export interface ItemProgress {
+	sent: SentRequest[];
+	failure?: Failure;
+	inDoubt: LicenseDevice[];
+	refused: LicenseDevice[];
+	notSent: LicenseDevice[];
+}
+
+/** The item's output: every request that carried its devices. */
+export function licenseOutput(request: LicenseRequest, progress: ItemProgress): IDataObject {
+	return {
+		operation: request.operation,
+		accountName: request.body.accountName ?? null,
+		skuNumber: request.body.skuNumber as string,
+		deviceCount: request.devices.length,
+		requestCount: progress.sent.length,
+		requestIds: progress.sent.map((sent) => sent.requestId),
+		requests: progress.sent as unknown as IDataObject[],
+	};
+}
+
+/** Records that ThingSpace accepted a device of the item in this request. */
+export function addSent(progress: ItemProgress, sent: Omit<SentRequest, 'deviceCount' | 'devices'>, device: LicenseDevice): void {
+	let request = progress.sent.find((known) => known.requestId === sent.requestId);
+	if (!request) {
+		request = { ...sent, deviceCount: 0, devices: [] };
+		progress.sent.push(request);
+	}
+	request.devices.push(device);
+	request.deviceCount++;
+}
+
+/** Records a device of the item that went out in a failed request. */
+export function addFailed(progress: ItemProgress, failure: Failure, device: LicenseDevice): void {
+	progress.failure ??= failure;
+	progress[fateOf(failure)].push(device);
+}
+
+const idsOf = (device: LicenseDevice) => device.deviceIds.map((id) => `${id.kind} ${id.id}`).join(' / ');
+
+/** What happened to each of the item's devices when a request that carried some of them failed (bounded). */
+export function progressReport(progress: ItemProgress): string {
+	const list = (devices: LicenseDevice[]) => firstFew(devices.map(idsOf));
+	const { sent, inDoubt, refused, notSent } = progress;
+	const lines = [
+		sent.length === 0
+			? 'No request of this item had been accepted.'
+			: `Already accepted by ThingSpace (do not send again): ${firstFew(
+					sent.map((request) => `requestId ${request.requestId} (${request.deviceCount} devices)`),
+				)}.`,
+	];
+	if (refused.length > 0) lines.push(`Refused by ThingSpace: ${refused.length} devices: ${list(refused)}.`);
+	if (inDoubt.length > 0) lines.push(`In doubt (ThingSpace may have applied them; check before resending): ${inDoubt.length} devices: ${list(inDoubt)}.`);
+	if (notSent.length > 0) lines.push(`Not sent: ${notSent.length} devices: ${list(notSent)}.`);
+	return lines.join('\n');
+}
+
+/**
+ * The error item of an item that failed after some of its requests were accepted. n8n replaces the
+ * $json of an item that carries an error object with {error}, so these keep the error as text, the
+ * fields the next node needs in `details`, and only the keys n8n's error output accepts.
+ */
+export function partFailedItem(error: NodeApiError, progress: ItemProgress, itemIndex: number): INodeExecutionData {
+	const devices = (list: LicenseDevice[]) => list as unknown as IDataObject[];
+	return {
+		json: {
+			error: error.message,
+			message: error.description ?? '',
+			details: {
+				httpCode: error.httpCode ?? null,
+				acceptedRequestIds: progress.sent.map((sent) => sent.requestId),
+				devicesInDoubt: devices(progress.inDoubt),
+				devicesRefused: devices(progress.refused),
+				devicesNotSent: devices(progress.notSent),
+			},
+		},
+		pairedItem: { item: itemIndex },
+	};
+}

@@ -1,0 +1,166 @@
+import type {
+	DeclarativeRestApiSettings,
+	IAllExecuteFunctions,
+	IDataObject,
+	IExecuteSingleFunctions,
+	IHttpRequestOptions,
+} from 'n8n-workflow';
+import { sleep } from 'n8n-workflow';
+
+import { failureOf, isServerFailure, isSessionRejected, thrownFailure, type Failure, type FullResponse } from './errors';
+import { redirectTarget } from './host';
+import { CREDENTIAL_TYPE, MAX_SERVER_RETRIES, RATE_LIMIT, REQUEST_TIMEOUT_MS } from './policy';
+import { forgetSession } from './session';
+import { describeAnswer, redact } from './text';
+
+/**
+ * The one way to call ThingSpace, for the action node, the trigger and the credential's helpers:
+ * one send, one fresh login when the session is refused, the 429 wait, the 5xx policy, no redirects,
+ * a bounded time, and an answer that counts only when it carries its result.
+ */
+
+/** The body of a successful call, or what went wrong. */
+export type Outcome = { body: IDataObject; failure?: undefined } | { failure: Failure };
+
+/** Contexts that may call ThingSpace with the credential. */
+export type AuthContext = IAllExecuteFunctions & Pick<IExecuteSingleFunctions, 'getCredentials' | 'getNode'>;
+
+/** A request as n8n's routing engine and request helpers take it. */
+export type RequestOptions = DeclarativeRestApiSettings.HttpRequestOptions;
+
+/** Sends one request and returns the full answer (status, headers, body), whatever its status. */
+export type Send = (options: RequestOptions) => Promise<FullResponse>;
+
+export interface CallPolicy {
+	/** Send again after a 5xx, a lost answer or an answer without its result (the user accepted that it may apply twice). */
+	retryServerErrors?: boolean;
+	/** The field a 2xx must carry to count as done (requestId, subscriptionList); an array body when 'list'. */
+	result?: string;
+	/** How the first attempt goes out (the action node: through n8n's routing engine); n8n's authenticated request helper by default. */
+	send?: Send;
+}
+
+export async function thingSpaceRequest(
+	context: AuthContext,
+	options: RequestOptions,
+	policy: CallPolicy = {},
+): Promise<Outcome> {
+	const request: RequestOptions = {
+		...options,
+		json: true,
+		ignoreHttpStatusErrors: true,
+		returnFullResponse: true,
+		// ThingSpace never redirects; a 3xx comes from something else and must not get the tokens.
+		disableFollowRedirect: true,
+		timeout: Math.min(options.timeout ?? REQUEST_TIMEOUT_MS, REQUEST_TIMEOUT_MS),
+	};
+	let waitedMs = 0;
+	let serverRetries = 0;
+	for (let attempt = 1; ; attempt++) {
+		const outcome = await sendOnce(context, request, policy);
+		const failure = outcome.failure;
+		if (!failure) return outcome;
+		let delay: number | undefined;
+		if (failure.status === 429) {
+			delay = attempt < RATE_LIMIT.maxAttempts ? rateLimitDelay(failure.retryAfter, attempt) : undefined;
+			if (delay !== undefined && waitedMs + delay > RATE_LIMIT.budgetMs) delay = undefined;
+		} else if (policy.retryServerErrors && isServerFailure(failure) && serverRetries < MAX_SERVER_RETRIES) {
+			serverRetries++;
+			delay = rateLimitDelay(undefined, serverRetries);
+		}
+		if (delay === undefined) return { failure: { ...failure, attempts: { count: attempt, waitedMs } } };
+		await sleep(delay);
+		waitedMs += delay;
+	}
+}
+
+/**
+ * Milliseconds to wait after the n-th 429: Retry-After (seconds or an HTTP date) when it makes sense,
+ * else 1 s, 2 s, 4 s … (±25 %); never less than RATE_LIMIT.minWaitMs, whatever the header says.
+ */
+export function rateLimitDelay(retryAfter: string | undefined, attempt: number, now = Date.now()): number {
+	let asked: number | undefined;
+	const value = (retryAfter ?? '').trim();
+	if (/^\d+(\.\d+)?$/.test(value)) asked = Number(value) * 1000;
+	else if (value !== '' && !Number.isNaN(Date.parse(value))) asked = Date.parse(value) - now;
+	if (asked === undefined || !Number.isFinite(asked)) {
+		const base = Math.min(RATE_LIMIT.maxBackoffMs, RATE_LIMIT.minWaitMs * 2 ** (attempt - 1));
+		asked = Math.round(base * (0.75 + Math.random() * 0.5));
+	}
+	return Math.max(RATE_LIMIT.minWaitMs, Math.ceil(asked));
+}
+
+/** One send; when ThingSpace refuses the token or session (401, or a SessionToken code), one more after a fresh login. */
+async function sendOnce(context: AuthContext, request: RequestOptions, policy: CallPolicy): Promise<Outcome> {
+	const send = policy.send ?? viaHelpers(context, {});
+	const outcome = await judged(context, request, policy, async () => await send(request));
+	const failure = outcome.failure;
+	if (!failure || (failure.status !== 401 && !isSessionRejected(failure))) return outcome;
+
+	// n8n logs in again (preAuthentication) when handed the credential without its session token;
+	// concurrent callers share that login.
+	const credentials = await context.getCredentials(CREDENTIAL_TYPE);
+	forgetSession(credentials, String(credentials.sessionToken ?? ''));
+	const reference = context.getNode().credentials?.[CREDENTIAL_TYPE];
+	const fresh = viaHelpers(context, {
+		credentialsDecrypted: {
+			id: reference?.id ?? '',
+			name: reference?.name ?? '',
+			type: CREDENTIAL_TYPE,
+			data: { ...credentials, sessionToken: '' },
+		},
+	});
+	return await judged(context, request, policy, async () => await fresh(request));
+}
+
+function viaHelpers(context: AuthContext, additional: IDataObject): Send {
+	return async (options) =>
+		(await context.helpers.httpRequestWithAuthentication.call(
+			context,
+			CREDENTIAL_TYPE,
+			options as IHttpRequestOptions,
+			additional,
+		)) as FullResponse;
+}
+
+/** Sends and reads the answer: a result, or the failure with every text free of the credential's secrets. */
+async function judged(
+	context: AuthContext,
+	request: RequestOptions,
+	policy: CallPolicy,
+	send: () => Promise<FullResponse>,
+): Promise<Outcome> {
+	let response: FullResponse;
+	try {
+		response = await send();
+	} catch (error) {
+		return { failure: thrownFailure(error, await secretsOf(context)) };
+	}
+	const { statusCode: status, headers, body } = response;
+	if (status >= 300 && status < 400) {
+		return { failure: { status, redirectedTo: redirectTarget(headers?.location, String(request.baseURL ?? request.url)) } };
+	}
+	if (status < 200 || status >= 300) return { failure: failureOf(response, await secretsOf(context)) };
+	if (hasResult(body, policy.result)) return { body: (Array.isArray(body) ? { list: body } : body) as IDataObject };
+	const unexpected = redact(describeAnswer(status, headers, body), await secretsOf(context));
+	return { failure: { status, unexpected } };
+}
+
+function hasResult(body: unknown, result: string | undefined): boolean {
+	if (result === 'list') return Array.isArray(body);
+	const object = body && typeof body === 'object' && !Array.isArray(body) ? (body as IDataObject) : undefined;
+	if (!result) return object !== undefined;
+	const value = object?.[result];
+	return value !== undefined && value !== null && value !== '';
+}
+
+/** The credential's secret values and current tokens, read only when an answer has to be quoted. */
+async function secretsOf(context: AuthContext): Promise<unknown[]> {
+	try {
+		const credentials = await context.getCredentials(CREDENTIAL_TYPE);
+		const basic = Buffer.from(`${String(credentials.appKey)}:${String(credentials.appSecret)}`).toString('base64');
+		return [credentials.appSecret, credentials.password, credentials.accessToken, credentials.sessionToken, basic];
+	} catch {
+		return [];
+	}
+}

@@ -1,0 +1,67 @@
+import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
+
+import { PRODUCTION_BASE_URL } from './policy';
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+
+/** Starts the message of every error from the credential step, so the node can tell it from a failed call. */
+export const CREDENTIAL_ERROR_PREFIX = 'ThingSpace credential: ';
+
+/** An error with no HTTP fields, so n8n neither retries it as a 401 nor keeps the request (and its secrets) as its cause. */
+export class ThingSpaceAuthError extends Error {
+	description: string;
+
+	constructor(message: string, description: string) {
+		super(CREDENTIAL_ERROR_PREFIX + message);
+		this.name = 'ThingSpaceAuthError';
+		this.description = description;
+	}
+}
+
+/** The host every call of this credential goes to. */
+export function resolveBaseUrl(credentials: ICredentialDataDecryptedObject): string {
+	if (credentials.environment !== 'custom') return PRODUCTION_BASE_URL;
+	return checkBaseUrl(String(credentials.baseUrl ?? '').replace(/\/+$/, ''));
+}
+
+/** Secrets travel in headers, so a custom host must be https unless it is this machine. */
+export function checkBaseUrl(baseUrl: string): string {
+	let url: URL | undefined;
+	try {
+		url = new URL(baseUrl);
+	} catch {
+		url = undefined;
+	}
+	if (!url) {
+		throw new ThingSpaceAuthError(
+			`base URL "${baseUrl.slice(0, 100)}" is not a valid URL`,
+			'Open the ThingSpace API credential and enter a URL such as https://thingspace.verizon.com.',
+		);
+	}
+	if (url.protocol === 'https:') return baseUrl;
+	if (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname)) return baseUrl;
+	throw new ThingSpaceAuthError(
+		`base URL "${baseUrl.slice(0, 100)}" must use https`,
+		'Plain http is accepted only for a loopback host (127.0.0.1, localhost, [::1]), such as a local simulator. Change the Base URL in the ThingSpace API credential.',
+	);
+}
+
+/** The stored tokens were issued by this credential's current host (a changed Base URL needs a fresh login). */
+export function tokensBelongHere(credentials: ICredentialDataDecryptedObject): boolean {
+	let baseUrl: string;
+	try {
+		baseUrl = resolveBaseUrl(credentials);
+	} catch {
+		return false;
+	}
+	return credentials.tokenHost === baseUrl;
+}
+
+/** Where a 3xx wanted to send the request, for the error: its host only. */
+export function redirectTarget(location: unknown, baseUrl: string): string {
+	try {
+		return new URL(String(location), baseUrl).host || 'an unknown host';
+	} catch {
+		return 'an unknown host';
+	}
+}

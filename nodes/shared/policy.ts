@@ -1,0 +1,70 @@
+/**
+ * Every number and fixed fact of the ThingSpace client, defined once. Messages and the README
+ * quote these; the simulator reads the SKUs from skus.json.
+ */
+import skus from './skus.json';
+
+export const CREDENTIAL_TYPE = 'thingSpaceApi';
+
+export const PRODUCTION_BASE_URL = 'https://thingspace.verizon.com';
+
+export const PATHS = {
+	token: '/api/ts/v1/oauth2/token',
+	login: '/api/m2m/v1/session/login',
+	license: '/api/m2m/v1/devices/license/actions/assign',
+	licenseCounts: '/api/m2m/v1/accounts/subscriptions/actions/list',
+	callbacks: '/api/m2m/v1/callbacks',
+} as const;
+
+/** ThingSpace accepts at most 100 devices in one licensing request, and 100 ids per device. */
+export const MAX_DEVICES_PER_REQUEST = 100;
+export const MAX_IDS_PER_DEVICE = 100;
+
+/** Licensing requests of one node run in flight at a time, unless the node's options say otherwise. */
+export const DEFAULT_MAX_CONCURRENT_REQUESTS = 2;
+
+/** Extra attempts after a 5xx or lost connection, when the user allows them. */
+export const MAX_SERVER_RETRIES = 2;
+
+/** How one request lives with ThingSpace's rate limit (429). */
+export const RATE_LIMIT = {
+	/** Total wait for one request before the node gives up. */
+	budgetMs: 120_000,
+	/** Sends of one request at most, the first included. */
+	maxAttempts: 8,
+	/** No wait is shorter, whatever Retry-After says (0, negative, a past date, garbage). */
+	minWaitMs: 1_000,
+	/** Without Retry-After: 1 s, 2 s, 4 s … (±25 %), at most this. */
+	maxBackoffMs: 30_000,
+} as const;
+
+/** A login that ThingSpace refused is not repeated with the same password for this long (5 failures lock the account). */
+export const FAILED_LOGIN_HOLD_MS = 15 * 60 * 1000;
+
+/** A session this young is shared with callers that read an empty or older token. */
+export const SHARE_FRESH_SESSION_MS = 60 * 1000;
+
+/** The token and login calls give up after this; every caller waiting on that login is released. */
+export const LOGIN_TIMEOUT_MS = 20_000;
+
+/** A licensing or listener call gives up after this (its devices are then in doubt). */
+export const REQUEST_TIMEOUT_MS = 60_000;
+
+/** Server text quoted in an error is cut to this many characters. */
+export const ERROR_TEXT_LIMIT = 300;
+
+/** Device lists in an error name this many devices, then "and N more". */
+export const LISTED_DEVICES_LIMIT = 5;
+
+export interface Sku {
+	value: string;
+	name: string;
+	licenseType: string;
+	removable: boolean;
+	description: string;
+}
+
+export const SKUS: readonly Sku[] = skus;
+
+/** Device identifier kinds that ThingSpace Connectivity Management documents. */
+export const DEVICE_ID_KINDS = ['IMEI', 'ICCID', 'EID', 'ESN', 'IMSI', 'MDN', 'MEID', 'MIN', 'MSISDN'];
