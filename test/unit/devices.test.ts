@@ -62,4 +62,41 @@ describe('devices: reading and checking device ids', () => {
 		const many = Array.from({ length: 101 }, (_, i) => ({ id: String(1000 + i), kind: 'MDN' }));
 		expect(() => checkDevices([{ deviceIds: many }], on)).toThrow(/Device 1 has 101 identifiers/);
 	});
+
+	it('splits text on commas, semicolons and new lines only: spaces belong to the entry', () => {
+		expect(devicesFromList('312 555 1234;(312) 555-1235\n+1 312 555 1236', 'MDN').map((device) => device.deviceIds[0].id)).toEqual([
+			'312 555 1234',
+			'(312) 555-1235',
+			'+1 312 555 1236',
+		]);
+		expect(devicesFromList('ICCID: 89148000004123456785', 'IMEI')).toEqual([{ deviceIds: [{ id: '89148000004123456785', kind: 'ICCID' }] }]);
+	});
+
+	it('normalises MDN and MSISDN from the common formats, and refuses what is not a number', () => {
+		const as = (id: string, kind: string) => checkDevices([{ deviceIds: [{ id, kind }] }], { checkDigits: true })[0].deviceIds[0].id;
+		for (const typed of ['312 555 1234', '(312) 555-1234', '312.555.1234', '+1 312 555 1234', '1-312-555-1234', '3125551234']) {
+			expect(as(typed, 'MDN')).toBe('3125551234');
+		}
+		expect(as('+1 (312) 555-1234', 'MSISDN')).toBe('13125551234');
+		expect(as('312 555 1234', 'MSISDN')).toBe('13125551234');
+		expect(as('+44 7700 900123', 'MSISDN')).toBe('447700900123');
+		expect(() => as('312-555-12', 'MDN')).toThrow(/MDN 312-555-12 has 8 digits/);
+		expect(() => as('call me', 'MDN')).toThrow(/is not a phone number/);
+	});
+
+	it('accepts MEID and ESN in hexadecimal (upper-cased) or decimal form', () => {
+		const as = (id: string, kind: string) => checkDevices([{ deviceIds: [{ id, kind }] }], { checkDigits: true })[0].deviceIds[0].id;
+		expect(as('a0000012345678', 'MEID')).toBe('A0000012345678');
+		expect(as('270113177609606898', 'MEID')).toBe('270113177609606898');
+		expect(as('8f0a12bc', 'ESN')).toBe('8F0A12BC');
+		expect(as('12345678901', 'ESN')).toBe('12345678901');
+		expect(() => as('A00000123456', 'MEID')).toThrow(/neither 14 hexadecimal characters nor 18 decimal digits/);
+		expect(() => as('8F0A12BG', 'ESN')).toThrow(/neither 8 hexadecimal characters nor 11 decimal digits/);
+	});
+
+	it('quotes at most 40 characters of a pasted id', () => {
+		expect(() => checkDevices([{ deviceIds: [{ id: 'x'.repeat(100_000), kind: 'IMEI' }] }], { checkDigits: true })).toThrow(
+			/"x{40}… \(99960 more characters\)" must contain digits only/,
+		);
+	});
 });

@@ -1,4 +1,4 @@
-import { readFault } from '../../nodes/shared/text';
+import { cut, readFault, redact } from '../../nodes/shared/text';
 import { failureOf, faultLine, isSessionRejected, thrownFailure } from '../../nodes/shared/errors';
 
 describe('errors: reading ThingSpace failures', () => {
@@ -25,5 +25,18 @@ describe('errors: reading ThingSpace failures', () => {
 			auth: { message: 'ThingSpace credential: login not attempted', description: 'why' },
 		});
 		expect(thrownFailure({ message: 'socket hang up', code: 'ECONNRESET' })).toEqual({ network: 'ECONNRESET', text: 'socket hang up' });
+	});
+
+	it('redacts secrets by value and by form: Basic and Bearer headers, password and token fields', () => {
+		const echoed = 'POST /login headers={"authorization":"Bearer abc.def-123","vz-m2m-token":"5f7e0d1c"} body={"username":"u","password":"hunter2!"} Basic ZGVtbzpzZWNyZXQ= sessionToken=tok-9';
+		const clean = redact(echoed, ['s3cret-value']);
+		for (const secret of ['abc.def-123', '5f7e0d1c', 'hunter2!', 'ZGVtbzpzZWNyZXQ=', 'tok-9']) expect(clean).not.toContain(secret);
+		expect(redact('key s3cret-value here', ['s3cret-value'])).toBe('key [redacted] here');
+		expect(failureOf({ statusCode: 500, body: { errorCode: 'E', errorMessage: 'echo s3cret-value' } }, ['s3cret-value']).text).toBe('echo [redacted]');
+	});
+
+	it('bounds quoted server text', () => {
+		expect(cut('y'.repeat(1000))).toBe(`${'y'.repeat(300)}… (700 more characters)`);
+		expect(readFault({ errorMessage: 'z'.repeat(10_000) }).text?.length).toBeLessThan(400);
 	});
 });
