@@ -262,7 +262,10 @@ function settle(entry: Entry): void {
 	}
 	const error = thingSpaceError(context.getNode(), progress.failure, itemIndex, progressReport(progress));
 	// Accepted work must stay visible to the next node, not only inside the error text.
-	if (context.continueOnFail() && progress.sent.length > 0) entry.settle.resolve([partFailedItem(error, progress, itemIndex)]);
+	if (context.continueOnFail() && progress.sent.length > 0) {
+		const errorOutput = context.getNode().onError === 'continueErrorOutput';
+		entry.settle.resolve([partFailedItem(error, progress, itemIndex, errorOutput)]);
+	}
 	else entry.settle.reject(error);
 }
 

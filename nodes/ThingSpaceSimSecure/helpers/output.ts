@@ -76,23 +76,20 @@ export function progressReport(progress: ItemProgress): string {
 
 /**
  * The error item of an item that failed after some of its requests were accepted. n8n replaces the
- * $json of an item that carries an error object with {error}, so these keep the error as text, the
- * fields the next node needs in `details`, and only the keys n8n's error output accepts.
+ * $json of an item that carries an error object with {error}, so this one carries the error as data:
+ * on the regular output the lists sit beside `error`; n8n's error output (1.x and 2.x) routes an
+ * item only when `error` is its one field, so there they sit inside it.
  */
-export function partFailedItem(error: NodeApiError, progress: ItemProgress, itemIndex: number): INodeExecutionData {
+export function partFailedItem(error: NodeApiError, progress: ItemProgress, itemIndex: number, errorOutput: boolean): INodeExecutionData {
 	const devices = (list: LicenseDevice[]) => list as unknown as IDataObject[];
-	return {
-		json: {
-			error: error.message,
-			message: error.description ?? '',
-			details: {
-				httpCode: error.httpCode ?? null,
-				acceptedRequestIds: progress.sent.map((sent) => sent.requestId),
-				devicesInDoubt: devices(progress.inDoubt),
-				devicesRefused: devices(progress.refused),
-				devicesNotSent: devices(progress.notSent),
-			},
-		},
-		pairedItem: { item: itemIndex },
+	const lists = {
+		acceptedRequestIds: progress.sent.map((sent) => sent.requestId),
+		devicesInDoubt: devices(progress.inDoubt),
+		devicesRefused: devices(progress.refused),
+		devicesNotSent: devices(progress.notSent),
 	};
+	const json = errorOutput
+		? { error: { message: error.message, description: error.description ?? '', httpCode: error.httpCode ?? null, ...lists } }
+		: { error: error.message, description: error.description ?? '', httpCode: error.httpCode ?? null, ...lists };
+	return { json, pairedItem: { item: itemIndex } };
 }
