@@ -53,6 +53,9 @@ const list = (deviceList, extra = {}) => ({ resource: 'license', operation: 'ass
 const ids = imeis(250, 7000);
 const badImei = ids[1].slice(0, 14) + String((Number(ids[1][14]) + 1) % 10);
 const assigns = (requests) => requests.filter((request) => request.route === 'assign');
+/** A second simulator on loopback: where redirects point. Nothing may ever reach it. */
+let other;
+const REFUSED = { errorCode: 'UnifiedWebService.REQUEST_FAILED.License.NotAvailable', errorMessage: 'No licenses left.' };
 
 /** Each case: a workflow, what to do to the simulator first, and what must hold afterwards. */
 const CASES = [
@@ -137,6 +140,64 @@ const CASES = [
 	},
 ];
 
+/** Hardening and no-lost-work cases (issues #9 and #10), in real n8n. */
+CASES.push(
+	{
+		name: 'a 307 to another origin is not followed: nothing reaches it, the error names status and host',
+		workflow: workflow('tsRedirect', list(ids[6])),
+		before: (sim) => sim.inject({ route: 'assign', status: 307, headers: { Location: `${other.url}/api/m2m/v1/devices/license/actions/assign` }, body: {} }),
+		check: async ({ error }) => {
+			assert.match(error.message, /HTTP 307 to 127\.0\.0\.1:\d+\); nothing was sent there/);
+			assert.equal((await other.requests()).length, 0);
+		},
+	},
+	{
+		name: 'a 429 storm with Retry-After 0 is sent 8 times at most, then fails',
+		workflow: workflow('ts429Storm', list(ids[7])),
+		before: (sim) => sim.inject({ route: 'assign', status: 429, headers: { 'Retry-After': '0' }, body: {}, times: 1000 }),
+		check: ({ error, requests }) => {
+			assert.equal(assigns(requests).length, 8);
+			assert.match(error.message, /limiting the rate/);
+			assert.match(error.description, /n8n sent this request 8 time\(s\)/);
+		},
+	},
+	{
+		name: 'a 500 that echoes the request: no token or secret in the output or n8n\'s log',
+		workflow: workflow('tsEcho', list('={{ $json.sims }}'), { items: [{ sims: ids[8] }], settings: { onError: 'continueRegularOutput' } }),
+		before: (sim) => sim.inject({ route: 'assign', status: 500, echo: true }),
+		check: ({ items, requests, output }) => {
+			assert.equal(items.length, 1);
+			assert.match(items[0].json.error, /ThingSpace failed to process the request \(HTTP 500\)/);
+			const sent = assigns(requests)[0];
+			assert.ok(sent.bearer && sent.session, 'the echoed request carried both tokens');
+			for (const secret of [sent.bearer, sent.session, 'demo-app-secret', 'demo-uws-password']) assert.ok(!output.includes(secret), `n8n's output contains ${secret.slice(0, 4)}…`);
+		},
+	},
+	{
+		name: 'Retry On Fail: 3 items × 100 devices, the 3rd request refused once: no device sent twice',
+		workflow: workflow('tsRetryOnFail', list('={{ $json.sims }}'), {
+			items: [0, 1, 2].map((n) => ({ sims: imeis(100, 8000 + n * 100).join(',') })),
+			settings: { retryOnFail: true, maxTries: 3, waitBetweenTries: 0 },
+		}),
+		before: (sim) => sim.inject({ route: 'assign', status: 400, body: REFUSED, after: 2 }),
+		check: ({ items, requests, stats }) => {
+			assert.deepEqual(assigns(requests).map((request) => request.status), [200, 200, 400, 200]);
+			assert.equal(stats.sentMoreThanOnce, 0);
+			assert.equal(stats.distinctDevices, 300);
+			assert.deepEqual(items.map((item) => item.json.requests.map((request) => Boolean(request.alreadySent))), [[true], [true], [false]]);
+			log(`# Retry On Fail: ${assigns(requests).length} assign requests, ${assigns(requests).filter((r) => r.status === 200).length} accepted, ${stats.sentMoreThanOnce} devices sent more than once`);
+		},
+	},
+	{
+		name: 'a bad item without Continue On Fail: nothing sent for any item, every bad item named',
+		workflow: workflow('tsBadBatch', list('={{ $json.sims }}'), { items: [{ sims: ids[9] }, { sims: badImei }, { sims: ids[10] }, { sims: '12345' }] }),
+		check: ({ error, requests }) => {
+			assert.equal(assigns(requests).length, 0);
+			assert.match(error.message, /^Items 1, 3 have bad input, so nothing was sent/);
+		},
+	},
+);
+
 /**
  * The importable examples in examples/, run with their outside world swapped for n8n's own credential-free
  * nodes under the same names: a trigger becomes a Manual Trigger feeding sample data, a file read becomes
@@ -220,6 +281,7 @@ async function runTarget(target, tarball) {
 	const n8n = installN8n(target, bin);
 	const home = fs.mkdtempSync(path.join(os.tmpdir(), 'n8n-e2e-'));
 	const sim = await forkSimulator({});
+	other = await forkSimulator({});
 	const results = [];
 	try {
 		installInto(home, tarball);
@@ -239,8 +301,9 @@ async function runTarget(target, tarball) {
 				await sim.reset();
 				await testCase.before?.(sim);
 				const result = cli('execute', `--id=${testCase.workflow.id}`, '--rawOutput');
-				const { items, error, runData } = readRun(`${result.stdout}\n${result.stderr}`);
-				testCase.check({ items, error: error ?? {}, runData, requests: await sim.requests(), stats: await sim.stats() });
+				const output = `${result.stdout}\n${result.stderr}`;
+				const { items, error, runData } = readRun(output);
+				await testCase.check({ items, error: error ?? {}, runData, output, requests: await sim.requests(), stats: await sim.stats() });
 				results.push(true);
 				log(`ok - ${target.name} - ${testCase.name} (${Date.now() - started} ms)`);
 			} catch (failure) {
@@ -250,6 +313,7 @@ async function runTarget(target, tarball) {
 		}
 	} finally {
 		await sim.close();
+		await other.close();
 		fs.rmSync(home, { recursive: true, force: true });
 	}
 	return results;

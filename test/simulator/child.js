@@ -34,6 +34,9 @@ process.on('message', async ({ id, command, options }) => {
 			status,
 			body,
 			requestId: headers['x-request-id'],
+			// The tokens n8n sent, so a test can make sure none of them shows up in n8n's output.
+			bearer: (headers.authorization || '').replace(/^(Bearer|Basic)\s+/i, ''),
+			session: headers['vz-m2m-token'],
 		}));
 	} else if (command === 'listeners') {
 		result = Object.fromEntries(sim.state.callbacks);
