@@ -115,8 +115,8 @@ export class ThingSpaceApi implements ICredentialType {
 		},
 		// The Base URL that issued both tokens: after a change of host, nothing stored is sent to the new one.
 		{
-			displayName: 'Token Host',
-			name: 'tokenHost',
+			displayName: 'Login Host',
+			name: 'loginHost',
 			type: 'hidden',
 			default: '',
 		},

@@ -137,7 +137,7 @@ describe('Hardening: proxies, misbehaving servers and odd input', () => {
 		expect(headersSeen).not.toContain(String(sessionToken));
 		expect(other.count('token')).toBe(1);
 		expect(other.count('login')).toBe(1);
-		expect(t.harness.credentials.stored.tokenHost).toBe(other.url);
+		expect(t.harness.credentials.stored.loginHost).toBe(other.url);
 	});
 
 	it(`a login that never answers is given up after ${LOGIN_TIMEOUT_MS / 1000} s, releasing every run waiting on it`, async () => {

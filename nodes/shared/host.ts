@@ -54,7 +54,7 @@ export function tokensBelongHere(credentials: ICredentialDataDecryptedObject): b
 	} catch {
 		return false;
 	}
-	return credentials.tokenHost === baseUrl;
+	return credentials.loginHost === baseUrl;
 }
 
 /** Where a 3xx wanted to send the request, for the error: its host only. */

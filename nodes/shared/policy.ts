@@ -9,7 +9,7 @@ export const CREDENTIAL_TYPE = 'thingSpaceApi';
 export const PRODUCTION_BASE_URL = 'https://thingspace.verizon.com';
 
 export const PATHS = {
-	token: '/api/ts/v1/oauth2/token',
+	clientCredentials: '/api/ts/v1/oauth2/token',
 	login: '/api/m2m/v1/session/login',
 	license: '/api/m2m/v1/devices/license/actions/assign',
 	licenseCounts: '/api/m2m/v1/accounts/subscriptions/actions/list',

@@ -18,7 +18,7 @@ export interface ThingSpaceTokens extends IDataObject {
 	accessToken: string;
 	sessionToken: string;
 	/** The Base URL that issued the tokens: they are never sent to another host. */
-	tokenHost: string;
+	loginHost: string;
 }
 
 interface Obtained {
@@ -115,7 +115,7 @@ async function logIn(
 	const secrets = [credentials.appSecret, credentials.password, basic];
 	const token = await call(helpers, 'OAuth token request', secrets, {
 		method: 'POST',
-		url: `${baseUrl}${PATHS.token}`,
+		url: `${baseUrl}${PATHS.clientCredentials}`,
 		headers: { Authorization: `Basic ${basic}`, 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
 		body: 'grant_type=client_credentials',
 	});
@@ -150,7 +150,7 @@ async function logIn(
 		);
 	}
 	delete state.refused;
-	return { tokens: { accessToken, sessionToken, tokenHost: baseUrl }, at: Date.now() };
+	return { tokens: { accessToken, sessionToken, loginHost: baseUrl }, at: Date.now() };
 }
 
 interface Answer {

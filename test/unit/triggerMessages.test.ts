@@ -1,3 +1,5 @@
+import type { IDataObject } from 'n8n-workflow';
+
 import { RecentDeliveries } from '../../nodes/ThingSpaceSimSecureTrigger/deliveries';
 import {
 	carriesSecret,
@@ -57,7 +59,8 @@ describe('Trigger messages', () => {
 	});
 
 	it('an unknown status without a fault is kept as sent, so no filter mistakes it for a success or a failure', () => {
-		const { faultResponse: _fault, ...pending } = { ...failed, status: 'Pending' };
+		const pending: IDataObject = { ...failed, status: 'Pending' };
+		delete pending.faultResponse;
 		const result = toResult(pending);
 		expect(result.status).toBe('Pending');
 		expect(passes(result, 'success', [])).toBe(false);

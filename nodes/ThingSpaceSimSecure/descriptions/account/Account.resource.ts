@@ -18,7 +18,7 @@ export const accountOperations: INodeProperties[] = [
 			{
 				name: 'Get License Counts',
 				value: 'getLicenseCounts',
-				action: 'Get SIM-Secure license counts',
+				action: 'Get sim secure license counts',
 				description: 'Licenses purchased, assigned and available, one item per SKU',
 				routing: {
 					request: { method: 'POST', url: PATHS.licenseCounts, ignoreHttpStatusErrors: true },

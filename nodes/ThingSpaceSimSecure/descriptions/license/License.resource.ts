@@ -37,7 +37,7 @@ export const licenseOperations: INodeProperties[] = [
 			{
 				name: 'Assign',
 				value: 'assign',
-				action: 'Assign SIM-Secure license to devices',
+				action: 'Assign sim secure license to devices',
 				description:
 					'Give SIMs a SIM-Secure for IoT license. ThingSpace answers with a request ID; each device result follows by callback.',
 				routing: licenseRouting('POST'),
@@ -45,7 +45,7 @@ export const licenseOperations: INodeProperties[] = [
 			{
 				name: 'Unassign',
 				value: 'unassign',
-				action: 'Unassign flexible SIM-Secure license from devices',
+				action: 'Unassign flexible sim secure license from devices',
 				description: 'Remove a Flex, Flex Bundle or Intelligence bundle license. Lifetime licenses cannot be removed.',
 				routing: licenseRouting('DELETE'),
 			},
