@@ -39,8 +39,7 @@ let executions = 0;
 export class TestNodeTypes implements INodeTypes {
 	private readonly types: Record<string, INodeType>;
 
-	constructor() {
-		const node = new ThingSpaceSimSecure();
+	constructor(node: INodeType = new ThingSpaceSimSecure()) {
 		// The loader adds the "requestOptions" collection to declarative nodes; without it n8n drops batching/timeout.
 		DirectoryLoader.applyDeclarativeNodeOptionParameters(node);
 		this.types = { [NODE_TYPE]: node, [TRIGGER_TYPE]: new ThingSpaceSimSecureTrigger() };
@@ -179,10 +178,12 @@ export interface RunResult {
 export class Harness {
 	readonly credentials: TestCredentialsHelper;
 
-	private readonly nodeTypes = new TestNodeTypes();
+	private readonly nodeTypes: TestNodeTypes;
 
-	constructor(credentialData: ICredentialDataDecryptedObject) {
+	/** `node` replaces the action node (the benchmark's engine-floor node). */
+	constructor(credentialData: ICredentialDataDecryptedObject, node?: INodeType) {
 		this.credentials = new TestCredentialsHelper(credentialData);
+		this.nodeTypes = new TestNodeTypes(node);
 	}
 
 	/** Runs the node once on these input items, like a manual execution in the editor. */

@@ -26,16 +26,23 @@ export interface LicenseRequest {
 	maxConcurrentRequests: number;
 }
 
+/** A node parameter of the item (a node run reads the ones without expressions once for all items). */
+export type ReadParameter = (name: string, fallback: unknown) => unknown;
+
 /**
  * Reads the item's devices from the UI collection or the expression list and checks every ID, the SKU
  * and the Transaction ID. Throws an error that names the item, the field and the rule.
  */
-export function readLicenseRequest(context: IExecutePaginationFunctions, routedBody: IDataObject): LicenseRequest {
+export function readLicenseRequest(
+	context: IExecutePaginationFunctions,
+	routedBody: IDataObject,
+	parameter: ReadParameter,
+): LicenseRequest {
 	const itemIndex = context.getItemIndex();
 	// The Device List value travels in the body from routing; ThingSpace gets "devices" instead.
 	const { deviceList, ...body } = routedBody;
-	const operation = context.getNodeParameter('operation') as string;
-	const options = context.getNodeParameter('options', {}) as LicenseOptions;
+	const operation = parameter('operation', '') as string;
+	const options = parameter('options', {}) as LicenseOptions;
 	const fail = (message: string, description: string) =>
 		new NodeOperationError(context.getNode(), `${message} [item ${itemIndex}]`, {
 			description: `${description} Nothing was sent for this item.`.trim(),
@@ -59,9 +66,9 @@ export function readLicenseRequest(context: IExecutePaginationFunctions, routedB
 	let devices: LicenseDevice[];
 	try {
 		const listed =
-			context.getNodeParameter('deviceSource', 'collection') === 'list'
-				? devicesFromList(deviceList, context.getNodeParameter('deviceKind', 'IMEI') as string)
-				: devicesFromCollection(context.getNodeParameter('devices', {}) as IDataObject);
+			parameter('deviceSource', 'collection') === 'list'
+				? devicesFromList(deviceList, parameter('deviceKind', 'IMEI') as string)
+				: devicesFromCollection(parameter('devices', {}) as IDataObject);
 		devices = checkDevices(listed, { checkDigits: options.verifyCheckDigits !== false });
 	} catch (error) {
 		throw fail((error as Error).message, error instanceof DeviceInputError ? error.description : '');

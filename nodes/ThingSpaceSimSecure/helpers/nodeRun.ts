@@ -7,7 +7,7 @@ import { MAX_DEVICES_PER_REQUEST } from '../../shared/policy';
 import { cut, firstFew } from '../../shared/text';
 import { deviceIdKey, type LicenseDevice } from './devices';
 import { asItemError, credentialDefaults, routedSend, withDefaults, type CredentialDefaults, type RequestData } from './hooks';
-import { readLicenseRequest, type LicenseRequest } from './licenseRequest';
+import { readLicenseRequest, type LicenseRequest, type ReadParameter } from './licenseRequest';
 import { addFailed, addSent, licenseOutput, partFailedItem, progressReport, type ItemProgress } from './output';
 import { transactionIds } from './transactionId';
 
@@ -146,10 +146,19 @@ class NodeRun {
 	/** Reads and checks every item; a Transaction ID may serve one item of the run only. */
 	private read(defaults: CredentialDefaults): void {
 		const given = new Map<string, number>();
+		const fixed = new Map<string, unknown>();
+		const raw = this.first.getNode().parameters;
 		for (const entry of this.entries) {
+			// A parameter without an expression has one value for every item: read once, not per item.
+			const parameter: ReadParameter = (name, fallback) => {
+				if (fixed.has(name)) return fixed.get(name);
+				const value = entry.context.getNodeParameter(name, fallback);
+				if (!hasExpression(raw[name])) fixed.set(name, value);
+				return value;
+			};
 			try {
 				entry.requestData = withDefaults(entry.routed, defaults);
-				entry.request = readLicenseRequest(entry.context, entry.requestData.options.body as IDataObject);
+				entry.request = readLicenseRequest(entry.context, entry.requestData.options.body as IDataObject, parameter);
 			} catch (error) {
 				entry.problem = error as Error;
 				continue;
@@ -284,6 +293,12 @@ function badItemsError(context: IExecutePaginationFunctions, bad: Entry[]): Erro
 		),
 		itemIndex: bad[0].itemIndex,
 	});
+}
+
+function hasExpression(value: unknown): boolean {
+	if (typeof value === 'string') return value.startsWith('=');
+	if (value && typeof value === 'object') return Object.values(value).some(hasExpression);
+	return false;
 }
 
 /** Runs at most `max` tasks at a time, in the order they were queued. */
