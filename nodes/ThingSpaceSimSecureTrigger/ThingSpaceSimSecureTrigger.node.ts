@@ -8,7 +8,7 @@ import type {
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
-import { accountNameProperty } from '../shared/descriptions';
+import { accountNameProperty, nodeBase } from '../shared/descriptions';
 import { deliveriesOf } from './deliveries';
 import {
 	PORT_RULE,
@@ -28,18 +28,17 @@ import { carriesSecret, deliveryKey, messagesOf, passes, requestIdList, toResult
 
 export class ThingSpaceSimSecureTrigger implements INodeType {
 	description: INodeTypeDescription = {
+		...nodeBase,
+		group: ['trigger'],
 		displayName: 'ThingSpace SIM-Secure Trigger',
 		name: 'thingSpaceSimSecureTrigger',
 		icon: { light: 'file:../ThingSpaceSimSecure/thingspace.svg', dark: 'file:../ThingSpaceSimSecure/thingspace.dark.svg' },
-		group: ['trigger'],
-		version: 1,
 		subtitle: '={{ { all: "All results", success: "Successes", failed: "Failures" }[$parameter["results"]] }}',
 		description:
 			'Starts the workflow when ThingSpace reports whether a SIM got or lost its SIM-Secure license (one CarrierService callback per device)',
 		defaults: { name: 'ThingSpace SIM-Secure Trigger' },
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [{ name: 'thingSpaceApi', required: true }],
 		webhooks: [{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: 'webhook' }],
 		triggerPanel: {
 			header: 'Waiting for ThingSpace to report a SIM-Secure result',

@@ -1,9 +1,8 @@
 import type { INodeProperties } from 'n8n-workflow';
 
 import { PATHS } from '../../../shared/policy';
-import { keepFullResponse } from '../../helpers/hooks';
 import { sendLicenseRequests } from '../../helpers/nodeRun';
-import { accountNameField, skuOptions } from '../common';
+import { accountNameField, operationField, operationRouting, skuField } from '../common';
 import { deviceFields } from './devices';
 
 /*
@@ -11,71 +10,38 @@ import { deviceFields } from './devices';
  * routing engine builds each item's request from these properties; there is no execute()). The hook
  * (helpers/nodeRun.ts) is where the items of a run meet: they are checked together, combined into
  * requests of up to 100 devices, and sent through the one ThingSpace client (nodes/shared/client.ts).
- * The calls ignore HTTP status errors and keep the full answer (keepFullResponse), so that the client
- * decides what each answer means on n8n 1.x and 2.x alike.
  */
 
 const showAssign = { resource: ['license'], operation: ['assign'] };
 const showUnassign = { resource: ['license'], operation: ['unassign'] };
 const showBoth = { resource: ['license'], operation: ['assign', 'unassign'] };
 
-const licenseRouting = (method: 'POST' | 'DELETE') => ({
-	request: { method, url: PATHS.license, ignoreHttpStatusErrors: true },
-	send: { paginate: true },
-	operations: { pagination: sendLicenseRequests },
-	output: { postReceive: [keepFullResponse] },
-});
+const licenseRouting = (method: 'POST' | 'DELETE') => operationRouting(method, PATHS.license, sendLicenseRequests);
 
 export const licenseOperations: INodeProperties[] = [
-	{
-		displayName: 'Operation',
-		name: 'operation',
-		type: 'options',
-		noDataExpression: true,
-		displayOptions: { show: { resource: ['license'] } },
-		options: [
-			{
-				name: 'Assign',
-				value: 'assign',
-				action: 'Assign sim secure license to devices',
-				description:
-					'Give SIMs a SIM-Secure for IoT license. ThingSpace answers with a request ID; each device result follows by callback.',
-				routing: licenseRouting('POST'),
-			},
-			{
-				name: 'Unassign',
-				value: 'unassign',
-				action: 'Unassign flexible sim secure license from devices',
-				description: 'Remove a Flex, Flex Bundle or Intelligence bundle license. Lifetime licenses cannot be removed.',
-				routing: licenseRouting('DELETE'),
-			},
-		],
-		default: 'assign',
-	},
+	operationField('license', [
+		{
+			name: 'Assign',
+			value: 'assign',
+			action: 'Assign sim secure license to devices',
+			description:
+				'Give SIMs a SIM-Secure for IoT license. ThingSpace answers with a request ID; each device result follows by callback.',
+			routing: licenseRouting('POST'),
+		},
+		{
+			name: 'Unassign',
+			value: 'unassign',
+			action: 'Unassign flexible sim secure license from devices',
+			description: 'Remove a Flex, Flex Bundle or Intelligence bundle license. Lifetime licenses cannot be removed.',
+			routing: licenseRouting('DELETE'),
+		},
+	], 'assign'),
 ];
 
 export const licenseFields: INodeProperties[] = [
 	accountNameField(showBoth),
-	{
-		displayName: 'SKU',
-		name: 'skuNumber',
-		type: 'options',
-		options: skuOptions(false),
-		default: 'SIMSec-IoT',
-		description: 'License type to assign. One SKU per request.',
-		displayOptions: { show: showAssign },
-		routing: { send: { type: 'body', property: 'skuNumber' } },
-	},
-	{
-		displayName: 'SKU',
-		name: 'skuNumber',
-		type: 'options',
-		options: skuOptions(true),
-		default: 'SIMSec-IoT',
-		description: 'License type to remove. Only flexible licenses can be unassigned.',
-		displayOptions: { show: showUnassign },
-		routing: { send: { type: 'body', property: 'skuNumber' } },
-	},
+	skuField(showAssign, false, 'License type to assign. One SKU per request.'),
+	skuField(showUnassign, true, 'License type to remove. Only flexible licenses can be unassigned.'),
 	...deviceFields,
 	{
 		displayName: 'Options',
