@@ -15,6 +15,8 @@ const { forkSimulator } = require('../simulator/fork');
 const { isReady, waitFor } = require('./n8nServer');
 
 const SHOTS = path.join(ROOT, '.e2e-screenshots');
+const SKUS = require('../../nodes/shared/skus.json');
+const SKU_NAMES = SKUS.filter((sku) => sku.value !== 'SIMSec-IoT').map((sku) => sku.name);
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
 const freePort = () =>
@@ -149,10 +151,11 @@ async function main() {
 			// Open the SKU list: its field sits right under its label.
 			const sku = await page.getByText('SKU', { exact: true }).first().boundingBox();
 			await page.mouse.click(sku.x + 100, sku.y + sku.height + 20);
-			for (const option of ['Lifetime (SIMSec-IoT-Lt)', 'Flex Bundle (TS-BUNDLE-KTO-SIMSEC-MRC)', 'Intelligence Bundle (TSS-IOT-INTLG-TIERED-SIMSEC)']) {
+			// Every SKU of the node's one list, but the selected one (its name is the field's value).
+			for (const option of SKU_NAMES) {
 				await page.getByText(option, { exact: true }).first().waitFor({ state: 'visible', timeout: 10000 });
 			}
-			await page.getByText('Stays on the SIM for its whole life; cannot be unassigned').first().waitFor({ state: 'visible', timeout: 10000 });
+			await page.getByText(SKUS.find((sku) => !sku.removable).description).first().waitFor({ state: 'visible', timeout: 10000 });
 			await page.screenshot({ path: path.join(SHOTS, 'node-sku-list.png') });
 			await page.keyboard.press('Escape');
 		});
