@@ -40,8 +40,8 @@ interface Piece {
 }
 
 interface Group {
-	/** Operation, host, account and SKU: where a device counts as the same. */
-	scope: string;
+	/** Operation, host, account and SKU (numbered per node memory): where a device counts as the same. */
+	scope: number;
 	first: Entry;
 	pieces: Piece[];
 }
@@ -63,6 +63,8 @@ interface NodeMemory {
 	/** The node run whose items are still joining (one turn of the event loop). */
 	open?: NodeRun;
 	accepted: Accepted;
+	/** Short numbers for the scopes, so 100,000 accepted devices keep short keys. */
+	scopes: Map<string, number>;
 }
 
 const memories = new WeakMap<object, NodeMemory>();
@@ -75,7 +77,7 @@ export async function sendLicenseRequests(
 	const key = this.getExecuteData();
 	let memory = memories.get(key);
 	if (!memory) {
-		memory = { accepted: new Map() };
+		memory = { accepted: new Map(), scopes: new Map() };
 		memories.set(key, memory);
 	}
 	const run = (memory.open ??= new NodeRun(memory, this));
@@ -198,7 +200,9 @@ class NodeRun {
 		for (const entry of entries) {
 			const { operation, body, devices, combine, retryServerErrors } = entry.request as LicenseRequest;
 			const { baseURL, url } = (entry.requestData as RequestData).options;
-			const scope = JSON.stringify([operation, baseURL, url, body.accountName ?? null, body.skuNumber]);
+			const scopeKey = JSON.stringify([operation, baseURL, url, body.accountName ?? null, body.skuNumber]);
+			const scope = this.memory.scopes.get(scopeKey) ?? this.memory.scopes.size;
+			this.memory.scopes.set(scopeKey, scope);
 			const key = combine ? JSON.stringify([scope, retryServerErrors]) : `${scope}#${entry.itemIndex}`;
 			let group = groups.get(key);
 			if (!group) {
