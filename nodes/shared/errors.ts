@@ -148,7 +148,7 @@ export function faultLine(failure: Failure): string {
 		return `No answer from ThingSpace: ${failure.network ?? failure.text ?? 'connection failed'}.${tries}`;
 	}
 	const code = failure.code ? ` [${failure.code}]` : '';
-	const text = failure.text ? `: ${failure.text}` : ': no error details in the answer';
+	const text = failure.text ? `: ${failure.text.replace(/\.+$/, '')}` : ': no error details in the answer';
 	const wait = failure.retryAfter ? ` Retry-After: ${failure.retryAfter}.` : '';
 	const tries = failure.attempts
 		? ` n8n sent this request ${failure.attempts.count} time(s) and waited ${Math.round(failure.attempts.waitedMs / 1000)} s in all.`

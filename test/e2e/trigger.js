@@ -135,6 +135,19 @@ async function runTriggerTarget(target, tarball) {
 			assert.equal(await executionCount('tsResults'), before + 2);
 		});
 
+		await check('a message sent as text/plain or with no content type is read all the same', async () => {
+			const before = await executionCount('tsResults');
+			for (const [n, headers] of [[3, { 'Content-Type': 'text/plain' }], [4, {}]]) {
+				// Bytes, so that fetch adds no content type of its own.
+				const body = new TextEncoder().encode(JSON.stringify(message({ requestId: `0f1e2d3c-0007-4b5a-9687-00000000000${n}` })));
+				assert.equal((await fetch(ourUrl, { method: 'POST', headers, body })).status, 200);
+			}
+			await waitFor('2 executions', async () => (await executionCount('tsResults')) >= before + 2, 20000);
+			// With the wrong secret in a text body: still refused.
+			const wrong = await fetch(ourUrl, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: JSON.stringify(message({ password: 'guess' })) });
+			assert.equal(wrong.status, 401);
+		});
+
 		await check('a second trigger on the account does not take the listener over', async () => {
 			const activation = await setActive('tsRival', true);
 			assert.equal(activation.ok, false, 'activation fails');

@@ -39,4 +39,8 @@ describe('errors: reading ThingSpace failures', () => {
 		expect(cut('y'.repeat(1000))).toBe(`${'y'.repeat(300)}… (700 more characters)`);
 		expect(readFault({ errorMessage: 'z'.repeat(10_000) }).text?.length).toBeLessThan(400);
 	});
+
+	it("ends ThingSpace's sentence with one full stop", () => {
+		expect(faultLine({ status: 406, code: 'X', text: 'Not acceptable.' })).toBe('ThingSpace error [X] (HTTP 406): Not acceptable.');
+	});
 });
