@@ -1,6 +1,3 @@
-import { readFileSync } from 'fs';
-import { join } from 'path';
-
 import {
 	ERROR_TEXT_LIMIT,
 	FAILED_LOGIN_HOLD_MS,
@@ -11,11 +8,10 @@ import {
 	REQUEST_TIMEOUT_MS,
 	SKUS,
 } from '../../nodes/shared/policy';
+import { README as readme } from '../readme';
 
 /** The README quotes the policy: each figure it states must be the one the code uses. */
 describe('README states the policy the code applies', () => {
-	const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
-
 	it('lists every SKU once, with whether it can be unassigned', () => {
 		for (const sku of SKUS) {
 			const rows = readme.split('\n').filter((line) => line.startsWith(`| \`${sku.value}\` |`));

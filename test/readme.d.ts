@@ -1,0 +1,2 @@
+/** The README's text. */
+export const README: string;
