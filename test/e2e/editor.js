@@ -107,6 +107,30 @@ async function main() {
 		}),
 	);
 	spawnSync(n8n, ['import:workflow', `--input=${file}`], { env, stdio: 'ignore' });
+	// The same node with the Lifetime SKU: the editor warns that these licenses cannot be removed.
+	const lifetime = JSON.parse(fs.readFileSync(file, 'utf8'));
+	fs.writeFileSync(
+		file,
+		JSON.stringify({
+			id: 'tsEditorLifetime',
+			name: 'Editor check: Lifetime',
+			active: false,
+			settings: {},
+			nodes: [
+				{
+					id: '0f8d7a1c-3333-4e2a-9b3c-000000000001',
+					name: 'ThingSpace SIM-Secure',
+					type: NODE_TYPE,
+					typeVersion: 1,
+					position: [300, 200],
+					parameters: { resource: 'license', operation: 'assign', skuNumber: 'SIMSec-IoT-Lt', deviceSource: 'list', deviceList: '356938035641233' },
+					credentials: lifetime.nodes[0].credentials,
+				},
+			],
+			connections: {},
+		}),
+	);
+	spawnSync(n8n, ['import:workflow', `--input=${file}`], { env, stdio: 'ignore' });
 
 	const server = spawn(n8n, ['start'], { env, stdio: 'ignore' });
 	let browser;
@@ -148,6 +172,7 @@ async function main() {
 				await page.getByText(text, { exact: true }).first().waitFor({ timeout: 20000 });
 			}
 			await page.screenshot({ path: path.join(SHOTS, 'node-assign.png') });
+			assert.equal(await page.getByText(/Lifetime licenses cannot be removed once assigned/).count(), 0, 'no Lifetime notice for Flex');
 			// Open the SKU list: its field sits right under its label.
 			const sku = await page.getByText('SKU', { exact: true }).first().boundingBox();
 			await page.mouse.click(sku.x + 100, sku.y + sku.height + 20);
@@ -157,6 +182,17 @@ async function main() {
 			}
 			await page.getByText(SKUS.find((sku) => !sku.removable).description).first().waitFor({ state: 'visible', timeout: 10000 });
 			await page.screenshot({ path: path.join(SHOTS, 'node-sku-list.png') });
+			await page.keyboard.press('Escape');
+		});
+
+		await check('with the Lifetime SKU the node shows its notice, and Dry Run and Check Availability First are options', async () => {
+			await openNode(page, `${base}/workflow/tsEditorLifetime`, 'ThingSpace SIM-Secure');
+			await page.getByText(/Lifetime licenses cannot be removed once assigned/).first().waitFor({ state: 'visible', timeout: 20000 });
+			await page.getByPlaceholder('Add Option').first().click();
+			for (const option of ['Dry Run', 'Check Availability First']) {
+				await page.getByText(option, { exact: true }).first().waitFor({ state: 'visible', timeout: 10000 });
+			}
+			await page.screenshot({ path: path.join(SHOTS, 'node-lifetime.png') });
 			await page.keyboard.press('Escape');
 		});
 

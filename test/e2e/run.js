@@ -198,6 +198,42 @@ CASES.push(
 	},
 );
 
+/** Dry Run and Check Availability First (issue #13), in real n8n. The Intelligence bundle SKU has 200 licenses. */
+const TIERED = 'TSS-IOT-INTLG-TIERED-SIMSEC';
+CASES.push(
+	{
+		name: 'a dry run of 250 devices sends nothing and shows the 3 planned requests',
+		workflow: workflow('tsDryRun', list(ids.join(','), { options: { dryRun: true } })),
+		check: ({ items, requests }) => {
+			assert.equal(assigns(requests).length, 0);
+			assert.equal(items[0].json.dryRun, true);
+			assert.deepEqual(items[0].json.requests.map((request) => [request.requestId, request.deviceCount]), [[null, 100], [null, 100], [null, 50]]);
+			assert.deepEqual(items[0].json.requests.flatMap((request) => request.devices.map((device) => device.deviceIds[0].id)), ids);
+		},
+	},
+	{
+		name: 'Check Availability First: 250 devices with 200 available sends no assign and names both numbers',
+		workflow: workflow('tsShort', list(ids.join(','), { skuNumber: TIERED, options: { checkAvailability: true } })),
+		check: ({ error, requests }) => {
+			assert.equal(assigns(requests).length, 0);
+			assert.equal(error.message, `Not enough SIM-Secure licenses: ${TIERED}: 200 available, 250 asked for`);
+		},
+	},
+	{
+		name: 'Check Availability First with enough left: every device licensed, one output per item',
+		workflow: workflow('tsEnough', list('={{ $json.sims }}', { skuNumber: TIERED, options: { checkAvailability: true } }), {
+			items: ids.slice(20, 30).map((sims) => ({ sims })),
+			settings: { onError: 'continueErrorOutput' },
+		}),
+		check: ({ items, requests, stats }) => {
+			assert.equal(requests.filter((request) => request.route === 'subscriptions').length, 1);
+			assert.equal(assigns(requests).length, 1);
+			assert.equal(stats.distinctDevices, 10);
+			assert.equal(items.length, 10);
+		},
+	},
+);
+
 /**
  * The importable examples in examples/, run with their outside world swapped for n8n's own credential-free
  * nodes under the same names: a trigger becomes a Manual Trigger feeding sample data, a file read becomes

@@ -119,6 +119,15 @@ function toDeviceId(id: unknown, kind: unknown, index?: number): DeviceId {
 export interface CheckOptions {
 	/** Verify the Luhn check digit of IMEIs and ICCIDs. */
 	checkDigits: boolean;
+	/** Collect each bad device here (a dry run) instead of failing on the first. */
+	refused?: RefusedDevice[];
+}
+
+/** A device that would be refused, and why (a dry run lists them all). */
+export interface RefusedDevice {
+	device: number;
+	problem: string;
+	fix: string;
 }
 
 /** The one place where device IDs are checked before anything is sent; returns them in the form ThingSpace takes. */
@@ -127,34 +136,46 @@ export function checkDevices(devices: LicenseDevice[], options: CheckOptions): L
 		throw new DeviceInputError('No devices given', 'Add at least one device, in the Devices list or as a Device List expression.');
 	}
 	const seen = new Map<string, number>();
-	return devices.map((device, index) => {
-		const where = `Device ${index + 1}`;
-		if (device.deviceIds.length === 0) {
-			throw new DeviceInputError(`${where} has no identifier`, 'Give each device at least one identifier (kind and ID).');
+	const { refused } = options;
+	if (!refused) return devices.map((device, index) => checkDevice(device, index, options, seen));
+	// A dry run: every bad device is listed with its rule, the good ones are planned.
+	return devices.flatMap((device, index) => {
+		try {
+			return [checkDevice(device, index, options, seen)];
+		} catch (error) {
+			refused.push({ device: index + 1, problem: (error as Error).message, fix: (error as DeviceInputError).description });
+			return [];
 		}
-		if (device.deviceIds.length > MAX_IDS_PER_DEVICE) {
+	});
+}
+
+function checkDevice(device: LicenseDevice, index: number, options: CheckOptions, seen: Map<string, number>): LicenseDevice {
+	const where = `Device ${index + 1}`;
+	if (device.deviceIds.length === 0) {
+		throw new DeviceInputError(`${where} has no identifier`, 'Give each device at least one identifier (kind and ID).');
+	}
+	if (device.deviceIds.length > MAX_IDS_PER_DEVICE) {
+		throw new DeviceInputError(
+			`${where} has ${device.deviceIds.length} identifiers`,
+			`ThingSpace accepts at most ${MAX_IDS_PER_DEVICE} identifiers per device.`,
+		);
+	}
+	const deviceIds = device.deviceIds.map(({ id: given, kind }, idIndex) => {
+		const field = `${where}, identifier ${idIndex + 1}`;
+		const checked = checkId(given, kind, options);
+		if ('problem' in checked) throw new DeviceInputError(`${field}: ${checked.problem}`, checked.fix);
+		const first = seen.get(deviceIdKey({ kind, id: checked.id }));
+		if (first !== undefined) {
 			throw new DeviceInputError(
-				`${where} has ${device.deviceIds.length} identifiers`,
-				`ThingSpace accepts at most ${MAX_IDS_PER_DEVICE} identifiers per device.`,
+				`${field}: ${kind} ${checked.id} is already listed as device ${first + 1}`,
+				'Each device may appear only once per item, so it is not licensed twice. Remove the duplicate.',
 			);
 		}
-		const deviceIds = device.deviceIds.map(({ id: given, kind }, idIndex) => {
-			const field = `${where}, identifier ${idIndex + 1}`;
-			const checked = checkId(given, kind, options);
-			if ('problem' in checked) throw new DeviceInputError(`${field}: ${checked.problem}`, checked.fix);
-			const key = deviceIdKey({ kind, id: checked.id });
-			const first = seen.get(key);
-			if (first !== undefined) {
-				throw new DeviceInputError(
-					`${field}: ${kind} ${checked.id} is already listed as device ${first + 1}`,
-					'Each device may appear only once per item, so it is not licensed twice. Remove the duplicate.',
-				);
-			}
-			seen.set(key, index);
-			return { id: checked.id, kind };
-		});
-		return { deviceIds };
+		return { id: checked.id, kind };
 	});
+	// Recorded once the whole device passed, so a refused device does not shadow a later good one.
+	deviceIds.forEach((id) => seen.set(deviceIdKey(id), index));
+	return { deviceIds };
 }
 
 export const deviceIdKey = ({ kind, id }: DeviceId): string => `${kind}:${id}`;

@@ -2,11 +2,20 @@ import type { IDataObject, IExecutePaginationFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import { DEFAULT_MAX_CONCURRENT_REQUESTS, MAX_DEVICES_PER_REQUEST, SKUS } from '../../shared/policy';
-import { checkDevices, DeviceInputError, devicesFromCollection, devicesFromList, type LicenseDevice } from './devices';
+import {
+	checkDevices,
+	DeviceInputError,
+	devicesFromCollection,
+	devicesFromList,
+	type LicenseDevice,
+	type RefusedDevice,
+} from './devices';
 import { transactionIdProblem, transactionIds } from './transactionId';
 
 interface LicenseOptions {
+	checkAvailability?: boolean;
 	combineItems?: boolean;
+	dryRun?: boolean;
 	maxConcurrentRequests?: number;
 	retryServerErrors?: boolean;
 	transactionId?: string;
@@ -24,6 +33,12 @@ export interface LicenseRequest {
 	/** The user's Transaction ID, or '' to have one generated per request. */
 	transactionId: string;
 	maxConcurrentRequests: number;
+	/** Plan and show, send nothing. */
+	dryRun: boolean;
+	/** A dry run's devices that a real run would refuse, and why. */
+	refused: RefusedDevice[];
+	/** Assign: read the license counts first, send nothing when they do not cover the run. */
+	checkAvailability: boolean;
 }
 
 /** A node parameter of the item (a node run reads the ones without expressions once for all items). */
@@ -63,13 +78,15 @@ export function readLicenseRequest(
 		);
 	}
 
+	const dryRun = options.dryRun === true;
+	const refused: RefusedDevice[] = [];
 	let devices: LicenseDevice[];
 	try {
 		const listed =
 			parameter('deviceSource', 'collection') === 'list'
 				? devicesFromList(deviceList, parameter('deviceKind', 'IMEI') as string)
 				: devicesFromCollection(parameter('devices', {}) as IDataObject);
-		devices = checkDevices(listed, { checkDigits: options.verifyCheckDigits !== false });
+		devices = checkDevices(listed, { checkDigits: options.verifyCheckDigits !== false, refused: dryRun ? refused : undefined });
 	} catch (error) {
 		throw fail((error as Error).message, error instanceof DeviceInputError ? error.description : '');
 	}
@@ -97,5 +114,8 @@ export function readLicenseRequest(
 		retryServerErrors: options.retryServerErrors === true,
 		transactionId,
 		maxConcurrentRequests: Math.max(1, Math.floor(options.maxConcurrentRequests ?? DEFAULT_MAX_CONCURRENT_REQUESTS)),
+		dryRun,
+		refused,
+		checkAvailability: operation === 'assign' && options.checkAvailability === true,
 	};
 }

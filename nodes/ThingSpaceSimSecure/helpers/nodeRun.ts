@@ -3,7 +3,7 @@ import { NodeOperationError, sleep } from 'n8n-workflow';
 
 import { thingSpaceRequest } from '../../shared/client';
 import { thingSpaceError } from '../../shared/errors';
-import { MAX_DEVICES_PER_REQUEST } from '../../shared/policy';
+import { MAX_DEVICES_PER_REQUEST, PATHS } from '../../shared/policy';
 import { cut, firstFew } from '../../shared/text';
 import { deviceIdKey, type LicenseDevice } from './devices';
 import { asItemError, credentialDefaults, routedSend, withDefaults, type CredentialDefaults, type RequestData } from './hooks';
@@ -140,6 +140,11 @@ class NodeRun {
 
 		const good = this.entries.filter((entry) => entry.request);
 		const planned = this.plan(good);
+		const shortage = await checkAvailability(this.first, planned);
+		if (shortage) {
+			for (const entry of good) entry.settle.reject(shortage);
+			return;
+		}
 		const limit = limiter(good[0]?.request?.maxConcurrentRequests ?? 1);
 		await Promise.all(planned.map(async (request) => await limit(async () => await this.send(request))));
 		for (const entry of good) settle(entry);
@@ -198,9 +203,9 @@ class NodeRun {
 		const groups = new Map<string, Group>();
 		const pieceOf = new Map<string, Piece>();
 		for (const entry of entries) {
-			const { operation, body, devices, combine, retryServerErrors } = entry.request as LicenseRequest;
+			const { operation, body, devices, combine, retryServerErrors, dryRun } = entry.request as LicenseRequest;
 			const { baseURL, url } = (entry.requestData as RequestData).options;
-			const scopeKey = JSON.stringify([operation, baseURL, url, body.accountName ?? null, body.skuNumber]);
+			const scopeKey = JSON.stringify([operation, baseURL, url, body.accountName ?? null, body.skuNumber, dryRun]);
 			const scope = this.memory.scopes.get(scopeKey) ?? this.memory.scopes.size;
 			this.memory.scopes.set(scopeKey, scope);
 			const key = combine ? JSON.stringify([scope, retryServerErrors]) : `${scope}#${entry.itemIndex}`;
@@ -245,6 +250,10 @@ class NodeRun {
 		});
 		if (live.length === 0) return;
 		const { context, requestData, request } = group.first as Required<Entry>;
+		if (request.dryRun) {
+			for (const { device, entries } of live) for (const entry of entries) addSent(entry.progress, { requestId: null, transactionId }, device);
+			return;
+		}
 		const outcome = await thingSpaceRequest(
 			context,
 			{
@@ -264,6 +273,52 @@ class NodeRun {
 			for (const entry of entries) addSent(entry.progress, sent, device);
 		}
 	}
+}
+
+/**
+ * Check Availability First: one License Counts call per account before the first licensing request;
+ * when a SKU has fewer licenses available than the run's devices of that SKU, nothing is sent.
+ */
+async function checkAvailability(context: IExecutePaginationFunctions, planned: Planned[]): Promise<Error | undefined> {
+	const wanted = new Map<string, { requestData: RequestData; accountName: unknown; bySku: Map<string, number> }>();
+	if (!planned.some(({ group }) => group.first.request?.checkAvailability)) return undefined;
+	for (const { group, pieces } of planned) {
+		const { request, requestData } = group.first as Required<Entry>;
+		if (request.dryRun || request.operation !== 'assign') continue;
+		const key = JSON.stringify([requestData.options.baseURL, request.body.accountName ?? null]);
+		const account = wanted.get(key) ?? { requestData, accountName: request.body.accountName, bySku: new Map<string, number>() };
+		const sku = String(request.body.skuNumber);
+		account.bySku.set(sku, (account.bySku.get(sku) ?? 0) + pieces.length);
+		wanted.set(key, account);
+	}
+	const short: string[] = [];
+	for (const { requestData, accountName, bySku } of wanted.values()) {
+		const outcome = await thingSpaceRequest(
+			context,
+			{
+				baseURL: requestData.options.baseURL,
+				url: PATHS.licenseCounts,
+				method: 'POST',
+				headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
+				body: accountName ? { accountName } : {},
+			},
+			{ result: 'subscriptionList' },
+		);
+		if (outcome.failure) {
+			return thingSpaceError(context.getNode(), outcome.failure, 0, 'Check Availability First could not read the license counts, so no licensing request was sent.');
+		}
+		const list = (outcome.body.subscriptionList ?? []) as IDataObject[];
+		for (const [sku, asked] of bySku) {
+			const available = Number(list.find((entry) => entry.skuNumber === sku)?.licenseAvailable ?? 0);
+			if (available < asked) short.push(`${sku}: ${available} available, ${asked} asked for`);
+		}
+	}
+	if (short.length === 0) return undefined;
+	return new NodeOperationError(context.getNode(), `Not enough SIM-Secure licenses: ${short.join('; ')}`, {
+		description:
+			'Check Availability First compared the license counts with the devices of this run, so nothing was sent. Buy more licenses, send fewer devices, or turn the option off to license as many as ThingSpace accepts (the rest then fail one by one in the callbacks).',
+		itemIndex: 0,
+	});
 }
 
 function settle(entry: Entry): void {

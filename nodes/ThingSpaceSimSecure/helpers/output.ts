@@ -8,7 +8,8 @@ import type { LicenseRequest } from './licenseRequest';
 
 /** One licensing request, as an item's output lists it: only the devices of that item. */
 export interface SentRequest {
-	requestId: string;
+	/** ThingSpace's requestId; null in a dry run, where nothing was sent. */
+	requestId: string | null;
 	transactionId: string;
 	deviceCount: number;
 	devices: LicenseDevice[];
@@ -25,22 +26,24 @@ export interface ItemProgress {
 	notSent: LicenseDevice[];
 }
 
-/** The item's output: every request that carried its devices. */
+/** The item's output: every request that carried its devices (in a dry run: that would carry them). */
 export function licenseOutput(request: LicenseRequest, progress: ItemProgress): IDataObject {
-	return {
+	const output: IDataObject = {
 		operation: request.operation,
 		accountName: request.body.accountName ?? null,
 		skuNumber: request.body.skuNumber as string,
 		deviceCount: request.devices.length,
 		requestCount: progress.sent.length,
-		requestIds: progress.sent.map((sent) => sent.requestId),
+		requestIds: progress.sent.flatMap((sent) => (sent.requestId === null ? [] : [sent.requestId])),
 		requests: progress.sent as unknown as IDataObject[],
 	};
+	if (!request.dryRun) return output;
+	return { dryRun: true, ...output, devicesRefused: request.refused as unknown as IDataObject[] };
 }
 
-/** Records that ThingSpace accepted a device of the item in this request. */
+/** Records a device of the item in a request: accepted by ThingSpace, or planned in a dry run. */
 export function addSent(progress: ItemProgress, sent: Omit<SentRequest, 'deviceCount' | 'devices'>, device: LicenseDevice): void {
-	let request = progress.sent.find((known) => known.requestId === sent.requestId);
+	let request = progress.sent.find((known) => known.transactionId === sent.transactionId);
 	if (!request) {
 		request = { ...sent, deviceCount: 0, devices: [] };
 		progress.sent.push(request);

@@ -39,6 +39,14 @@ export const licenseOperations: INodeProperties[] = [
 ];
 
 export const licenseFields: INodeProperties[] = [
+	{
+		displayName:
+			'Lifetime licenses cannot be removed once assigned. Run the workflow once with Dry Run (under Options) to check the devices and the planned requests, then switch it off.',
+		name: 'lifetimeNotice',
+		type: 'notice',
+		default: '',
+		displayOptions: { show: { ...showAssign, skuNumber: ['SIMSec-IoT-Lt'] } },
+	},
 	accountNameField(showBoth),
 	skuField(showAssign, false, 'License type to assign. One SKU per request.'),
 	skuField(showUnassign, true, 'License type to remove. Only flexible licenses can be unassigned.'),
@@ -52,12 +60,29 @@ export const licenseFields: INodeProperties[] = [
 		displayOptions: { show: showBoth },
 		options: [
 			{
+				displayName: 'Check Availability First',
+				name: 'checkAvailability',
+				type: 'boolean',
+				default: false,
+				displayOptions: { show: { '/operation': ['assign'] } },
+				description:
+					'Whether to read the license counts before the first licensing request of the run, and send nothing when a SKU has fewer licenses available than the run has devices',
+			},
+			{
 				displayName: 'Combine Items',
 				name: 'combineItems',
 				type: 'boolean',
 				default: true,
 				description:
 					'Whether items of this run that go to the same account and SKU share requests of up to 100 devices. A device named by several items goes out once. Each item still gets its own output item with the requests that carried its devices. Items with a Transaction ID are never combined.',
+			},
+			{
+				displayName: 'Dry Run',
+				name: 'dryRun',
+				type: 'boolean',
+				default: false,
+				description:
+					'Whether to read, check, combine and plan everything as for a real run, and send nothing. Each item shows its planned requests and every device that would be refused, and why.',
 			},
 			{
 				displayName: 'Max Requests at Once',
