@@ -26,6 +26,7 @@ import type {
 import { ICredentialsHelper, Workflow } from 'n8n-workflow';
 
 import { ThingSpaceApi } from '../credentials/ThingSpaceApi.credentials';
+import { resetPacers } from '../nodes/shared/pacer';
 import { resetSessionCache } from '../nodes/shared/session';
 import { ThingSpaceSimSecure } from '../nodes/ThingSpaceSimSecure/ThingSpaceSimSecure.node';
 import { ThingSpaceSimSecureTrigger } from '../nodes/ThingSpaceSimSecureTrigger/ThingSpaceSimSecureTrigger.node';
@@ -274,9 +275,10 @@ export function additionalDataFor(
 	} as unknown as IWorkflowExecuteAdditionalData;
 }
 
-/** A fresh process-wide login cache, as after an n8n restart. */
+/** A fresh process-wide login cache and pace, as after an n8n restart. */
 export function freshProcess(): void {
 	resetSessionCache();
+	resetPacers();
 }
 
 /**

@@ -9,6 +9,7 @@ import { sleep } from 'n8n-workflow';
 
 import { failureOf, isServerFailure, isSessionRejected, thrownFailure, type Failure, type FullResponse } from './errors';
 import { redirectTarget } from './host';
+import type { Pacer } from './pacer';
 import { CREDENTIAL_TYPE, MAX_SERVER_RETRIES, RATE_LIMIT, REQUEST_TIMEOUT_MS } from './policy';
 import { forgetSession } from './session';
 import { describeAnswer, redact } from './text';
@@ -38,6 +39,10 @@ export interface CallPolicy {
 	result?: string;
 	/** How the first attempt goes out (the action node: through n8n's routing engine); n8n's authenticated request helper by default. */
 	send?: Send;
+	/** Spaces the sends under the credential's rate limit, and learns it from 429s. */
+	pace?: Pacer;
+	/** Told how long each send waited for its place in the pace. */
+	paced?: (waitedMs: number) => void;
 }
 
 export async function thingSpaceRequest(
@@ -57,7 +62,10 @@ export async function thingSpaceRequest(
 	let waitedMs = 0;
 	let serverRetries = 0;
 	for (let attempt = 1; ; attempt++) {
+		const slot = await policy.pace?.slot();
+		if (slot) policy.paced?.(slot.waitedMs);
 		const outcome = await sendOnce(context, request, policy);
+		slot?.done(outcome.failure ? outcome.failure.status : 200);
 		const failure = outcome.failure;
 		if (!failure) return outcome;
 		let delay: number | undefined;

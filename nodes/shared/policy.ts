@@ -36,6 +36,10 @@ export const RATE_LIMIT = {
 	minWaitMs: 1_000,
 	/** Without Retry-After: 1 s, 2 s, 4 s … (±25 %), at most this. */
 	maxBackoffMs: 30_000,
+	/** The pace: at most the learned number of calls start in any window this long (a second and a margin for latency jitter). */
+	windowMs: 1_050,
+	/** A learned pace is kept this long for later runs of the same credential. */
+	keepLearnedMs: 10 * 60 * 1000,
 } as const;
 
 /** A login that ThingSpace refused is not repeated with the same password for this long (5 failures lock the account). */

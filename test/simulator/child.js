@@ -19,6 +19,7 @@ process.on('message', async ({ id, command, options }) => {
 			distinctDevices: sent.size,
 			allOnce: [...sent.values()].every((times) => times === 1),
 			sentMoreThanOnce: [...sent.values()].filter((times) => times > 1).length,
+			rateLimited: sim.requests.filter((request) => request.route === 'assign' && request.status === 429).length,
 			requests: sim.requests.length,
 		};
 	} else if (command === 'inject') {

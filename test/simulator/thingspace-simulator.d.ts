@@ -48,6 +48,10 @@ export interface SimulatorOptions {
 	callbackConcurrency?: number;
 	/** 'thingspace' (default): deliver only to ThingSpace's ports (80, 443, 9001–9006, 50551–50559, 28200–28220); 'any': every port. */
 	callbackPorts?: 'thingspace' | 'any';
+	/** Licensing calls (assign, unassign) accepted in any one second; beyond it 429 with Retry-After. 0 (default): no limit. */
+	rateLimitPerSecond?: number;
+	/** Retry-After of those 429s (default '1'). */
+	rateLimitRetryAfter?: string;
 	/** Device ids whose assign/unassign callbacks report status 'Failed' (DeviceNotFound). */
 	failingDevices?: string[];
 }

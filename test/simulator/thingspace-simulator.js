@@ -28,6 +28,9 @@ const DEFAULTS = {
 	callbackConcurrency: 16,
 	// ThingSpace delivers only to these ports (documented); 'any' lifts the rule for listeners on random test ports.
 	callbackPorts: 'thingspace',
+	// Licensing calls (assign, unassign) accepted per second (sliding window); 0: no limit. Beyond it: 429.
+	rateLimitPerSecond: 0,
+	rateLimitRetryAfter: '1',
 };
 
 function resolveConfig(options) {
@@ -112,8 +115,27 @@ async function startSimulator(options = {}) {
 		return null;
 	}
 
+	const licensingStarts = []; // arrival times of accepted licensing calls, for the rate limit
+
+	/** ThingSpace's per-contract rate limit on licensing calls: a sliding one-second window. */
+	function overRateLimit(route) {
+		if (!config.rateLimitPerSecond || (route !== 'assign' && route !== 'unassign')) return false;
+		const now = Date.now();
+		while (licensingStarts.length > 0 && licensingStarts[0] <= now - 1000) licensingStarts.shift();
+		if (licensingStarts.length >= config.rateLimitPerSecond) return true;
+		licensingStarts.push(now);
+		return false;
+	}
+
 	function dispatch(req, res, record, resolved, ctx) {
 		const route = resolved && resolved.route;
+		if (overRateLimit(route)) {
+			return send(res, record, {
+				status: 429,
+				headers: { 'Retry-After': String(config.rateLimitRetryAfter) },
+				body: { fault: { code: '900802', message: 'Message throttled out', description: 'You have exceeded your quota.' } },
+			});
+		}
 		const rule = takeRule(route);
 		if (rule) {
 			if (rule.destroy) return void req.socket.destroy(); // simulates a lost response

@@ -39,6 +39,8 @@ export function routedSend(context: IExecutePaginationFunctions, requestData: Re
 export interface CredentialDefaults {
 	baseURL: string;
 	accountName: string;
+	/** Host and user: whose rate limit the calls share. */
+	caller: string;
 }
 
 /**
@@ -48,7 +50,8 @@ export interface CredentialDefaults {
 export async function credentialDefaults(context: IExecuteSingleFunctions): Promise<CredentialDefaults> {
 	const credentials = await context.getCredentials(CREDENTIAL_TYPE);
 	try {
-		return { baseURL: resolveBaseUrl(credentials), accountName: String(credentials.accountName ?? '') };
+		const baseURL = resolveBaseUrl(credentials);
+		return { baseURL, accountName: String(credentials.accountName ?? ''), caller: `${baseURL} ${String(credentials.username ?? '')}` };
 	} catch (error) {
 		throw new NodeOperationError(context.getNode(), (error as Error).message, {
 			description: (error as { description?: string }).description,

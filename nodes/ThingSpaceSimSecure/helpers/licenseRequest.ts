@@ -17,6 +17,7 @@ interface LicenseOptions {
 	combineItems?: boolean;
 	dryRun?: boolean;
 	maxConcurrentRequests?: number;
+	maxRequestsPerSecond?: number;
 	retryServerErrors?: boolean;
 	transactionId?: string;
 	verifyCheckDigits?: boolean;
@@ -39,6 +40,8 @@ export interface LicenseRequest {
 	refused: RefusedDevice[];
 	/** Assign: read the license counts first, send nothing when they do not cover the run. */
 	checkAvailability: boolean;
+	/** The contract's rate, when the user knows it; undefined: learn it from ThingSpace's 429s. */
+	maxRequestsPerSecond?: number;
 }
 
 /** A node parameter of the item (a node run reads the ones without expressions once for all items). */
@@ -117,5 +120,6 @@ export function readLicenseRequest(
 		dryRun,
 		refused,
 		checkAvailability: operation === 'assign' && options.checkAvailability === true,
+		maxRequestsPerSecond: (options.maxRequestsPerSecond ?? 0) > 0 ? Math.floor(options.maxRequestsPerSecond as number) : undefined,
 	};
 }

@@ -3,12 +3,13 @@ import { NodeOperationError, sleep } from 'n8n-workflow';
 
 import { thingSpaceRequest } from '../../shared/client';
 import { thingSpaceError } from '../../shared/errors';
-import { MAX_DEVICES_PER_REQUEST, PATHS } from '../../shared/policy';
+import { pacerFor, type Pacer } from '../../shared/pacer';
+import { MAX_DEVICES_PER_REQUEST, PATHS, RATE_LIMIT } from '../../shared/policy';
 import { cut, firstFew } from '../../shared/text';
 import { deviceIdKey, type LicenseDevice } from './devices';
 import { asItemError, credentialDefaults, routedSend, withDefaults, type CredentialDefaults, type RequestData } from './hooks';
 import { readLicenseRequest, type LicenseRequest, type ReadParameter } from './licenseRequest';
-import { addFailed, addSent, licenseOutput, partFailedItem, progressReport, type ItemProgress } from './output';
+import { addFailed, addSent, licenseOutput, partFailedItem, progressReport, type ItemProgress, type Pacing } from './output';
 import { transactionIds } from './transactionId';
 
 /**
@@ -89,6 +90,11 @@ class NodeRun {
 
 	private readonly defaults: Promise<CredentialDefaults>;
 
+	/** The credential's pace, and how long this run's requests waited for it. */
+	private pace?: Pacer;
+
+	private pacedMs = 0;
+
 	constructor(
 		private readonly memory: NodeMemory,
 		private readonly first: IExecutePaginationFunctions,
@@ -145,9 +151,12 @@ class NodeRun {
 			for (const entry of good) entry.settle.reject(shortage);
 			return;
 		}
+		this.pace = pacerFor(defaults.caller, good[0]?.request?.maxRequestsPerSecond);
 		const limit = limiter(good[0]?.request?.maxConcurrentRequests ?? 1);
 		await Promise.all(planned.map(async (request) => await limit(async () => await this.send(request))));
-		for (const entry of good) settle(entry);
+		const rate = this.pace.rate;
+		const pacing = rate === undefined ? undefined : { requestsPerSecond: Math.round(((rate * 1000) / RATE_LIMIT.windowMs) * 10) / 10, waitedMs: this.pacedMs };
+		for (const entry of good) settle(entry, pacing);
 	}
 
 	/** Reads and checks every item; a Transaction ID may serve one item of the run only. */
@@ -261,7 +270,13 @@ class NodeRun {
 				headers: { ...requestData.options.headers, 'X-Request-ID': transactionId },
 				body: { ...request.body, devices: live.map((piece) => piece.device) },
 			},
-			{ retryServerErrors: request.retryServerErrors, result: 'requestId', send: routedSend(context, requestData) },
+			{
+				retryServerErrors: request.retryServerErrors,
+				result: 'requestId',
+				send: routedSend(context, requestData),
+				pace: this.pace,
+				paced: (waitedMs) => (this.pacedMs += waitedMs),
+			},
 		);
 		for (const { device, entries } of live) {
 			if (outcome.failure) {
@@ -321,11 +336,11 @@ async function checkAvailability(context: IExecutePaginationFunctions, planned: 
 	});
 }
 
-function settle(entry: Entry): void {
+function settle(entry: Entry, pacing?: Pacing): void {
 	const { context, itemIndex, progress } = entry;
 	const request = entry.request as LicenseRequest;
 	if (!progress.failure) {
-		entry.settle.resolve([{ json: licenseOutput(request, progress), pairedItem: { item: itemIndex } }]);
+		entry.settle.resolve([{ json: licenseOutput(request, progress, pacing), pairedItem: { item: itemIndex } }]);
 		return;
 	}
 	const error = thingSpaceError(context.getNode(), progress.failure, itemIndex, progressReport(progress));

@@ -26,8 +26,14 @@ export interface ItemProgress {
 	notSent: LicenseDevice[];
 }
 
+/** How the run was spaced under ThingSpace's rate limit: the rate used and the time its requests waited in all. */
+export interface Pacing extends IDataObject {
+	requestsPerSecond: number;
+	waitedMs: number;
+}
+
 /** The item's output: every request that carried its devices (in a dry run: that would carry them). */
-export function licenseOutput(request: LicenseRequest, progress: ItemProgress): IDataObject {
+export function licenseOutput(request: LicenseRequest, progress: ItemProgress, pacing?: Pacing): IDataObject {
 	const output: IDataObject = {
 		operation: request.operation,
 		accountName: request.body.accountName ?? null,
@@ -37,6 +43,7 @@ export function licenseOutput(request: LicenseRequest, progress: ItemProgress): 
 		requestIds: progress.sent.flatMap((sent) => (sent.requestId === null ? [] : [sent.requestId])),
 		requests: progress.sent as unknown as IDataObject[],
 	};
+	if (pacing) output.pacing = pacing;
 	if (!request.dryRun) return output;
 	return { dryRun: true, ...output, devicesRefused: request.refused as unknown as IDataObject[] };
 }

@@ -94,6 +94,15 @@ export const licenseFields: INodeProperties[] = [
 					'Licensing requests of this node run in flight at the same time. Keep it low to stay under ThingSpace\'s rate limit. With 1, a failed request stops every later device of its items; with more, requests already under way still complete.',
 			},
 			{
+				displayName: 'Max Requests per Second',
+				name: 'maxRequestsPerSecond',
+				type: 'number',
+				typeOptions: { minValue: 0 },
+				default: 0,
+				description:
+					"ThingSpace's rate limit for licensing calls, if your contract states it. 0 learns it: after ThingSpace first answers 429, the node keeps under the rate it observed, for this and later runs of the credential.",
+			},
+			{
 				displayName: 'Retry on Server Errors',
 				name: 'retryServerErrors',
 				type: 'boolean',
