@@ -28,6 +28,9 @@ const out = (text = '') => process.stdout.write(`${text}\n`);
 const SIZES = (process.env.BENCH_SIZES || '1000,10000').split(',').map(Number);
 const LATENCIES = (process.env.BENCH_LATENCY_MS || '0,20').split(',').map(Number);
 const MEMORY_DEVICES = Number(process.env.BENCH_MEMORY_DEVICES ?? 100000);
+// The rate-limited rows: the simulator accepts this many licensing calls per second (429 with Retry-After: 1 beyond).
+const RATE = Number(process.env.BENCH_RATE ?? 10);
+const RATE_DEVICES = Number(process.env.BENCH_RATE_DEVICES ?? 10000);
 const FLOOR = 'engine floor: no-op node, same properties, one item per device';
 
 const params = (options = {}) => ({ resource: 'license', operation: 'assign', skuNumber: 'SIMSec-IoT', deviceSource: 'list', deviceKind: 'IMEI', deviceList: '={{ $json.sims }}', options });
@@ -91,11 +94,39 @@ async function measure(latencyMs, devices, shape) {
 	}
 }
 
+/** One item of RATE_DEVICES devices against a contract of RATE calls per second: learned, or given by the user. */
+async function rateLimited(given) {
+	freshProcess();
+	const sim = await forkSimulator({ latencyMs: 20, rateLimitPerSecond: RATE, licenses: { 'SIMSec-IoT': 10 * RATE_DEVICES } });
+	try {
+		const harness = new Harness(simulatorCredentials(sim));
+		const options = given ? { maxRequestsPerSecond: RATE } : {};
+		const started = process.hrtime.bigint();
+		const result = await harness.run(params(options), [{ json: { sims: imeis(RATE_DEVICES) } }]);
+		const ms = Number(process.hrtime.bigint() - started) / 1e6;
+		if (result.error) throw result.error;
+		const stats = await sim.stats();
+		const accepted = stats.assign - stats.rateLimited;
+		const floorMs = (accepted / RATE) * 1000;
+		const { pacing } = result.items[0].json;
+		out(`| ${RATE}/s | ${RATE_DEVICES} | ${given ? `Max Requests per Second = ${RATE}` : 'learned'} | ${stats.assign} | ${stats.rateLimited} | ${stats.distinctDevices === RATE_DEVICES && stats.allOnce ? 'yes' : 'NO'} | ${ms.toFixed(0)} | ${floorMs.toFixed(0)} | ${(ms / floorMs).toFixed(2)} | ${pacing ? `${pacing.requestsPerSecond}/s, ${pacing.waitedMs} ms waited` : '–'} |`);
+	} finally {
+		await sim.close();
+	}
+}
+
 async function main() {
 	// Memory first, before other runs have grown the heap.
 	if (MEMORY_DEVICES > 0) {
 		const r = await measure(0, MEMORY_DEVICES, '(a) one item');
 		out(`${MEMORY_DEVICES} devices in one item: ${r.requests} requests, ${r.auth} auth calls, each device once: ${r.exactlyOnce ? 'yes' : 'NO'}, peak RSS growth ${r.rssMb.toFixed(1)} MB, ${r.ms.toFixed(0)} ms\n`);
+	}
+	if (RATE_DEVICES > 0) {
+		out('| rate limit | devices in one item | pace | licensing requests | answers 429 | each device once | wall ms | rate floor ms (accepted requests ÷ rate) | wall / rate floor | pacing in the output |');
+		out('|---|---|---|---|---|---|---|---|---|---|');
+		await rateLimited(false);
+		await rateLimited(true);
+		out();
 	}
 	out('| latency | devices | input | licensing requests | auth calls | each device once | max in flight | wall ms | request floor ms | wall / request floor | wall / engine floor | per-item cost / engine floor | baseline A / this | baseline B / this |');
 	out('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');

@@ -5,8 +5,8 @@ import { RATE_LIMIT } from './policy';
 /**
  * Keeps a credential's licensing calls under ThingSpace's rate limit. ThingSpace publishes none (each
  * contract has its own), so the pace is learned: after a 429, the calls ThingSpace accepted in the
- * second before it are the rate, and from then on at most that many calls start in any one window
- * (a second and a margin). A rate the user gives is used from the first call.
+ * second before it are the rate, and from then on the calls start evenly spaced, at most that many
+ * in any one window (a second and a margin). A rate the user gives is used from the first call.
  */
 export class Pacer {
 	/** Calls per window; undefined: not known yet, so calls are not spaced. */
@@ -19,6 +19,9 @@ export class Pacer {
 
 	private queue: Promise<void> = Promise.resolve();
 
+	/** Until the first paced call is answered, the next waits: that call may log in first, and calls held by a login would arrive together. */
+	private firstAnswer?: Promise<void>;
+
 	constructor(private readonly given?: number) {
 		this.rate = given;
 	}
@@ -27,21 +30,36 @@ export class Pacer {
 	async slot(): Promise<{ waitedMs: number; done: (status: number | undefined) => void }> {
 		const asked = Date.now();
 		let start!: { at: number; accepted?: boolean };
+		let answered: (() => void) | undefined;
 		// One caller at a time decides its start, so concurrent calls queue in order.
 		const turn = this.queue.then(async () => {
 			const rate = this.rate;
+			if (rate !== undefined && this.firstAnswer) await this.firstAnswer;
 			const inWindow = this.recent(Date.now());
 			if (rate !== undefined) {
-				if (inWindow.length >= rate) await sleep(inWindow[inWindow.length - rate].at + RATE_LIMIT.windowMs - Date.now());
+				// Evenly spaced, so that latency jitter cannot bunch them up, and never more than `rate` in a window
+				// (after the burst that taught the rate, the window still holds it).
+				const last = inWindow[inWindow.length - 1]?.at ?? 0;
+				const windowFull = inWindow.length >= rate ? inWindow[inWindow.length - rate].at + RATE_LIMIT.windowMs : 0;
+				const next = Math.max(last + RATE_LIMIT.windowMs / rate, windowFull);
+				if (next > Date.now()) await sleep(next - Date.now());
 			}
 			start = { at: Date.now() };
 			this.starts.push(start);
+			if (rate !== undefined && this.firstAnswer === undefined) {
+				this.firstAnswer = new Promise<void>((resolve) => (answered = resolve));
+			}
 		});
 		this.queue = turn.catch(() => {});
 		await turn;
 		return {
 			waitedMs: start.at - asked,
 			done: (status) => {
+				if (answered) {
+					// It may have waited for a login: count it from its answer, the latest it can have reached ThingSpace.
+					start.at = Date.now();
+					answered();
+				}
 				start.accepted = status !== undefined && status >= 200 && status < 300;
 				if (status === 429) this.learn(start);
 			},

@@ -37,7 +37,7 @@ export const RATE_LIMIT = {
 	/** Without Retry-After: 1 s, 2 s, 4 s … (±25 %), at most this. */
 	maxBackoffMs: 30_000,
 	/** The pace: at most the learned number of calls start in any window this long (a second and a margin for latency jitter). */
-	windowMs: 1_050,
+	windowMs: 1_030,
 	/** A learned pace is kept this long for later runs of the same credential. */
 	keepLearnedMs: 10 * 60 * 1000,
 } as const;

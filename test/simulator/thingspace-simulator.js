@@ -129,7 +129,7 @@ async function startSimulator(options = {}) {
 
 	function dispatch(req, res, record, resolved, ctx) {
 		const route = resolved && resolved.route;
-		if (overRateLimit(route)) {
+		if (ctx.rateLimited) {
 			return send(res, record, {
 				status: 429,
 				headers: { 'Retry-After': String(config.rateLimitRetryAfter) },
@@ -194,7 +194,8 @@ async function startSimulator(options = {}) {
 			if (size > MAX_BODY_BYTES) {
 				return send(res, record, { status: 413, body: { errorCode: 'PayloadTooLarge', errorMessage: 'Request body too large.' } });
 			}
-			const ctx = { headers, rawBody, mediaType, params: resolved ? resolved.params : [] };
+			// A gateway limits the rate where requests arrive, before the latency of the answer.
+			const ctx = { headers, rawBody, mediaType, params: resolved ? resolved.params : [], rateLimited: overRateLimit(route) };
 			const go = () => dispatch(req, res, record, resolved, ctx);
 			if (config.latencyMs > 0) {
 				const t = setTimeout(() => {
