@@ -21,6 +21,7 @@ process.on('message', async ({ id, command, options }) => {
 			sentMoreThanOnce: [...sent.values()].filter((times) => times > 1).length,
 			rateLimited: sim.requests.filter((request) => request.route === 'assign' && request.status === 429).length,
 			requests: sim.requests.length,
+			connections: sim.connections(),
 		};
 	} else if (command === 'inject') {
 		sim.inject(options);

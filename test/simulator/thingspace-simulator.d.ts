@@ -162,6 +162,8 @@ export interface Simulator {
 	/** Every callback POST attempt the simulator made. */
 	readonly callbacksDelivered: CallbackDelivery[];
 
+	/** TCP connections opened since start (a client without keep-alive opens one per request). */
+	connections(): number;
 	/** Number of requests to a route (also counts injected and rejected ones). */
 	count(route: RouteName): number;
 	/** count('assign') + count('unassign') + count('subscriptions'). */

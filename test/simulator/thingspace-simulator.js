@@ -210,7 +210,9 @@ async function startSimulator(options = {}) {
 	const server = http.createServer(onRequest);
 	// Every socket, so close() can end them all: a keep-alive socket left half-open keeps the test process alive.
 	const sockets = new Set();
+	let connections = 0;
 	server.on('connection', (socket) => {
+		connections++;
 		sockets.add(socket);
 		socket.on('close', () => sockets.delete(socket));
 	});
@@ -263,6 +265,10 @@ async function startSimulator(options = {}) {
 
 		count(route) {
 			return counts.get(route) || 0;
+		},
+		/** TCP connections opened to the simulator since it started (a client without keep-alive opens one per request). */
+		connections() {
+			return connections;
 		},
 		licensingRequests() {
 			return this.count('assign') + this.count('unassign') + this.count('subscriptions');
