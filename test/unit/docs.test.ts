@@ -32,6 +32,8 @@ describe('README states the policy the code applies', () => {
 		[`requests of at most ${MAX_DEVICES_PER_REQUEST}`],
 		[`cut to ${ERROR_TEXT_LIMIT} characters`],
 		[`the first ${LISTED_DEVICES_LIMIT} devices`],
+		[`at most that many in any ${RATE_LIMIT.windowMs / 1000} s`],
+		[`for ${RATE_LIMIT.keepLearnedMs / 60000} minutes`],
 	])('says "%s"', (text) => {
 		expect(readme).toContain(text);
 	});
