@@ -163,6 +163,7 @@ export interface NodeSettings {
 	continueOnFail?: boolean;
 	onError?: INode['onError'];
 	retryOnFail?: boolean;
+	executeOnce?: boolean;
 	maxTries?: number;
 	waitBetweenTries?: number;
 }

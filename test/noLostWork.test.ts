@@ -103,4 +103,20 @@ describe('No work lost or doubled: Retry On Fail, a device named twice, a bad it
 		expect(lists.devicesNotSent.map((device) => device.deviceIds[0].id)).toEqual(ids.slice(200));
 		expect(lists.devicesInDoubt).toEqual([]);
 	});
+
+	it('"Execute Once": the node runs for the first item only, and sends it', async () => {
+		const result = await t.harness.run(sims, rows([[imei(950)], [imei(951)], [imei(952)]]), { executeOnce: true });
+		expect(result.error).toBeUndefined();
+		expect(result.items).toHaveLength(1);
+		expect([...t.sim.devicesSent('assign').keys()]).toEqual([imei(950)]);
+	});
+
+	it('an item that n8n fails before it reaches the node (an expression error) means nothing is sent', async () => {
+		const result = await t.harness.run(
+			assignParams({ deviceList: '={{ $json.sims.split(",") }}' }),
+			[{ json: { sims: imei(960) } }, { json: {} }, { json: { sims: imei(961) } }],
+		);
+		expect(result.error).toBeDefined();
+		expect(t.sim.count('assign')).toBe(0);
+	});
 });

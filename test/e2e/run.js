@@ -189,6 +189,45 @@ CASES.push(
 		},
 	},
 	{
+		name: 'a device named by two items goes out once; both items get its requestId',
+		workflow: workflow('tsTwice', list('={{ $json.sims }}'), { items: [{ sims: `${ids[11]},${ids[12]}` }, { sims: `${ids[12]},${ids[13]}` }] }),
+		check: ({ items, requests, stats }) => {
+			assert.equal(assigns(requests).length, 1);
+			assert.equal(assigns(requests)[0].body.devices.length, 3);
+			assert.equal(stats.sentMoreThanOnce, 0);
+			assert.deepEqual(items[0].json.requestIds, items[1].json.requestIds);
+		},
+	},
+	{
+		name: 'a partly applied item carries acceptedRequestIds and its devices by fate (Continue On Fail)',
+		workflow: workflow('tsPartly', list('={{ $json.sims }}', { options: { maxConcurrentRequests: 1 } }), {
+			items: [{ sims: imeis(250, 9000).join(',') }],
+			settings: { onError: 'continueRegularOutput' },
+		}),
+		before: (sim) => sim.inject({ route: 'assign', status: 400, body: REFUSED, after: 1 }),
+		check: ({ items }) => {
+			assert.equal(items.length, 1);
+			const json = items[0].json;
+			assert.match(json.error, /rejected the request as invalid/);
+			assert.equal(json.acceptedRequestIds.length, 1);
+			assert.deepEqual([json.devicesRefused.length, json.devicesNotSent.length, json.devicesInDoubt.length], [100, 50, 0]);
+		},
+	},
+	{
+		name: 'the same on the error output: the lists inside $json.error',
+		workflow: workflow('tsPartlyErrorOutput', list('={{ $json.sims }}', { options: { maxConcurrentRequests: 1 } }), {
+			items: [{ sims: imeis(250, 9300).join(',') }],
+			settings: { onError: 'continueErrorOutput' },
+		}),
+		before: (sim) => sim.inject({ route: 'assign', status: 400, body: REFUSED, after: 1 }),
+		check: ({ items, runData }) => {
+			assert.equal(items.length, 0, 'nothing on the main output');
+			const [errorItem] = runData.ThingSpace[0].data.main[1];
+			assert.equal(errorItem.json.error.acceptedRequestIds.length, 1);
+			assert.equal(errorItem.json.error.devicesNotSent.length, 50);
+		},
+	},
+	{
 		name: 'a bad item without Continue On Fail: nothing sent for any item, every bad item named',
 		workflow: workflow('tsBadBatch', list('={{ $json.sims }}'), { items: [{ sims: ids[9] }, { sims: badImei }, { sims: ids[10] }, { sims: '12345' }] }),
 		check: ({ error, requests }) => {

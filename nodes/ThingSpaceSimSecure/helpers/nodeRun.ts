@@ -204,7 +204,10 @@ class NodeRun {
 		const { batching } = this.first.getNodeParameter('requestOptions', {}) as { batching?: { batch?: { batchInterval?: number } } };
 		// With n8n's batching option, items arrive in several turns, each its own node run.
 		if ((batching?.batch?.batchInterval ?? 0) > 0) return false;
-		return this.entries.length < (this.first.getExecuteData().data.main?.[0]?.length ?? 0);
+		// The items this run of the node got ("Execute Once" gives it only the first). n8n-core 1.x and 2.x keep
+		// them on the item's context; where they are not found, nothing is held back.
+		const items = (this.first as unknown as { inputData?: { main?: unknown[][] } }).inputData?.main?.[0];
+		return Array.isArray(items) && this.entries.length < items.length;
 	}
 
 	/** Groups, one piece per device, chunks of at most 100, a Transaction ID for each. */
