@@ -62,12 +62,17 @@ export async function credentialDefaults(context: IExecuteSingleFunctions): Prom
 
 /** The request with the credential's host and, when the node leaves Account Name empty, its default account. */
 export function withDefaults(requestData: RequestData, defaults: CredentialDefaults): RequestData {
-	const body = { ...(requestData.options.body as IDataObject) };
-	if (!body.accountName) {
-		if (defaults.accountName) body.accountName = defaults.accountName;
-		else delete body.accountName;
-	}
+	const body = bodyWithDefaults(requestData.options.body as IDataObject, defaults);
 	return { ...requestData, options: { ...requestData.options, baseURL: defaults.baseURL, body } };
+}
+
+/** The body with the credential's default account when the node leaves Account Name empty. */
+export function bodyWithDefaults(routedBody: IDataObject, defaults: CredentialDefaults): IDataObject {
+	if (routedBody.accountName) return routedBody;
+	const body = { ...routedBody };
+	delete body.accountName;
+	if (defaults.accountName) body.accountName = defaults.accountName;
+	return body;
 }
 
 /**
@@ -76,11 +81,11 @@ export function withDefaults(requestData: RequestData, defaults: CredentialDefau
  */
 export async function asItemError(
 	context: IExecutePaginationFunctions,
-	work: () => Promise<INodeExecutionData[]>,
+	work: Promise<INodeExecutionData[]>,
 ): Promise<INodeExecutionData[]> {
 	let failure: NodeApiError | NodeOperationError;
 	try {
-		return await work();
+		return await work;
 	} catch (error) {
 		failure =
 			error instanceof NodeApiError || error instanceof NodeOperationError

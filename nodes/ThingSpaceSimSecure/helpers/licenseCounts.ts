@@ -9,15 +9,17 @@ export async function listLicenseCounts(
 	this: IExecutePaginationFunctions,
 	requestData: RequestData,
 ): Promise<INodeExecutionData[]> {
-	return await asItemError(this, async () => {
-		const request = withDefaults(requestData, await credentialDefaults(this));
-		const outcome = await thingSpaceRequest(this, request.options, {
-			result: 'subscriptionList',
-			send: routedSend(this, request),
-		});
-		if (outcome.failure) throw thingSpaceError(this.getNode(), outcome.failure, this.getItemIndex());
-		const { accountName, subscriptionList } = outcome.body;
-		const subscriptions = (Array.isArray(subscriptionList) ? subscriptionList : []) as IDataObject[];
-		return pairedItems(this, subscriptions.map((subscription) => ({ accountName, ...subscription })));
+	return await asItemError(this, readCounts(this, requestData));
+}
+
+async function readCounts(context: IExecutePaginationFunctions, requestData: RequestData): Promise<INodeExecutionData[]> {
+	const request = withDefaults(requestData, await credentialDefaults(context));
+	const outcome = await thingSpaceRequest(context, request.options, {
+		result: 'subscriptionList',
+		send: routedSend(context, request),
 	});
+	if (outcome.failure) throw thingSpaceError(context.getNode(), outcome.failure, context.getItemIndex());
+	const { accountName, subscriptionList } = outcome.body;
+	const subscriptions = (Array.isArray(subscriptionList) ? subscriptionList : []) as IDataObject[];
+	return pairedItems(context, subscriptions.map((subscription) => ({ accountName, ...subscription })));
 }

@@ -7,7 +7,7 @@ import { pacerFor, type Pacer } from '../../shared/pacer';
 import { MAX_DEVICES_PER_REQUEST, PATHS, RATE_LIMIT } from '../../shared/policy';
 import { cut, firstFew } from '../../shared/text';
 import { deviceIdKey, type LicenseDevice } from './devices';
-import { asItemError, credentialDefaults, routedSend, withDefaults, type CredentialDefaults, type RequestData } from './hooks';
+import { asItemError, bodyWithDefaults, credentialDefaults, routedSend, withDefaults, type CredentialDefaults, type RequestData } from './hooks';
 import { readLicenseRequest, type LicenseRequest, type ReadParameter } from './licenseRequest';
 import { addFailed, addSent, licenseOutput, partFailedItem, progressReport, type ItemProgress, type Pacing } from './output';
 import { transactionIds } from './transactionId';
@@ -27,7 +27,6 @@ interface Entry {
 	context: IExecutePaginationFunctions;
 	itemIndex: number;
 	routed: RequestData;
-	requestData?: RequestData;
 	request?: LicenseRequest;
 	problem?: Error;
 	progress: ItemProgress;
@@ -82,7 +81,7 @@ export async function sendLicenseRequests(
 		memories.set(key, memory);
 	}
 	const run = (memory.open ??= new NodeRun(memory, this));
-	return await asItemError(this, async () => await run.join(this, requestData));
+	return await asItemError(this, run.join(this, requestData));
 }
 
 class NodeRun {
@@ -95,6 +94,9 @@ class NodeRun {
 
 	private pacedMs = 0;
 
+	/** The credential's host and default account, once read. */
+	private credential?: CredentialDefaults;
+
 	constructor(
 		private readonly memory: NodeMemory,
 		private readonly first: IExecutePaginationFunctions,
@@ -105,7 +107,7 @@ class NodeRun {
 	}
 
 	async join(context: IExecutePaginationFunctions, routed: RequestData): Promise<INodeExecutionData[]> {
-		return await new Promise((resolve, reject) => {
+		return await new Promise<INodeExecutionData[]>((resolve, reject) => {
 			this.entries.push({
 				context,
 				itemIndex: context.getItemIndex(),
@@ -129,6 +131,7 @@ class NodeRun {
 
 	private async flush(): Promise<void> {
 		const defaults = await this.defaults;
+		this.credential = defaults;
 		this.read(defaults);
 		const continueOnFail = this.first.continueOnFail();
 		if (!continueOnFail && this.someItemsMissing()) {
@@ -146,7 +149,7 @@ class NodeRun {
 
 		const good = this.entries.filter((entry) => entry.request);
 		const planned = this.plan(good);
-		const shortage = await checkAvailability(this.first, planned);
+		const shortage = await checkAvailability(this.first, planned, defaults.baseURL);
 		if (shortage) {
 			for (const entry of good) entry.settle.reject(shortage);
 			return;
@@ -173,8 +176,8 @@ class NodeRun {
 				return value;
 			};
 			try {
-				entry.requestData = withDefaults(entry.routed, defaults);
-				entry.request = readLicenseRequest(entry.context, entry.requestData.options.body as IDataObject, parameter);
+				const body = bodyWithDefaults(entry.routed.options.body as IDataObject, defaults);
+				entry.request = readLicenseRequest(entry.context, body, parameter);
 			} catch (error) {
 				entry.problem = error as Error;
 				continue;
@@ -216,11 +219,11 @@ class NodeRun {
 		const pieceOf = new Map<string, Piece>();
 		for (const entry of entries) {
 			const { operation, body, devices, combine, retryServerErrors, dryRun } = entry.request as LicenseRequest;
-			const { baseURL, url } = (entry.requestData as RequestData).options;
-			const scopeKey = JSON.stringify([operation, baseURL, url, body.accountName ?? null, body.skuNumber, dryRun]);
+			// The host is the run's; the operation gives the path.
+			const scopeKey = `${operation}\u0000${String(body.accountName ?? '')}\u0000${String(body.skuNumber)}\u0000${dryRun}`;
 			const scope = this.memory.scopes.get(scopeKey) ?? this.memory.scopes.size;
 			this.memory.scopes.set(scopeKey, scope);
-			const key = combine ? JSON.stringify([scope, retryServerErrors]) : `${scope}#${entry.itemIndex}`;
+			const key = combine ? `${scope}:${retryServerErrors}` : `${scope}#${entry.itemIndex}`;
 			let group = groups.get(key);
 			if (!group) {
 				group = { scope, first: entry, pieces: [] };
@@ -261,7 +264,8 @@ class NodeRun {
 			return false;
 		});
 		if (live.length === 0) return;
-		const { context, requestData, request } = group.first as Required<Entry>;
+		const { context, routed, request } = group.first as Required<Entry>;
+		const requestData = withDefaults(routed, this.credential as CredentialDefaults);
 		if (request.dryRun) {
 			for (const { device, entries } of live) for (const entry of entries) addSent(entry.progress, { requestId: null, transactionId }, device);
 			return;
@@ -297,24 +301,24 @@ class NodeRun {
  * Check Availability First: one License Counts call per account before the first licensing request;
  * when a SKU has fewer licenses available than the run's devices of that SKU, nothing is sent.
  */
-async function checkAvailability(context: IExecutePaginationFunctions, planned: Planned[]): Promise<Error | undefined> {
-	const wanted = new Map<string, { requestData: RequestData; accountName: unknown; bySku: Map<string, number> }>();
+async function checkAvailability(context: IExecutePaginationFunctions, planned: Planned[], baseURL: string): Promise<Error | undefined> {
+	const wanted = new Map<string, { accountName: unknown; bySku: Map<string, number> }>();
 	if (!planned.some(({ group }) => group.first.request?.checkAvailability)) return undefined;
 	for (const { group, pieces } of planned) {
-		const { request, requestData } = group.first as Required<Entry>;
+		const { request } = group.first as Required<Entry>;
 		if (request.dryRun || request.operation !== 'assign') continue;
-		const key = JSON.stringify([requestData.options.baseURL, request.body.accountName ?? null]);
-		const account = wanted.get(key) ?? { requestData, accountName: request.body.accountName, bySku: new Map<string, number>() };
+		const key = String(request.body.accountName ?? '');
+		const account = wanted.get(key) ?? { accountName: request.body.accountName, bySku: new Map<string, number>() };
 		const sku = String(request.body.skuNumber);
 		account.bySku.set(sku, (account.bySku.get(sku) ?? 0) + pieces.length);
 		wanted.set(key, account);
 	}
 	const short: string[] = [];
-	for (const { requestData, accountName, bySku } of wanted.values()) {
+	for (const { accountName, bySku } of wanted.values()) {
 		const outcome = await thingSpaceRequest(
 			context,
 			{
-				baseURL: requestData.options.baseURL,
+				baseURL,
 				url: PATHS.licenseCounts,
 				method: 'POST',
 				headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
