@@ -135,11 +135,11 @@ async function main() {
 	for (const latencyMs of LATENCIES) {
 		for (const devices of SIZES) {
 			const rows = {};
-			for (const shape of [FLOOR, ...BASELINES, '(a) one item', '(b) one item per device']) {
-				const runs = [];
-				for (let i = 0; i < (shape.startsWith('baseline') ? 1 : REPEAT); i++) runs.push(await measure(latencyMs, devices, shape));
-				rows[shape] = runs.sort((x, y) => x.ms - y.ms)[Math.floor(runs.length / 2)];
-			}
+			for (const shape of BASELINES) rows[shape] = await measure(latencyMs, devices, shape);
+			// The floor and the node's rows take turns, so that warm-up and machine noise fall on all of them alike.
+			const runs = { [FLOOR]: [], '(a) one item': [], '(b) one item per device': [] };
+			for (let i = 0; i < REPEAT; i++) for (const shape of Object.keys(runs)) runs[shape].push(await measure(latencyMs, devices, shape));
+			for (const [shape, measured] of Object.entries(runs)) rows[shape] = measured.sort((x, y) => x.ms - y.ms)[Math.floor(measured.length / 2)];
 			for (const [shape, r] of Object.entries(rows)) {
 				const ratio = r.floorMs > 0 ? (r.ms / r.floorMs).toFixed(2) : '–';
 				const perItem = shape === '(b) one item per device';
