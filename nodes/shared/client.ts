@@ -64,8 +64,13 @@ export async function thingSpaceRequest(
 	for (let attempt = 1; ; attempt++) {
 		const slot = await policy.pace?.slot();
 		if (slot) policy.paced?.(slot.waitedMs);
-		const outcome = await sendOnce(context, request, policy);
-		slot?.done(outcome.failure ? outcome.failure.status : 200);
+		let outcome: Outcome | undefined;
+		try {
+			outcome = await sendOnce(context, request, policy);
+		} finally {
+			// Always told, or the calls queued behind this one would wait for ever.
+			slot?.done(outcome ? (outcome.failure ? outcome.failure.status : 200) : undefined);
+		}
 		const failure = outcome.failure;
 		if (!failure) return outcome;
 		let delay: number | undefined;

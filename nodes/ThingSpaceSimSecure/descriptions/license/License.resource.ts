@@ -39,6 +39,9 @@ export const licenseOperations: INodeProperties[] = [
 ];
 
 export const licenseFields: INodeProperties[] = [
+	accountNameField(showBoth),
+	skuField(showAssign, false, 'License type to assign. One SKU per request.'),
+	skuField(showUnassign, true, 'License type to remove. Only flexible licenses can be unassigned.'),
 	{
 		displayName:
 			'Lifetime licenses cannot be removed once assigned. Run the workflow once with Dry Run (under Options) to check the devices and the planned requests, then switch it off.',
@@ -47,9 +50,6 @@ export const licenseFields: INodeProperties[] = [
 		default: '',
 		displayOptions: { show: { ...showAssign, skuNumber: ['SIMSec-IoT-Lt'] } },
 	},
-	accountNameField(showBoth),
-	skuField(showAssign, false, 'License type to assign. One SKU per request.'),
-	skuField(showUnassign, true, 'License type to remove. Only flexible licenses can be unassigned.'),
 	...deviceFields,
 	{
 		displayName: 'Options',
