@@ -135,8 +135,10 @@ export function checkDevices(devices: LicenseDevice[], options: CheckOptions): L
 	if (devices.length === 0) {
 		throw new DeviceInputError('No devices given', 'Add at least one device, in the Devices list or as a Device List expression.');
 	}
-	const seen = new Map<string, number>();
 	const { refused } = options;
+	// One device with one ID (a row of a sheet): nothing to compare it with.
+	if (!refused && devices.length === 1 && devices[0].deviceIds.length === 1) return [checkDevice(devices[0], 0, options)];
+	const seen = new Map<string, number>();
 	if (!refused) return devices.map((device, index) => checkDevice(device, index, options, seen));
 	// A dry run: every bad device is listed with its rule, the good ones are planned.
 	return devices.flatMap((device, index) => {
@@ -149,7 +151,7 @@ export function checkDevices(devices: LicenseDevice[], options: CheckOptions): L
 	});
 }
 
-function checkDevice(device: LicenseDevice, index: number, options: CheckOptions, seen: Map<string, number>): LicenseDevice {
+function checkDevice(device: LicenseDevice, index: number, options: CheckOptions, seen?: Map<string, number>): LicenseDevice {
 	const where = `Device ${index + 1}`;
 	if (device.deviceIds.length === 0) {
 		throw new DeviceInputError(`${where} has no identifier`, 'Give each device at least one identifier (kind and ID).');
@@ -164,7 +166,7 @@ function checkDevice(device: LicenseDevice, index: number, options: CheckOptions
 		const field = `${where}, identifier ${idIndex + 1}`;
 		const checked = checkId(given, kind, options);
 		if ('problem' in checked) throw new DeviceInputError(`${field}: ${checked.problem}`, checked.fix);
-		const first = seen.get(deviceIdKey({ kind, id: checked.id }));
+		const first = seen?.get(deviceIdKey({ kind, id: checked.id }));
 		if (first !== undefined) {
 			throw new DeviceInputError(
 				`${field}: ${kind} ${checked.id} is already listed as device ${first + 1}`,
@@ -174,7 +176,7 @@ function checkDevice(device: LicenseDevice, index: number, options: CheckOptions
 		return { id: checked.id, kind };
 	});
 	// Recorded once the whole device passed, so a refused device does not shadow a later good one.
-	deviceIds.forEach((id) => seen.set(deviceIdKey(id), index));
+	if (seen) deviceIds.forEach((id) => seen.set(deviceIdKey(id), index));
 	return { deviceIds };
 }
 

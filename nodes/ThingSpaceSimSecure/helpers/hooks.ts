@@ -83,17 +83,22 @@ export async function asItemError(
 	context: IExecutePaginationFunctions,
 	work: Promise<INodeExecutionData[]>,
 ): Promise<INodeExecutionData[]> {
-	let failure: NodeApiError | NodeOperationError;
 	try {
 		return await work;
 	} catch (error) {
-		failure =
-			error instanceof NodeApiError || error instanceof NodeOperationError
-				? error
-				: new NodeOperationError(context.getNode(), error as Error, { itemIndex: context.getItemIndex() });
+		return [errorItem(context, error as Error)];
 	}
+}
+
+/** The item's error as its output item when the node continues on fail; thrown otherwise. */
+export function errorItem(context: IExecuteSingleFunctions, error: Error): INodeExecutionData {
+	const itemIndex = context.getItemIndex();
+	const failure =
+		error instanceof NodeApiError || error instanceof NodeOperationError
+			? error
+			: new NodeOperationError(context.getNode(), error, { itemIndex });
 	if (!context.continueOnFail()) throw failure;
-	return [{ json: {}, error: failure, pairedItem: { item: context.getItemIndex() } }];
+	return { json: {}, error: failure, pairedItem: { item: itemIndex } };
 }
 
 export function pairedItems(context: IExecuteSingleFunctions, json: IDataObject[]): INodeExecutionData[] {

@@ -7,7 +7,7 @@ import { pacerFor, type Pacer } from '../../shared/pacer';
 import { MAX_DEVICES_PER_REQUEST, PATHS, RATE_LIMIT } from '../../shared/policy';
 import { cut, firstFew } from '../../shared/text';
 import { deviceIdKey, type LicenseDevice } from './devices';
-import { asItemError, bodyWithDefaults, credentialDefaults, routedSend, withDefaults, type CredentialDefaults, type RequestData } from './hooks';
+import { bodyWithDefaults, credentialDefaults, errorItem, routedSend, withDefaults, type CredentialDefaults, type RequestData } from './hooks';
 import { readLicenseRequest, type LicenseRequest, type ReadParameter } from './licenseRequest';
 import { addFailed, addSent, licenseOutput, partFailedItem, progressReport, type ItemProgress, type Pacing } from './output';
 import { transactionIds } from './transactionId';
@@ -81,7 +81,7 @@ export async function sendLicenseRequests(
 		memories.set(key, memory);
 	}
 	const run = (memory.open ??= new NodeRun(memory, this));
-	return await asItemError(this, run.join(this, requestData));
+	return await run.join(this, requestData);
 }
 
 class NodeRun {
@@ -125,7 +125,7 @@ class NodeRun {
 		try {
 			await this.flush();
 		} catch (error) {
-			for (const entry of this.entries) entry.settle.reject(error as Error);
+			for (const entry of this.entries) fail(entry, error as Error);
 		}
 	}
 
@@ -142,16 +142,16 @@ class NodeRun {
 		const bad = this.entries.filter((entry) => entry.problem);
 		if (bad.length > 0 && !continueOnFail) {
 			const error = badItemsError(this.first, bad);
-			for (const entry of this.entries) entry.settle.reject(error);
+			for (const entry of this.entries) fail(entry, error);
 			return;
 		}
-		for (const entry of bad) entry.settle.reject(entry.problem as Error);
+		for (const entry of bad) fail(entry, entry.problem as Error);
 
 		const good = this.entries.filter((entry) => entry.request);
 		const planned = this.plan(good);
 		const shortage = await checkAvailability(this.first, planned, defaults.baseURL);
 		if (shortage) {
-			for (const entry of good) entry.settle.reject(shortage);
+			for (const entry of good) fail(entry, shortage);
 			return;
 		}
 		this.pace = pacerFor(defaults.caller, good[0]?.request?.maxRequestsPerSecond);
@@ -356,7 +356,16 @@ function settle(entry: Entry, pacing?: Pacing): void {
 		const errorOutput = context.getNode().onError === 'continueErrorOutput';
 		entry.settle.resolve([partFailedItem(error, progress, itemIndex, errorOutput)]);
 	}
-	else entry.settle.reject(error);
+	else fail(entry, error);
+}
+
+/** An item's error: its output item with Continue On Fail (or the error output), else the run's error. */
+function fail(entry: Entry, error: Error): void {
+	try {
+		entry.settle.resolve([errorItem(entry.context, error)]);
+	} catch (thrown) {
+		entry.settle.reject(thrown as Error);
+	}
 }
 
 /** Without Continue On Fail, one error for the run that names every bad item: nothing was sent. */
