@@ -62,17 +62,16 @@ export async function credentialDefaults(context: IExecuteSingleFunctions): Prom
 
 /** The request with the credential's host and, when the node leaves Account Name empty, its default account. */
 export function withDefaults(requestData: RequestData, defaults: CredentialDefaults): RequestData {
-	const body = bodyWithDefaults(requestData.options.body as IDataObject, defaults);
+	const body = { ...(requestData.options.body as IDataObject) };
+	const accountName = accountFor(body.accountName, defaults);
+	if (accountName) body.accountName = accountName;
+	else delete body.accountName;
 	return { ...requestData, options: { ...requestData.options, baseURL: defaults.baseURL, body } };
 }
 
-/** The body with the credential's default account when the node leaves Account Name empty. */
-export function bodyWithDefaults(routedBody: IDataObject, defaults: CredentialDefaults): IDataObject {
-	if (routedBody.accountName) return routedBody;
-	const body = { ...routedBody };
-	delete body.accountName;
-	if (defaults.accountName) body.accountName = defaults.accountName;
-	return body;
+/** The node's Account Name, else the credential's Default Account Name; '' for none (ThingSpace then takes the user's account). */
+export function accountFor(given: unknown, defaults: CredentialDefaults): string {
+	return given ? String(given) : defaults.accountName;
 }
 
 /**

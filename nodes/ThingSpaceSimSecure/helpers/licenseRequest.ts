@@ -10,6 +10,7 @@ import {
 	type LicenseDevice,
 	type RefusedDevice,
 } from './devices';
+import { accountFor, type CredentialDefaults } from './hooks';
 import { transactionIdProblem, transactionIds } from './transactionId';
 
 interface LicenseOptions {
@@ -55,10 +56,14 @@ export function readLicenseRequest(
 	context: IExecutePaginationFunctions,
 	routedBody: IDataObject,
 	parameter: ReadParameter,
+	defaults: CredentialDefaults,
 ): LicenseRequest {
 	const itemIndex = context.getItemIndex();
-	// The Device List value travels in the body from routing; ThingSpace gets "devices" instead.
-	const { deviceList, ...body } = routedBody;
+	// The Device List value travels in the body from routing; ThingSpace gets "devices" instead, and the
+	// credential's Default Account Name when the node leaves Account Name empty.
+	const deviceList = routedBody.deviceList;
+	const accountName = accountFor(routedBody.accountName, defaults);
+	const body: IDataObject = accountName ? { accountName, skuNumber: routedBody.skuNumber } : { skuNumber: routedBody.skuNumber };
 	const operation = parameter('operation', '') as string;
 	const options = parameter('options', {}) as LicenseOptions;
 	const fail = (message: string, description: string) =>

@@ -7,7 +7,7 @@ import { pacerFor, type Pacer } from '../../shared/pacer';
 import { MAX_DEVICES_PER_REQUEST, PATHS, RATE_LIMIT } from '../../shared/policy';
 import { cut, firstFew } from '../../shared/text';
 import { deviceIdKey, type LicenseDevice } from './devices';
-import { bodyWithDefaults, credentialDefaults, errorItem, routedSend, withDefaults, type CredentialDefaults, type RequestData } from './hooks';
+import { credentialDefaults, errorItem, routedSend, withDefaults, type CredentialDefaults, type RequestData } from './hooks';
 import { readLicenseRequest, type LicenseRequest, type ReadParameter } from './licenseRequest';
 import { addFailed, addSent, licenseOutput, partFailedItem, progressReport, type ItemProgress, type Pacing } from './output';
 import { transactionIds } from './transactionId';
@@ -70,10 +70,7 @@ interface NodeMemory {
 const memories = new WeakMap<object, NodeMemory>();
 
 /** Assign and Unassign: the item joins its node run and gets its output once the run is done. */
-export async function sendLicenseRequests(
-	this: IExecutePaginationFunctions,
-	requestData: RequestData,
-): Promise<INodeExecutionData[]> {
+export function sendLicenseRequests(this: IExecutePaginationFunctions, requestData: RequestData): Promise<INodeExecutionData[]> {
 	const key = this.getExecuteData();
 	let memory = memories.get(key);
 	if (!memory) {
@@ -81,7 +78,7 @@ export async function sendLicenseRequests(
 		memories.set(key, memory);
 	}
 	const run = (memory.open ??= new NodeRun(memory, this));
-	return await run.join(this, requestData);
+	return run.join(this, requestData);
 }
 
 class NodeRun {
@@ -106,8 +103,8 @@ class NodeRun {
 		void this.flushSoon();
 	}
 
-	async join(context: IExecutePaginationFunctions, routed: RequestData): Promise<INodeExecutionData[]> {
-		return await new Promise<INodeExecutionData[]>((resolve, reject) => {
+	join(context: IExecutePaginationFunctions, routed: RequestData): Promise<INodeExecutionData[]> {
+		return new Promise<INodeExecutionData[]>((resolve, reject) => {
 			this.entries.push({
 				context,
 				itemIndex: context.getItemIndex(),
@@ -176,8 +173,7 @@ class NodeRun {
 				return value;
 			};
 			try {
-				const body = bodyWithDefaults(entry.routed.options.body as IDataObject, defaults);
-				entry.request = readLicenseRequest(entry.context, body, parameter);
+				entry.request = readLicenseRequest(entry.context, entry.routed.options.body as IDataObject, parameter, defaults);
 			} catch (error) {
 				entry.problem = error as Error;
 				continue;

@@ -52,7 +52,8 @@ export function licenseOutput(request: LicenseRequest, progress: ItemProgress, p
 export function addSent(progress: ItemProgress, sent: Omit<SentRequest, 'deviceCount' | 'devices'>, device: LicenseDevice): void {
 	let request = progress.sent.find((known) => known.transactionId === sent.transactionId);
 	if (!request) {
-		request = { ...sent, deviceCount: 0, devices: [] };
+		request = { requestId: sent.requestId, transactionId: sent.transactionId, deviceCount: 0, devices: [] };
+		if (sent.alreadySent) request.alreadySent = true;
 		progress.sent.push(request);
 	}
 	request.devices.push(device);
