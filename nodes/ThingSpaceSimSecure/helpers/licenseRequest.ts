@@ -87,6 +87,7 @@ export function readLicenseRequest(
 	}
 
 	const dryRun = options.dryRun === true;
+	// Filled only in a dry run, which lists every device a real run would refuse.
 	const refused: RefusedDevice[] = [];
 	let devices: LicenseDevice[];
 	try {

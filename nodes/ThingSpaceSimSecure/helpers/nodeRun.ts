@@ -227,19 +227,19 @@ class NodeRun {
 			}
 			for (const device of devices) {
 				const keys = device.deviceIds.map((id) => `${scope}|${deviceIdKey(id)}`);
-				const done = keys.map((k) => this.memory.accepted.get(k)).find(Boolean);
-				if (done) {
-					addSent(entry.progress, { ...done, alreadySent: true }, device);
-					continue;
+				let done: { requestId: string; transactionId: string } | undefined;
+				let named: Piece | undefined;
+				for (const k of keys) {
+					done ??= this.memory.accepted.get(k);
+					named ??= pieceOf.get(k);
 				}
-				const named = keys.map((k) => pieceOf.get(k)).find(Boolean);
-				if (named) {
-					named.entries.push(entry);
-					continue;
+				if (done) addSent(entry.progress, { ...done, alreadySent: true }, device);
+				else if (named) named.entries.push(entry);
+				else {
+					const piece: Piece = { device, entries: [entry] };
+					for (const k of keys) pieceOf.set(k, piece);
+					group.pieces.push(piece);
 				}
-				const piece: Piece = { device, entries: [entry] };
-				keys.forEach((k) => pieceOf.set(k, piece));
-				group.pieces.push(piece);
 			}
 		}
 		return [...groups.values()].flatMap((group) => {
