@@ -4,7 +4,7 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import { thingSpaceRequest } from '../shared/client';
 import { thingSpaceError } from '../shared/errors';
-import { resolveBaseUrl } from '../shared/host';
+import { nodeBaseUrl } from '../shared/host';
 import { CREDENTIAL_TYPE, PATHS } from '../shared/policy';
 
 /** The callback service that carries SIM-Secure assign and unassign results. */
@@ -88,15 +88,7 @@ async function callbacksApi(
 	body?: IDataObject,
 	result?: string,
 ): Promise<IDataObject> {
-	const credentials = await context.getCredentials(CREDENTIAL_TYPE);
-	let baseURL: string;
-	try {
-		baseURL = resolveBaseUrl(credentials);
-	} catch (error) {
-		throw new NodeOperationError(context.getNode(), (error as Error).message, {
-			description: (error as { description?: string }).description,
-		});
-	}
+	const baseURL = nodeBaseUrl(context.getNode(), await context.getCredentials(CREDENTIAL_TYPE));
 	const outcome = await thingSpaceRequest(
 		context,
 		{

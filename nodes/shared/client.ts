@@ -11,7 +11,7 @@ import { failureOf, isServerFailure, isSessionRejected, thrownFailure, type Fail
 import { redirectTarget } from './host';
 import type { Pacer } from './pacer';
 import { CREDENTIAL_TYPE, MAX_SERVER_RETRIES, RATE_LIMIT, REQUEST_TIMEOUT_MS } from './policy';
-import { forgetSession } from './session';
+import { credentialSecrets, forgetSession } from './session';
 import { describeAnswer, redact } from './text';
 
 /**
@@ -170,9 +170,7 @@ function hasResult(body: unknown, result: string | undefined): boolean {
 /** The credential's secret values and current tokens, read only when an answer has to be quoted. */
 async function secretsOf(context: AuthContext): Promise<unknown[]> {
 	try {
-		const credentials = await context.getCredentials(CREDENTIAL_TYPE);
-		const basic = Buffer.from(`${String(credentials.appKey)}:${String(credentials.appSecret)}`).toString('base64');
-		return [credentials.appSecret, credentials.password, credentials.accessToken, credentials.sessionToken, basic];
+		return credentialSecrets(await context.getCredentials(CREDENTIAL_TYPE));
 	} catch {
 		return [];
 	}

@@ -1,4 +1,5 @@
-import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
+import type { ICredentialDataDecryptedObject, INode } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
 
 import { PRODUCTION_BASE_URL } from './policy';
 
@@ -22,6 +23,18 @@ export class ThingSpaceAuthError extends Error {
 export function resolveBaseUrl(credentials: ICredentialDataDecryptedObject): string {
 	if (credentials.environment !== 'custom') return PRODUCTION_BASE_URL;
 	return checkBaseUrl(String(credentials.baseUrl ?? '').replace(/\/+$/, ''));
+}
+
+/** The host for a node's calls; a Base URL that breaks the rules is the node's error, before any token is sent. */
+export function nodeBaseUrl(node: INode, credentials: ICredentialDataDecryptedObject, itemIndex?: number): string {
+	try {
+		return resolveBaseUrl(credentials);
+	} catch (error) {
+		throw new NodeOperationError(node, (error as Error).message, {
+			description: (error as ThingSpaceAuthError).description,
+			itemIndex,
+		});
+	}
 }
 
 /** Secrets travel in headers, so a custom host must be https unless it is this machine. */

@@ -36,6 +36,15 @@ interface LoginState {
 const logins = new Map<string, LoginState>();
 const MAX_LOGINS = 1000;
 
+/** The credential's secret values and stored tokens, with the Basic value they make: never in an error. */
+export function credentialSecrets(credentials: ICredentialDataDecryptedObject): unknown[] {
+	return [credentials.appSecret, credentials.password, credentials.accessToken, credentials.sessionToken, basicAuth(credentials)];
+}
+
+function basicAuth(credentials: ICredentialDataDecryptedObject): string {
+	return Buffer.from(`${String(credentials.appKey)}:${String(credentials.appSecret)}`).toString('base64');
+}
+
 function fingerprint(...parts: unknown[]): string {
 	return createHash('sha256').update(parts.map(String).join('\u0000')).digest('hex');
 }
@@ -111,8 +120,8 @@ async function logIn(
 	credentials: ICredentialDataDecryptedObject,
 	state: LoginState,
 ): Promise<Obtained> {
-	const basic = Buffer.from(`${String(credentials.appKey)}:${String(credentials.appSecret)}`).toString('base64');
-	const secrets = [credentials.appSecret, credentials.password, basic];
+	const basic = basicAuth(credentials);
+	const secrets = credentialSecrets(credentials);
 	const token = await call(helpers, 'OAuth token request', secrets, {
 		method: 'POST',
 		url: `${baseUrl}${PATHS.clientCredentials}`,

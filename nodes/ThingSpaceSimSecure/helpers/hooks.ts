@@ -10,7 +10,7 @@ import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import type { Send } from '../../shared/client';
 import type { FullResponse } from '../../shared/errors';
-import { resolveBaseUrl } from '../../shared/host';
+import { nodeBaseUrl } from '../../shared/host';
 import { CREDENTIAL_TYPE } from '../../shared/policy';
 
 export type RequestData = DeclarativeRestApiSettings.ResultOptions;
@@ -49,15 +49,8 @@ export interface CredentialDefaults {
  */
 export async function credentialDefaults(context: IExecuteSingleFunctions): Promise<CredentialDefaults> {
 	const credentials = await context.getCredentials(CREDENTIAL_TYPE);
-	try {
-		const baseURL = resolveBaseUrl(credentials);
-		return { baseURL, accountName: String(credentials.accountName ?? ''), caller: `${baseURL} ${String(credentials.username ?? '')}` };
-	} catch (error) {
-		throw new NodeOperationError(context.getNode(), (error as Error).message, {
-			description: (error as { description?: string }).description,
-			itemIndex: context.getItemIndex(),
-		});
-	}
+	const baseURL = nodeBaseUrl(context.getNode(), credentials, context.getItemIndex());
+	return { baseURL, accountName: String(credentials.accountName ?? ''), caller: `${baseURL} ${String(credentials.username ?? '')}` };
 }
 
 /** The request with the credential's host and, when the node leaves Account Name empty, its default account. */
