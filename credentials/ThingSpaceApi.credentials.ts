@@ -2,7 +2,6 @@ import type {
 	ICredentialDataDecryptedObject,
 	ICredentialTestRequest,
 	ICredentialType,
-	IDataObject,
 	IHttpRequestHelper,
 	IHttpRequestOptions,
 	Icon,
@@ -11,7 +10,7 @@ import type {
 
 import { tokensBelongHere } from '../nodes/shared/host';
 import { PATHS, PRODUCTION_BASE_URL } from '../nodes/shared/policy';
-import { obtainTokens } from '../nodes/shared/session';
+import { checkLoginRecord, preAuthenticate } from '../nodes/shared/session';
 
 const BASE_URL_EXPRESSION = `={{ $credentials.environment === 'custom' ? String($credentials.baseUrl).replace(/\\/+$/, '') : '${PRODUCTION_BASE_URL}' }}`;
 
@@ -120,10 +119,17 @@ export class ThingSpaceApi implements ICredentialType {
 			type: 'hidden',
 			default: '',
 		},
+		// Read by every n8n process (main, workers): who is logging in now, and a refused password's hold.
+		{
+			displayName: 'Login Record',
+			name: 'loginRecord',
+			type: 'hidden',
+			default: '',
+		},
 	];
 
 	async preAuthentication(this: IHttpRequestHelper, credentials: ICredentialDataDecryptedObject) {
-		return (await obtainTokens(this.helpers, credentials)) as unknown as IDataObject;
+		return await preAuthenticate(this.helpers, credentials);
 	}
 
 	// Tokens go only to the host that issued them; without them ThingSpace answers 401 and the node logs in afresh.
@@ -131,6 +137,7 @@ export class ThingSpaceApi implements ICredentialType {
 		credentials: ICredentialDataDecryptedObject,
 		requestOptions: IHttpRequestOptions,
 	): Promise<IHttpRequestOptions> {
+		checkLoginRecord(credentials, requestOptions);
 		if (!tokensBelongHere(credentials)) return requestOptions;
 		return {
 			...requestOptions,

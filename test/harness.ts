@@ -62,8 +62,16 @@ export class TestNodeTypes implements INodeTypes {
 export class TestCredentialsHelper extends ICredentialsHelper {
 	readonly credentialType = new ThingSpaceApi();
 
-	/** What n8n's database holds for the credential (decrypted). */
-	stored: ICredentialDataDecryptedObject;
+	/** n8n's database row for the credential (decrypted); the harnesses of one instance's processes share it. */
+	store: { data: ICredentialDataDecryptedObject };
+
+	get stored(): ICredentialDataDecryptedObject {
+		return this.store.data;
+	}
+
+	set stored(data: ICredentialDataDecryptedObject) {
+		this.store.data = data;
+	}
 
 	/** How many times n8n called preAuthentication, and how often it persisted new tokens. */
 	preAuthCalls = 0;
@@ -72,7 +80,7 @@ export class TestCredentialsHelper extends ICredentialsHelper {
 
 	constructor(data: ICredentialDataDecryptedObject) {
 		super();
-		this.stored = { ...data };
+		this.store = { data: { ...data } };
 	}
 
 	getParentTypes(): string[] {

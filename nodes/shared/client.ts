@@ -11,7 +11,7 @@ import { failureOf, isServerFailure, isSessionRejected, thrownFailure, type Fail
 import { redirectTarget } from './host';
 import type { Pacer } from './pacer';
 import { CREDENTIAL_TYPE, MAX_SERVER_RETRIES, RATE_LIMIT, REQUEST_TIMEOUT_MS } from './policy';
-import { credentialSecrets, forgetSession } from './session';
+import { credentialSecrets, ensureSession, isLoginBusy } from './session';
 import { describeAnswer, redact } from './text';
 
 /**
@@ -103,37 +103,34 @@ export function rateLimitDelay(retryAfter: string | undefined, attempt: number, 
 	return Math.max(RATE_LIMIT.minWaitMs, Math.ceil(asked));
 }
 
-/** One send; when ThingSpace refuses the token or session (401, or a SessionToken code), one more after a fresh login. */
+/**
+ * One send, with a session the instance holds; when ThingSpace refuses the token or session (401, or a
+ * SessionToken code), one more once the instance has a new one.
+ */
 async function sendOnce(context: AuthContext, request: RequestOptions, policy: CallPolicy): Promise<Outcome> {
-	const send = policy.send ?? viaHelpers(context, {});
+	const before = await session(context);
+	if (before.failure) return before;
+	const send = policy.send ?? viaHelpers(context);
 	const outcome = await judged(context, request, policy, async () => await send(request));
 	const failure = outcome.failure;
-	if (!failure || (failure.status !== 401 && !isSessionRejected(failure))) return outcome;
-
-	// n8n logs in again (preAuthentication) when handed the credential without its session token;
-	// concurrent callers share that login.
-	const credentials = await context.getCredentials(CREDENTIAL_TYPE);
-	forgetSession(credentials, String(credentials.sessionToken ?? ''));
-	const reference = context.getNode().credentials?.[CREDENTIAL_TYPE];
-	const fresh = viaHelpers(context, {
-		credentialsDecrypted: {
-			id: reference?.id ?? '',
-			name: reference?.name ?? '',
-			type: CREDENTIAL_TYPE,
-			data: { ...credentials, sessionToken: '' },
-		},
-	});
-	return await judged(context, request, policy, async () => await fresh(request));
+	const refused = failure && (failure.status === 401 || isSessionRejected(failure) || isLoginBusy(failure.auth?.message));
+	if (!refused) return outcome;
+	const after = await session(context, before.session);
+	if (after.failure) return after;
+	return await judged(context, request, policy, async () => await send(request));
 }
 
-function viaHelpers(context: AuthContext, additional: IDataObject): Send {
+async function session(context: AuthContext, rejected?: string): Promise<{ session: string; failure?: undefined } | { failure: Failure }> {
+	try {
+		return { session: await ensureSession(context, rejected) };
+	} catch (error) {
+		return { failure: thrownFailure(error, await secretsOf(context)) };
+	}
+}
+
+function viaHelpers(context: AuthContext): Send {
 	return async (options) =>
-		(await context.helpers.httpRequestWithAuthentication.call(
-			context,
-			CREDENTIAL_TYPE,
-			options as IHttpRequestOptions,
-			additional,
-		)) as FullResponse;
+		(await context.helpers.httpRequestWithAuthentication.call(context, CREDENTIAL_TYPE, options as IHttpRequestOptions)) as FullResponse;
 }
 
 /** Sends and reads the answer: a result, or the failure with every text free of the credential's secrets. */

@@ -45,11 +45,20 @@ export const RATE_LIMIT = {
 /** A login that ThingSpace refused is not repeated with the same password for this long (5 failures lock the account). */
 export const FAILED_LOGIN_HOLD_MS = 15 * 60 * 1000;
 
-/** A session this young is shared with callers that read an empty or older token. */
-export const SHARE_FRESH_SESSION_MS = 60 * 1000;
-
 /** The token and login calls give up after this; every caller waiting on that login is released. */
 export const LOGIN_TIMEOUT_MS = 20_000;
+
+/** How the processes of one n8n instance (main, workers) take turns to log in; see nodes/shared/session.ts. */
+export const LOGIN_CLAIM = {
+	/** A claim is read back after 20 times as long as its writing took, at least this long… */
+	minSettleMs: 200,
+	/** …and at most this long. */
+	maxSettleMs: 2_000,
+	/** A claim older than this is void: its process stopped or hung (both login calls, and a margin). */
+	leaseMs: 2 * LOGIN_TIMEOUT_MS + 5_000,
+	/** How often a process that waits for another's login reads the credential. */
+	pollMs: 250,
+} as const;
 
 /** A licensing or listener call gives up after this (its devices are then in doubt). */
 export const REQUEST_TIMEOUT_MS = 60_000;

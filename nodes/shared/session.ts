@@ -1,17 +1,31 @@
-import { createHash } from 'crypto';
-import type { ICredentialDataDecryptedObject, IDataObject, IHttpRequestHelper, IHttpRequestOptions } from 'n8n-workflow';
+import { createHash, randomUUID } from 'crypto';
+import type {
+	ICredentialDataDecryptedObject,
+	IDataObject,
+	IHttpRequestHelper,
+	IHttpRequestOptions,
+	INode,
+} from 'n8n-workflow';
+import { sleep } from 'n8n-workflow';
 
-import { redirectTarget, resolveBaseUrl, ThingSpaceAuthError } from './host';
-import { FAILED_LOGIN_HOLD_MS, LOGIN_TIMEOUT_MS, PATHS, SHARE_FRESH_SESSION_MS } from './policy';
+import { CREDENTIAL_ERROR_PREFIX, redirectTarget, resolveBaseUrl, ThingSpaceAuthError, tokensBelongHere } from './host';
+import { CREDENTIAL_TYPE, FAILED_LOGIN_HOLD_MS, LOGIN_CLAIM, LOGIN_TIMEOUT_MS, PATHS } from './policy';
 import { asObject, explainFault, redact } from './text';
 
 /**
- * The OAuth token and the VZ-M2M session, obtained by the credential's preAuthentication.
+ * The OAuth token and the VZ-M2M session, and who may log in.
  *
- * n8n calls preAuthentication once per request whose stored session is empty, and again on every 401,
- * with no lock between concurrent items. Left alone that is one login per item, and a wrong password
- * retried by every item locks the account after 5 tries. So logins are single-flight per credential,
- * a fresh result is shared, and a refused login is not repeated with the same password for FAILED_LOGIN_HOLD_MS.
+ * n8n calls the credential's preAuthentication for every request whose stored session is empty, in
+ * every process of the instance (main and workers), with no lock. Five failed logins lock the
+ * ThingSpace account. So the instance logs in once at a time, and a refused password is not sent
+ * again for FAILED_LOGIN_HOLD_MS, also after a restart. Both facts live in the credential's own stored
+ * data (its hidden Login Record), which n8n saves after preAuthentication and every process reads
+ * from the database: nothing new for users to run.
+ *
+ * Taking turns is a lease: a process writes its claim, reads the store again after a pause and logs in
+ * only if its claim is still there; the others wait for the session it stores. Per process, in memory:
+ * one login at a time per credential (whatever the number of items), the sessions ThingSpace refused
+ * here, and the refusals seen here (the Test button tests the form's data, which may lack the record).
  */
 
 export interface ThingSpaceTokens extends IDataObject {
@@ -21,20 +35,36 @@ export interface ThingSpaceTokens extends IDataObject {
 	loginHost: string;
 }
 
-interface Obtained {
-	tokens: ThingSpaceTokens;
+/** The credential's Login Record (hidden field `loginRecord`, JSON). */
+export interface LoginRecord {
+	/** A process about to log in; the others wait for its session. */
+	claim?: { by: string; at: number };
+	/** A refused login (`login` fingerprints host, username and password): not repeated within the hold. */
+	refused?: { login: string; at: number; reason: string };
+	/** The login of `by` failed for another reason; only that process reports it, the others may try. */
+	failed?: { by: string; message: string; description: string };
+	/** Set only on the way in by ensureSession: this preAuthentication writes a claim, or logs in. */
+	step?: 'claim' | 'login';
+}
+
+interface Refusal {
 	at: number;
+	reason: string;
 }
 
-/** One entry per host, username and password. Lifetime: the n8n process; at most MAX_LOGINS entries. */
-interface LoginState {
-	refused?: { at: number; reason: string };
-	pending?: { key: string; promise: Promise<Obtained> };
-	latest?: { key: string; obtained: Obtained };
-}
+/** This process, as named in a claim. A restart is another process. */
+let processId = randomUUID();
 
-const logins = new Map<string, LoginState>();
-const MAX_LOGINS = 1000;
+const MAX_ENTRIES = 1000;
+const refusedHere = new Map<string, Refusal>();
+const loggingIn = new Map<string, Promise<ThingSpaceTokens>>();
+const ensuring = new Map<string, Promise<string>>();
+const rejectedHere = new Set<string>();
+
+/** Marks ensureSession's own calls to n8n's authenticated helper: they only write the store and are never sent. */
+const LOGIN_STEP_HEADER = 'x-n8n-thingspace-login-step';
+const STEP_SAVED = 'login record saved';
+const LOGIN_BUSY = 'another n8n process is logging in to ThingSpace';
 
 /** The credential's secret values and stored tokens, with the Basic value they make: never in an error. */
 export function credentialSecrets(credentials: ICredentialDataDecryptedObject): unknown[] {
@@ -55,71 +85,212 @@ function keysOf(credentials: ICredentialDataDecryptedObject) {
 	return { baseUrl, login, full: fingerprint(login, credentials.appKey, credentials.appSecret) };
 }
 
-function stateOf(key: string): LoginState {
-	let state = logins.get(key);
-	if (!state) {
-		state = {};
-		logins.set(key, state);
-		if (logins.size > MAX_LOGINS) logins.delete(logins.keys().next().value as string);
-	}
-	return state;
+function remember<T>(map: Map<string, T> | Set<string>, key: string, value?: T): void {
+	if (map instanceof Set) map.add(key);
+	else map.set(key, value as T);
+	if (map.size > MAX_ENTRIES) map.delete(map.keys().next().value as string);
 }
 
-/** Forget every shared session and refused login (tests, and a user who fixed the password on Verizon's side). */
+/** As after an n8n restart: a new process, nothing in memory (tests; the store keeps what it holds). */
 export function resetSessionCache(): void {
-	logins.clear();
+	processId = randomUUID();
+	for (const map of [refusedHere, loggingIn, ensuring, rejectedHere]) map.clear();
+}
+
+export function loginRecordOf(credentials: ICredentialDataDecryptedObject): LoginRecord {
+	try {
+		const record = JSON.parse(String(credentials.loginRecord || '{}')) as unknown;
+		return record && typeof record === 'object' ? (record as LoginRecord) : {};
+	} catch {
+		return {};
+	}
+}
+
+/** A refusal of this host, username and password within the hold, from the store or seen by this process. */
+function heldRefusal(record: LoginRecord, login: string): Refusal | undefined {
+	const refusal = record.refused?.login === login ? record.refused : refusedHere.get(login);
+	return refusal && Date.now() - refusal.at < FAILED_LOGIN_HOLD_MS ? refusal : undefined;
+}
+
+function liveClaim(record: LoginRecord) {
+	const claim = record.claim;
+	return claim && Date.now() - claim.at < LOGIN_CLAIM.leaseMs ? claim : undefined;
+}
+
+const refusedError = (refusal: Refusal) =>
+	new ThingSpaceAuthError(
+		`the Connectivity Management login refused the UWS username or password (${refusal.reason})`,
+		`The app key and secret were accepted. Check the UWS Username and UWS Password in the ThingSpace API credential. Five failed logins lock the account, so no process of this n8n repeats a refused login with the same password for ${FAILED_LOGIN_HOLD_MS / 60000} minutes.`,
+	);
+
+function notAttempted(refusal: Refusal): ThingSpaceAuthError {
+	const minutes = Math.ceil((FAILED_LOGIN_HOLD_MS - (Date.now() - refusal.at)) / 60000);
+	return new ThingSpaceAuthError(
+		`login not attempted: the last login with this UWS username and password was refused (${refusal.reason}), and repeating it could lock the account`,
+		`Five failed logins lock the ThingSpace account, so no process of this n8n sends this password again for ${minutes} more minute(s), also after a restart. Fix the UWS Username or UWS Password in the ThingSpace API credential; a changed password is tried at once.`,
+	);
+}
+
+/** What the credential stores besides a session: the tokens emptied, and the record. */
+function storeRecord(record: LoginRecord): IDataObject {
+	return { sessionToken: '', accessToken: '', loginHost: '', loginRecord: JSON.stringify(record) };
 }
 
 /**
- * Returns the tokens for these credentials, logging in only when needed.
- * `credentials.sessionToken` is the token the caller holds: empty on a cold start, or the one that was just refused.
+ * The credential's preAuthentication. n8n persists what it returns (the session, or the record) for
+ * every process. Without a step (the Test button, or a request that found no session) it logs in
+ * unless another process is doing so.
  */
-export async function obtainTokens(
+export async function preAuthenticate(
 	helpers: IHttpRequestHelper['helpers'],
 	credentials: ICredentialDataDecryptedObject,
-): Promise<ThingSpaceTokens> {
+): Promise<IDataObject> {
 	const keys = keysOf(credentials);
-	const state = stateOf(keys.login);
-
-	if (state.refused && Date.now() - state.refused.at < FAILED_LOGIN_HOLD_MS) {
-		const minutes = Math.ceil((FAILED_LOGIN_HOLD_MS - (Date.now() - state.refused.at)) / 60000);
-		throw new ThingSpaceAuthError(
-			`login not attempted: the last login with this UWS username and password was refused (${state.refused.reason}), and repeating it could lock the account`,
-			`Five failed logins lock the ThingSpace account, so n8n does not send this password again for ${minutes} more minute(s). Fix the UWS Username or UWS Password in the ThingSpace API credential; a changed password is tried at once.`,
-		);
+	const record = loginRecordOf(credentials);
+	const refusal = heldRefusal(record, keys.login);
+	if (refusal) throw notAttempted(refusal);
+	if (record.step === 'claim') return storeRecord({ claim: { by: processId, at: Date.now() } });
+	const claim = liveClaim(record);
+	if (record.step !== 'login' && claim && claim.by !== processId) {
+		throw new ThingSpaceAuthError(LOGIN_BUSY, 'n8n waits for its session; if this persists, run the node again.');
 	}
-	if (state.pending?.key === keys.full) return (await state.pending.promise).tokens;
-
-	const known = state.latest?.key === keys.full ? state.latest.obtained : undefined;
-	const held = String(credentials.sessionToken ?? '');
-	if (known && known.tokens.sessionToken !== held && Date.now() - known.at < SHARE_FRESH_SESSION_MS) {
-		// Another item logged in moments ago, after this caller read its (empty or refused) token.
-		return known.tokens;
+	let pending = loggingIn.get(keys.full);
+	if (!pending) {
+		pending = logIn(helpers, keys.baseUrl, credentials).finally(() => loggingIn.delete(keys.full));
+		remember(loggingIn, keys.full, pending);
 	}
+	return await pending.then(
+		(tokens) => ({ ...tokens, loginRecord: '' }),
+		(error: ThingSpaceAuthError) => {
+			if (error instanceof LoginRefused) {
+				const refused = { login: keys.login, at: Date.now(), reason: error.reason };
+				remember(refusedHere, keys.login, refused);
+				return storeRecord({ refused });
+			}
+			if (record.step !== 'login') throw error;
+			// Release the claim at once (the others need not wait for its lease); only this process reports why.
+			const message = error.message.slice(CREDENTIAL_ERROR_PREFIX.length);
+			return storeRecord({ failed: { by: processId, message, description: error.description } });
+		},
+	);
+}
 
-	const promise = logIn(helpers, keys.baseUrl, credentials, state);
-	state.pending = { key: keys.full, promise };
-	try {
-		const obtained = await promise;
-		state.latest = { key: keys.full, obtained };
-		return obtained.tokens;
-	} finally {
-		if (state.pending?.promise === promise) delete state.pending;
+/**
+ * The credential's authenticate calls this first: a refusal that preAuthentication just stored is this
+ * request's error, and ensureSession's store writes end here, before anything is sent.
+ */
+export function checkLoginRecord(credentials: ICredentialDataDecryptedObject, requestOptions: IHttpRequestOptions): void {
+	const record = loginRecordOf(credentials);
+	const refusal = record.refused;
+	if (refusal && Date.now() - refusal.at < FAILED_LOGIN_HOLD_MS && refusal.login === keysOf(credentials).login) {
+		throw refusedError(refusal);
+	}
+	if (requestOptions.headers?.[LOGIN_STEP_HEADER] === undefined) return;
+	if (record.failed?.by === processId) throw new ThingSpaceAuthError(record.failed.message, record.failed.description);
+	throw new ThingSpaceAuthError(STEP_SAVED, '');
+}
+
+/** A preAuthentication that found another process logging in: send again once ensureSession has the session. */
+export function isLoginBusy(message: string | undefined): boolean {
+	return message === CREDENTIAL_ERROR_PREFIX + LOGIN_BUSY;
+}
+
+/** What ensureSession needs of a node's or trigger's context. */
+export interface SessionContext {
+	getCredentials<T extends object = ICredentialDataDecryptedObject>(type: string): Promise<T>;
+	getNode(): INode;
+	helpers: {
+		httpRequestWithAuthentication(this: unknown, type: string, options: IHttpRequestOptions, additional?: IDataObject): Promise<unknown>;
+	};
+}
+
+/**
+ * Makes sure the credential's store holds a session for its host that ThingSpace has not refused here
+ * (`rejected`, the session a call just had refused), logging in when needed; returns that session.
+ */
+export async function ensureSession(context: SessionContext, rejected = ''): Promise<string> {
+	if (rejected) remember(rejectedHere, rejected);
+	const id = context.getNode().credentials?.[CREDENTIAL_TYPE]?.id ?? '';
+	for (let round = 1; ; round++) {
+		let running = ensuring.get(id);
+		if (!running) {
+			running = sessionOfInstance(context).finally(() => ensuring.delete(id));
+			remember(ensuring, id, running);
+		}
+		const session = await running;
+		// A caller that joined late may have seen this very session refused: then once more.
+		if (!rejectedHere.has(session) || round === 2) return session;
 	}
 }
 
-/** Called when ThingSpace refused a session with a status other than 401: the shared one is stale too. */
-export function forgetSession(credentials: ICredentialDataDecryptedObject, sessionToken: string): void {
-	const state = logins.get(keysOf(credentials).login);
-	if (state?.latest?.obtained.tokens.sessionToken === sessionToken) delete state.latest;
+function usableSession(credentials: ICredentialDataDecryptedObject): string | undefined {
+	const session = String(credentials.sessionToken ?? '');
+	return session && !rejectedHere.has(session) && tokensBelongHere(credentials) ? session : undefined;
+}
+
+async function sessionOfInstance(context: SessionContext): Promise<string> {
+	const giveUpAt = Date.now() + 2 * LOGIN_CLAIM.leaseMs;
+	let settleMs: number = LOGIN_CLAIM.minSettleMs;
+	for (;;) {
+		const credentials = await context.getCredentials(CREDENTIAL_TYPE);
+		const session = usableSession(credentials);
+		if (session) return session;
+		const record = loginRecordOf(credentials);
+		const refusal = heldRefusal(record, keysOf(credentials).login);
+		if (refusal) throw notAttempted(refusal);
+		const claim = liveClaim(record);
+		if (claim?.by === processId) {
+			const wait = claim.at + settleMs - Date.now();
+			if (wait <= 0) await storeStep(context, credentials, 'login');
+			else await sleep(wait);
+		} else if (claim) {
+			if (Date.now() > giveUpAt) {
+				throw new ThingSpaceAuthError(`${LOGIN_BUSY}, and it did not finish`, 'Nothing was sent. Run the node again; if it persists, restart the n8n workers.');
+			}
+			await sleep(LOGIN_CLAIM.pollMs);
+		} else {
+			// Another process may have read the store just before this claim landed: its claim, written as
+			// quickly, lands within the settle time and then wins. Twenty times this write's own time covers a busier process.
+			const started = Date.now();
+			await storeStep(context, credentials, 'claim');
+			settleMs = Math.min(LOGIN_CLAIM.maxSettleMs, Math.max(LOGIN_CLAIM.minSettleMs, 20 * (Date.now() - started)));
+		}
+	}
+}
+
+/** Has n8n run the credential's preAuthentication with this step, and store what it returns; nothing is sent. */
+async function storeStep(context: SessionContext, credentials: ICredentialDataDecryptedObject, step: LoginRecord['step']): Promise<void> {
+	const reference = context.getNode().credentials?.[CREDENTIAL_TYPE];
+	const data = { ...credentials, sessionToken: '', loginRecord: JSON.stringify({ ...loginRecordOf(credentials), step }) };
+	const stored = await context.helpers.httpRequestWithAuthentication
+		.call(
+			context,
+			CREDENTIAL_TYPE,
+			{ method: 'POST', url: `${resolveBaseUrl(credentials)}${PATHS.login}`, headers: { [LOGIN_STEP_HEADER]: step }, disableFollowRedirect: true },
+			{ credentialsDecrypted: { id: reference?.id ?? '', name: reference?.name ?? '', type: CREDENTIAL_TYPE, data } },
+		)
+		.then(
+			() => false,
+			(error: Error) => {
+				if (error.message === CREDENTIAL_ERROR_PREFIX + STEP_SAVED) return true;
+				throw error;
+			},
+		);
+	if (!stored) throw new ThingSpaceAuthError('the login step was sent instead of stored', 'Report this to the node maintainers.');
+}
+
+/** ThingSpace refused the username or password: the one failure that counts towards the lock. */
+class LoginRefused extends ThingSpaceAuthError {
+	constructor(readonly reason: string) {
+		super(`the Connectivity Management login refused the UWS username or password (${reason})`, '');
+	}
 }
 
 async function logIn(
 	helpers: IHttpRequestHelper['helpers'],
 	baseUrl: string,
 	credentials: ICredentialDataDecryptedObject,
-	state: LoginState,
-): Promise<Obtained> {
+): Promise<ThingSpaceTokens> {
 	const basic = basicAuth(credentials);
 	const secrets = credentialSecrets(credentials);
 	const token = await call(helpers, 'OAuth token request', secrets, {
@@ -146,20 +317,13 @@ async function logIn(
 	const sessionToken = typeof session.body.sessionToken === 'string' ? session.body.sessionToken : '';
 	if (session.statusCode !== 200 || !sessionToken) {
 		const reason = `HTTP ${session.statusCode} ${session.reason}`;
-		if (isPasswordRefusal(session)) {
-			state.refused = { at: Date.now(), reason };
-			throw new ThingSpaceAuthError(
-				`the Connectivity Management login refused the UWS username or password (${reason})`,
-				`The app key and secret were accepted. Check the UWS Username and UWS Password in the ThingSpace API credential. Five failed logins lock the account, so n8n does not repeat a refused login with the same password for ${FAILED_LOGIN_HOLD_MS / 60000} minutes.`,
-			);
-		}
+		if (isPasswordRefusal(session)) throw new LoginRefused(reason);
 		throw new ThingSpaceAuthError(
 			`the Connectivity Management login failed (${reason})`,
 			"The app key and secret were accepted; the login did not complete. Try again later; if it persists, check the credential's environment.",
 		);
 	}
-	delete state.refused;
-	return { tokens: { accessToken, sessionToken, loginHost: baseUrl }, at: Date.now() };
+	return { accessToken, sessionToken, loginHost: baseUrl };
 }
 
 interface Answer {

@@ -1,0 +1,100 @@
+import { LOGIN_CLAIM } from '../nodes/shared/policy';
+import type * as HarnessModule from './harness';
+import type { Harness, RunResult } from './harness';
+import { assignParams, imeis, itemsOf, setUp } from './fixtures';
+import type { Simulator } from './simulator/thingspace-simulator';
+
+/**
+ * One n8n instance with several processes (main and workers in queue mode): each process has its own
+ * copy of every module (its memory), and all share the credential's row in n8n's database.
+ */
+async function anotherProcess(of: Harness): Promise<Harness> {
+	let loaded: typeof HarnessModule | undefined;
+	await jest.isolateModulesAsync(async () => {
+		loaded = await import('./harness');
+	});
+	const harness = new (loaded as typeof HarnessModule).Harness({});
+	harness.credentials.store = of.credentials.store;
+	return harness;
+}
+
+const errorsOf = (results: RunResult[]) => results.flatMap((result) => result.items.map((item) => String(item.json.error ?? '')));
+
+describe('One login guard for the whole n8n instance (processes sharing the credential store)', () => {
+	let sim: Simulator;
+
+	afterEach(async () => {
+		await sim.close();
+	});
+
+	it('a wrong password, 20 items over two processes: exactly 1 login attempt, and none after both restart', async () => {
+		let first: Harness;
+		({ sim, harness: first } = await setUp({}, { password: 'wrong-password' }));
+		const second = await anotherProcess(first);
+		const assign = assignParams({ deviceList: '={{ $json.sims }}' });
+		const results = await Promise.all([
+			first.run(assign, itemsOf(imeis(10, 0)), { continueOnFail: true }),
+			second.run(assign, itemsOf(imeis(10, 10)), { continueOnFail: true }),
+		]);
+
+		expect(sim.count('login')).toBe(1);
+		expect(sim.count('assign')).toBe(0);
+		const errors = errorsOf(results);
+		expect(errors).toHaveLength(20);
+		for (const error of errors) expect(error).toMatch(/login refused the UWS username or password|login not attempted/);
+		expect(String(first.credentials.stored.loginRecord)).not.toContain('wrong-password');
+
+		// Both processes restart (new memory, the same database): still no login with that password.
+		const restarted = [await anotherProcess(first), await anotherProcess(first)];
+		const again = await Promise.all(restarted.map((harness, n) => harness.run(assign, itemsOf(imeis(10, 20 + n * 10)), { continueOnFail: true })));
+		expect(sim.count('login')).toBe(1);
+		for (const error of errorsOf(again)) expect(error).toMatch(/^ThingSpace credential: login not attempted/);
+	});
+
+	it('a good password: two processes log in once; a session that expires mid-run is replaced once for both', async () => {
+		let first: Harness;
+		({ sim, harness: first } = await setUp());
+		const second = await anotherProcess(first);
+		const [a, b] = [imeis(250, 100), imeis(250, 400)];
+		const run = async (ids: string[][]) =>
+			await Promise.all([first.run(assignParams({ deviceList: ids[0].join(',') })), second.run(assignParams({ deviceList: ids[1].join(',') }))]);
+
+		const cold = await run([a, b]);
+		expect(cold.map((result) => result.error)).toEqual([undefined, undefined]);
+		expect([sim.count('token'), sim.count('login')]).toEqual([1, 1]);
+
+		sim.reset();
+		sim.expireSessions();
+		const [c, d] = [imeis(250, 700), imeis(250, 1000)];
+		const expired = await run([c, d]);
+		expect(expired.map((result) => result.error)).toEqual([undefined, undefined]);
+		expect(sim.count('login')).toBe(1);
+		const sent = sim.devicesSent('assign');
+		expect([...c, ...d].every((id) => sent.get(id) === 1)).toBe(true);
+	});
+
+	it('a claim left by a process that stopped does not block: after its lease, the next process logs in', async () => {
+		let harness: Harness;
+		({ sim, harness } = await setUp());
+		const stale = { claim: { by: 'a stopped worker', at: Date.now() - LOGIN_CLAIM.leaseMs - 1 } };
+		harness.credentials.stored = { ...harness.credentials.stored, loginRecord: JSON.stringify(stale) };
+
+		const result = await harness.run(assignParams({ deviceList: imeis(1, 5)[0] }));
+		expect(result.error).toBeUndefined();
+		expect(sim.count('login')).toBe(1);
+	});
+
+	it('a login that fails for another reason (the app secret) releases the claim: each process says why', async () => {
+		let first: Harness;
+		({ sim, harness: first } = await setUp({}, { appSecret: 'not-the-secret' }));
+		const second = await anotherProcess(first);
+		const started = Date.now();
+		const results = await Promise.all([first.run(assignParams({ deviceList: imeis(1, 1)[0] })), second.run(assignParams({ deviceList: imeis(1, 2)[0] }))]);
+		expect(Date.now() - started).toBeLessThan(LOGIN_CLAIM.leaseMs);
+
+		for (const result of results) expect(result.error?.message).toMatch(/OAuth token request refused the app key and secret/);
+		// A refused app secret cannot lock the UWS account: the second process tried too, without waiting for a lease.
+		expect(sim.count('token')).toBe(2);
+		expect(sim.count('login')).toBe(0);
+	});
+});
