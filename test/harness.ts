@@ -43,7 +43,8 @@ export class TestNodeTypes implements INodeTypes {
 	constructor(node: INodeType = new ThingSpaceSimSecure()) {
 		// The loader adds the "requestOptions" collection to declarative nodes; without it n8n drops batching/timeout.
 		DirectoryLoader.applyDeclarativeNodeOptionParameters(node);
-		this.types = { [NODE_TYPE]: node, [TRIGGER_TYPE]: new ThingSpaceSimSecureTrigger() };
+		// n8n offers the node to its AI Agent as "<type>Tool" (usableAsTool): the same node under that name.
+		this.types = { [NODE_TYPE]: node, [`${NODE_TYPE}Tool`]: node, [TRIGGER_TYPE]: new ThingSpaceSimSecureTrigger() };
 	}
 
 	getByName(name: string) {
@@ -174,6 +175,8 @@ export interface NodeSettings {
 	executeOnce?: boolean;
 	maxTries?: number;
 	waitBetweenTries?: number;
+	/** Run as the AI Agent's tool variant of the node. */
+	asTool?: boolean;
 }
 
 export interface RunResult {
@@ -202,15 +205,16 @@ export class Harness {
 		items: INodeExecutionData[] = [{ json: {} }],
 		settings: NodeSettings = {},
 	): Promise<RunResult> {
+		const { asTool, ...nodeSettings } = settings;
 		const node: INode = {
 			id: 'node-1',
 			name: 'ThingSpace SIM-Secure',
-			type: NODE_TYPE,
+			type: asTool ? `${NODE_TYPE}Tool` : NODE_TYPE,
 			typeVersion: 1,
 			position: [0, 0],
 			parameters: parameters as INode['parameters'],
 			credentials: { thingSpaceApi: CREDENTIAL },
-			...settings,
+			...nodeSettings,
 		};
 		const workflowData: IWorkflowBase = {
 			id: 'wf-1',

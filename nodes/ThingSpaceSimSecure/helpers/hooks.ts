@@ -82,13 +82,27 @@ export async function asItemError(
 	}
 }
 
-/** The item's error as its output item when the node continues on fail; thrown otherwise. */
+/**
+ * Run by an AI Agent (n8n's "…Tool" variant of this node), an error is the tool's answer: the model
+ * reads it, hint included, and can correct its call. n8n 1.x would otherwise stop the whole run.
+ */
+export function runsAsTool(context: IExecuteSingleFunctions): boolean {
+	return context.getNode().type.endsWith('Tool');
+}
+
+/** An item's error becomes its output item: Continue On Fail, or a tool's answer. */
+export function keepsGoing(context: IExecuteSingleFunctions): boolean {
+	return context.continueOnFail() || runsAsTool(context);
+}
+
+/** The item's error as its output item when the node keeps going; thrown otherwise. */
 export function errorItem(context: IExecuteSingleFunctions, error: Error): INodeExecutionData {
 	const itemIndex = context.getItemIndex();
 	const failure =
 		error instanceof NodeApiError || error instanceof NodeOperationError
 			? error
 			: new NodeOperationError(context.getNode(), error, { itemIndex });
+	if (runsAsTool(context)) return { json: { error: failure.message, description: failure.description ?? '' }, pairedItem: { item: itemIndex } };
 	if (!context.continueOnFail()) throw failure;
 	return { json: {}, error: failure, pairedItem: { item: itemIndex } };
 }

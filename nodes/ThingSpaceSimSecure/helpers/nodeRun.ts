@@ -7,7 +7,7 @@ import { pacerFor, type Pacer } from '../../shared/pacer';
 import { MAX_DEVICES_PER_REQUEST, PATHS, RATE_LIMIT } from '../../shared/policy';
 import { cut, firstFew } from '../../shared/text';
 import { deviceIdKey, type LicenseDevice } from './devices';
-import { credentialDefaults, errorItem, routedSend, withDefaults, type CredentialDefaults, type RequestData } from './hooks';
+import { credentialDefaults, errorItem, keepsGoing, routedSend, withDefaults, type CredentialDefaults, type RequestData } from './hooks';
 import { readLicenseRequest, type LicenseRequest, type ReadParameter } from './licenseRequest';
 import { addFailed, addSent, licenseOutput, partFailedItem, progressReport, type ItemProgress, type Pacing } from './output';
 import { transactionIds } from './transactionId';
@@ -130,7 +130,7 @@ class NodeRun {
 		const defaults = await this.defaults;
 		this.credential = defaults;
 		this.read(defaults);
-		const continueOnFail = this.first.continueOnFail();
+		const continueOnFail = keepsGoing(this.first);
 		if (!continueOnFail && this.someItemsMissing()) {
 			// n8n failed an item before it reached this node (an expression error); the run has failed already.
 			for (const entry of this.entries) entry.settle.resolve([]);
@@ -348,7 +348,7 @@ function settle(entry: Entry, pacing?: Pacing): void {
 	}
 	const error = thingSpaceError(context.getNode(), progress.failure, itemIndex, progressReport(progress));
 	// Accepted work must stay visible to the next node, not only inside the error text.
-	if (context.continueOnFail() && progress.sent.length > 0) {
+	if (keepsGoing(context) && progress.sent.length > 0) {
 		const errorOutput = context.getNode().onError === 'continueErrorOutput';
 		entry.settle.resolve([partFailedItem(error, progress, itemIndex, errorOutput)]);
 	}
