@@ -97,4 +97,20 @@ function simulatorCredential(url) {
 	];
 }
 
-module.exports = { CACHE, NODE_TYPE, PACKAGE, ROOT, TARGETS, installInto, installN8n, log, n8nEnv, nodeBin, packPackage, run, simulatorCredential };
+/** A run's resultData, read from n8n's JSON log lines (`n8n execute` prints the run through its logger). */
+function resultDataOf(output) {
+	for (const line of output.split('\n').reverse()) {
+		if (!line.startsWith('{')) continue;
+		let message;
+		try {
+			message = JSON.parse(line).message;
+		} catch {
+			continue;
+		}
+		if (typeof message !== 'string' || !message.includes('"resultData"')) continue;
+		return JSON.parse(message).data.resultData;
+	}
+	throw new Error(`no run result in n8n's output:\n${output.slice(-2000)}`);
+}
+
+module.exports = { CACHE, NODE_TYPE, PACKAGE, ROOT, TARGETS, installInto, installN8n, log, n8nEnv, nodeBin, packPackage, resultDataOf, run, simulatorCredential };

@@ -13,7 +13,7 @@ const { forkSimulator } = require('../simulator/fork');
 const { runTriggerTarget } = require('./trigger');
 const { imeis } = require('../fixtures');
 
-const { NODE_TYPE, ROOT, TARGETS, installInto, installN8n, log, n8nEnv, nodeBin, packPackage, run, simulatorCredential } = require('./n8n');
+const { NODE_TYPE, ROOT, TARGETS, installInto, installN8n, log, n8nEnv, nodeBin, packPackage, resultDataOf, run, simulatorCredential } = require('./n8n');
 
 const EXPIRED = { errorCode: 'UnifiedWebService.REQUEST_FAILED.SessionToken.Expired', errorMessage: 'The Session has expired.' };
 const trigger = { id: 't', name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} };
@@ -333,22 +333,11 @@ const EXAMPLES = [
 	},
 ];
 
-/** The run's result, read from n8n's JSON log lines (n8n execute prints the run through its logger). */
+/** The node's items and error from a run's output. */
 function readRun(output, nodeName = 'ThingSpace') {
-	for (const line of output.split('\n').reverse()) {
-		if (!line.startsWith('{')) continue;
-		let message;
-		try {
-			message = JSON.parse(line).message;
-		} catch {
-			continue;
-		}
-		if (typeof message !== 'string' || !message.includes('"resultData"')) continue;
-		const resultData = JSON.parse(message).data.resultData;
-		const task = resultData.runData[nodeName]?.[0];
-		return { items: task?.data?.main?.[0] ?? [], error: task?.error ?? resultData.error, runData: resultData.runData };
-	}
-	throw new Error(`no run result in n8n's output:\n${output.slice(-2000)}`);
+	const resultData = resultDataOf(output);
+	const task = resultData.runData[nodeName]?.[0];
+	return { items: task?.data?.main?.[0] ?? [], error: task?.error ?? resultData.error, runData: resultData.runData };
 }
 
 async function runTarget(target, tarball) {
