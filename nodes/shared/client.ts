@@ -11,7 +11,8 @@ import { failureOf, isServerFailure, isSessionRejected, thrownFailure, type Fail
 import { redirectTarget } from './host';
 import type { Pacer } from './pacer';
 import { CREDENTIAL_TYPE, MAX_SERVER_RETRIES, RATE_LIMIT, REQUEST_TIMEOUT_MS } from './policy';
-import { credentialSecrets, ensureSession, isLoginBusy } from './session';
+import { credentialSecrets } from './login';
+import { ensureSession, isLoginBusy } from './session';
 import { describeAnswer, redact } from './text';
 
 /**
