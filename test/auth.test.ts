@@ -71,6 +71,19 @@ describe('Credential: token, session, refresh and lockout through n8n', () => {
 		},
 	);
 
+	it('a session refused again right after a fresh login: the error says so, and that the request went out twice', async () => {
+		({ sim, harness } = await setUp());
+		await harness.run(assignParams({ deviceList: imei(997) }));
+		sim.reset();
+		sim.inject({ route: 'assign', status: 401, body: EXPIRED, times: 2 });
+
+		const result = await harness.run(assignParams({ deviceList: imei(996) }));
+		expect(sim.count('login')).toBe(1);
+		expect(sim.count('assign')).toBe(2);
+		expect(result.error?.message).toMatch(/did not accept the credentials, even after a fresh login/);
+		expect(result.error?.description).toContain('n8n sent this request 2 time(s)');
+	});
+
 	it('a wrong password with 20 items makes exactly 1 login attempt, and later runs make none', async () => {
 		({ sim, harness } = await setUp({}, { password: 'wrong-password' }));
 		const result = await harness.run(

@@ -62,12 +62,13 @@ export async function thingSpaceRequest(
 	};
 	let waitedMs = 0;
 	let serverRetries = 0;
+	const sends = { count: 0 };
 	for (let attempt = 1; ; attempt++) {
 		const slot = await policy.pace?.slot();
 		if (slot) policy.paced?.(slot.waitedMs);
 		let outcome: Outcome | undefined;
 		try {
-			outcome = await sendOnce(context, request, policy);
+			outcome = await sendOnce(context, request, policy, sends);
 		} finally {
 			// Always told, or the calls queued behind this one would wait for ever.
 			slot?.done(outcome ? (outcome.failure ? outcome.failure.status : 200) : undefined);
@@ -82,7 +83,7 @@ export async function thingSpaceRequest(
 			serverRetries++;
 			delay = rateLimitDelay(undefined, serverRetries);
 		}
-		if (delay === undefined) return { failure: { ...failure, attempts: { count: attempt, waitedMs } } };
+		if (delay === undefined) return { failure: { ...failure, attempts: { count: sends.count, waitedMs } } };
 		await sleep(delay);
 		waitedMs += delay;
 	}
@@ -108,10 +109,14 @@ export function rateLimitDelay(retryAfter: string | undefined, attempt: number, 
  * One send, with a session the instance holds; when ThingSpace refuses the token or session (401, or a
  * SessionToken code), one more once the instance has a new one.
  */
-async function sendOnce(context: AuthContext, request: RequestOptions, policy: CallPolicy): Promise<Outcome> {
+async function sendOnce(context: AuthContext, request: RequestOptions, policy: CallPolicy, sends: { count: number }): Promise<Outcome> {
 	const before = await session(context);
 	if (before.failure) return before;
-	const send = policy.send ?? viaHelpers(context);
+	const policySend = policy.send ?? viaHelpers(context);
+	const send = async (options: RequestOptions) => {
+		sends.count++;
+		return await policySend(options);
+	};
 	const outcome = await judged(context, request, policy, async () => await send(request));
 	const failure = outcome.failure;
 	const refused = failure && (failure.status === 401 || isSessionRejected(failure) || isLoginBusy(failure.auth?.message));
