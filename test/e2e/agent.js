@@ -6,7 +6,6 @@
 const assert = require('assert/strict');
 const { spawn } = require('child_process');
 const fs = require('fs');
-const net = require('net');
 const os = require('os');
 const path = require('path');
 
@@ -14,7 +13,7 @@ require('../register');
 const { forkSimulator } = require('../simulator/fork');
 const { imeis } = require('../fixtures');
 const { FINAL_PREFIX, startModelServer } = require('./modelServer');
-const { NODE_TYPE, TARGETS, installInto, installN8n, log, n8nEnv, nodeBin, packPackage, resultDataOf, simulatorCredential } = require('./n8n');
+const { NODE_TYPE, TARGETS, freePort, installInto, installN8n, log, n8nEnv, nodeBin, packPackage, resultDataOf, simulatorCredential } = require('./n8n');
 
 const CLI_TIMEOUT_MS = 6 * 60 * 1000;
 const AGENT = 'AI Agent';
@@ -28,16 +27,6 @@ const TOOL_DESCRIPTION =
 // API; 1.2 always uses Chat Completions, which is what the scripted server speaks.
 const AGENT_VERSION = 3;
 const CHAT_MODEL_VERSION = 1.2;
-
-const freePort = () =>
-	new Promise((resolve, reject) => {
-		const server = net.createServer();
-		server.once('error', reject);
-		server.listen(0, '127.0.0.1', () => {
-			const { port } = server.address();
-			server.close(() => resolve(port));
-		});
-	});
 
 /** Manual Trigger → AI Agent, with the OpenAI Chat Model as its model and ThingSpace SIM-Secure as its tool. */
 function agentWorkflow(id, prompt) {

@@ -5,12 +5,11 @@
 const assert = require('assert/strict');
 const { spawn, spawnSync } = require('child_process');
 const fs = require('fs');
-const net = require('net');
 const os = require('os');
 const path = require('path');
 
 const { chromium } = require('playwright-core');
-const { NODE_TYPE, ROOT, TARGETS, installInto, installN8n, log, n8nEnv, nodeBin, packPackage, simulatorCredential } = require('./n8n');
+const { NODE_TYPE, ROOT, TARGETS, freePort, installInto, installN8n, log, n8nEnv, nodeBin, packPackage, simulatorCredential } = require('./n8n');
 const { forkSimulator } = require('../simulator/fork');
 const { isReady, waitFor } = require('./n8nServer');
 
@@ -18,14 +17,6 @@ const SHOTS = path.join(ROOT, '.e2e-screenshots');
 const SKUS = require('../../nodes/shared/skus.json');
 const SKU_NAMES = SKUS.filter((sku) => sku.value !== 'SIMSec-IoT').map((sku) => sku.name);
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-
-const freePort = () =>
-	new Promise((resolve) => {
-		const server = net.createServer().listen(0, '127.0.0.1', () => {
-			const { port } = server.address();
-			server.close(() => resolve(port));
-		});
-	});
 
 /**
  * Opens a workflow and double-clicks its node, whose box sits above its label on the canvas. The canvas may

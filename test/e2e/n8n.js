@@ -2,6 +2,7 @@
 // outside the repository (once), with this package installed the way Settings → Community Nodes installs it.
 const { execFileSync } = require('child_process');
 const fs = require('fs');
+const net = require('net');
 const os = require('os');
 const path = require('path');
 
@@ -97,6 +98,17 @@ function simulatorCredential(url) {
 	];
 }
 
+/** A port nobody listens on right now (the OS picks it). */
+const freePort = () =>
+	new Promise((resolve, reject) => {
+		const server = net.createServer();
+		server.once('error', reject);
+		server.listen(0, '127.0.0.1', () => {
+			const { port } = server.address();
+			server.close(() => resolve(port));
+		});
+	});
+
 /** A run's resultData, read from n8n's JSON log lines (`n8n execute` prints the run through its logger). */
 function resultDataOf(output) {
 	for (const line of output.split('\n').reverse()) {
@@ -113,4 +125,4 @@ function resultDataOf(output) {
 	throw new Error(`no run result in n8n's output:\n${output.slice(-2000)}`);
 }
 
-module.exports = { CACHE, NODE_TYPE, PACKAGE, ROOT, TARGETS, installInto, installN8n, log, n8nEnv, nodeBin, packPackage, resultDataOf, run, simulatorCredential };
+module.exports = { CACHE, NODE_TYPE, freePort, PACKAGE, ROOT, TARGETS, installInto, installN8n, log, n8nEnv, nodeBin, packPackage, resultDataOf, run, simulatorCredential };

@@ -182,4 +182,4 @@ async function startN8nServer(target, tarball, simUrl, workflows) {
 	}
 }
 
-module.exports = { isReady, sleep, startN8nServer, startSink, waitFor };
+module.exports = { ALLOWED_PORTS, allowedFreePort, executionCount, isReady, restClient, setActive, sleep, startN8nServer, startSink, waitFor };
