@@ -132,7 +132,8 @@ export class ThingSpaceApi implements ICredentialType {
 		return await preAuthenticate(this.helpers, credentials);
 	}
 
-	// Tokens go only to the host that issued them; without them ThingSpace answers 401 and the node logs in afresh.
+	// A refused login, or a login step that only writes the store, ends here (session.ts). Tokens go only to the
+	// host that issued them; without them ThingSpace answers 401 and the node logs in afresh.
 	async authenticate(
 		credentials: ICredentialDataDecryptedObject,
 		requestOptions: IHttpRequestOptions,

@@ -126,6 +126,7 @@ async function sendOnce(context: AuthContext, request: RequestOptions, policy: C
 	return await judged(context, request, policy, async () => await send(request));
 }
 
+/** The instance's session (other than `rejected`), or why there is none. */
 async function session(context: AuthContext, rejected?: string): Promise<{ session: string; failure?: undefined } | { failure: Failure }> {
 	try {
 		return { session: await ensureSession(context, rejected) };
