@@ -13,7 +13,7 @@ require('../register');
 const { forkSimulator } = require('../simulator/fork');
 const { imeis } = require('../fixtures');
 const { FINAL_PREFIX, startModelServer } = require('./modelServer');
-const { NODE_TYPE, TARGETS, freePort, installInto, installN8n, log, n8nEnv, nodeBin, packPackage, resultDataOf, simulatorCredential } = require('./n8n');
+const { NODE_TYPE, finish, TARGETS, freePort, installInto, installN8n, log, n8nEnv, nodeBin, packPackage, resultDataOf, simulatorCredential } = require('./n8n');
 
 const CLI_TIMEOUT_MS = 6 * 60 * 1000;
 const AGENT = 'AI Agent';
@@ -275,9 +275,7 @@ async function main() {
 	} finally {
 		fs.rmSync(path.dirname(tarball), { recursive: true, force: true });
 	}
-	const passed = results.filter(Boolean).length;
-	log(`${passed} passed, ${results.length - passed} failed`);
-	process.exit(results.length > 0 && passed === results.length ? 0 : 1);
+	finish(results);
 }
 
 main().catch((error) => {

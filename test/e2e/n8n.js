@@ -109,6 +109,13 @@ const freePort = () =>
 		});
 	});
 
+/** Prints how many checks passed and exits: 0 only when some ran and all of them passed. */
+function finish(results) {
+	const passed = results.filter(Boolean).length;
+	log(`${passed} passed, ${results.length - passed} failed`);
+	process.exit(results.length > 0 && passed === results.length ? 0 : 1);
+}
+
 /** A run's resultData, read from n8n's JSON log lines (`n8n execute` prints the run through its logger). */
 function resultDataOf(output) {
 	for (const line of output.split('\n').reverse()) {
@@ -125,4 +132,4 @@ function resultDataOf(output) {
 	throw new Error(`no run result in n8n's output:\n${output.slice(-2000)}`);
 }
 
-module.exports = { CACHE, NODE_TYPE, freePort, PACKAGE, ROOT, TARGETS, installInto, installN8n, log, n8nEnv, nodeBin, packPackage, resultDataOf, run, simulatorCredential };
+module.exports = { CACHE, NODE_TYPE, finish, freePort, PACKAGE, ROOT, TARGETS, installInto, installN8n, log, n8nEnv, nodeBin, packPackage, resultDataOf, run, simulatorCredential };

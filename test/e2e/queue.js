@@ -15,7 +15,7 @@ const path = require('path');
 require('../register');
 const { imeis } = require('../fixtures');
 const { forkSimulator } = require('../simulator/fork');
-const { NODE_TYPE, TARGETS, freePort, installInto, installN8n, log, n8nEnv, nodeBin, packPackage, simulatorCredential } = require('./n8n');
+const { NODE_TYPE, finish, TARGETS, freePort, installInto, installN8n, log, n8nEnv, nodeBin, packPackage, simulatorCredential } = require('./n8n');
 const { allowedFreePort, isReady, restClient, setActive, sleep, waitFor } = require('./n8nServer');
 const { startServices } = require('./services');
 
@@ -518,9 +518,7 @@ async function main() {
 	} finally {
 		await cleanUp();
 	}
-	const passed = results.filter(Boolean).length;
-	log(`${passed} passed, ${results.length - passed} failed`);
-	process.exit(results.length > 0 && passed === results.length ? 0 : 1);
+	finish(results);
 }
 
 main().catch(async (error) => {

@@ -13,7 +13,7 @@ const { forkSimulator } = require('../simulator/fork');
 const { runTriggerTarget } = require('./trigger');
 const { imeis } = require('../fixtures');
 
-const { NODE_TYPE, ROOT, TARGETS, installInto, installN8n, log, n8nEnv, nodeBin, packPackage, resultDataOf, run, simulatorCredential } = require('./n8n');
+const { NODE_TYPE, finish, ROOT, TARGETS, installInto, installN8n, log, n8nEnv, nodeBin, packPackage, resultDataOf, run, simulatorCredential } = require('./n8n');
 
 const EXPIRED = { errorCode: 'UnifiedWebService.REQUEST_FAILED.SessionToken.Expired', errorMessage: 'The Session has expired.' };
 const trigger = { id: 't', name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} };
@@ -402,9 +402,7 @@ async function main() {
 	} finally {
 		fs.rmSync(path.dirname(tarball), { recursive: true, force: true });
 	}
-	const passed = results.filter(Boolean).length;
-	log(`${passed} passed, ${results.length - passed} failed`);
-	process.exit(results.length > 0 && passed === results.length ? 0 : 1);
+	finish(results);
 }
 
 main().catch((error) => {
