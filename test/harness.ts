@@ -74,11 +74,6 @@ export class TestCredentialsHelper extends ICredentialsHelper {
 		this.store.data = data;
 	}
 
-	/** How many times n8n called preAuthentication, and how often it persisted new tokens. */
-	preAuthCalls = 0;
-
-	updates = 0;
-
 	constructor(data: ICredentialDataDecryptedObject) {
 		super();
 		this.store = { data: { ...data } };
@@ -114,11 +109,9 @@ export class TestCredentialsHelper extends ICredentialsHelper {
 		if (!expirable) return undefined;
 		const testing = node?.parameters?.temp === '' && node?.type === 'n8n-nodes-base.noOp';
 		if (credentials[expirable.name] !== '' && !credentialsExpired && !testing) return undefined;
-		this.preAuthCalls++;
 		const output = await this.credentialType.preAuthentication.call(helpers, credentials);
 		if (output[expirable.name] === undefined) return undefined;
 		if (node.credentials) {
-			this.updates++;
 			this.stored = { ...this.stored, ...output } as ICredentialDataDecryptedObject;
 			return Object.assign(credentials, output);
 		}

@@ -90,9 +90,17 @@ export function loginRecordOf(credentials: ICredentialDataDecryptedObject): Logi
 	}
 }
 
-/** A refusal of this host, username and password within the hold, from the store or seen by this process. */
+/** The store's refusal of this host, username and password, while its hold lasts. */
+function storedRefusal(record: LoginRecord, login: string): Refusal | undefined {
+	return withinHold(record.refused?.login === login ? record.refused : undefined);
+}
+
+/** A refusal within the hold, from the store or seen by this process. */
 function heldRefusal(record: LoginRecord, login: string): Refusal | undefined {
-	const refusal = record.refused?.login === login ? record.refused : refusedHere.get(login);
+	return storedRefusal(record, login) ?? withinHold(refusedHere.get(login));
+}
+
+function withinHold(refusal: Refusal | undefined): Refusal | undefined {
 	return refusal && Date.now() - refusal.at < FAILED_LOGIN_HOLD_MS ? refusal : undefined;
 }
 
@@ -165,10 +173,8 @@ export async function preAuthenticate(
  */
 export function checkLoginRecord(credentials: ICredentialDataDecryptedObject, requestOptions: IHttpRequestOptions): void {
 	const record = loginRecordOf(credentials);
-	const refusal = record.refused;
-	if (refusal && Date.now() - refusal.at < FAILED_LOGIN_HOLD_MS && refusal.login === keysOf(credentials).login) {
-		throw refusedError(refusal);
-	}
+	const refusal = record.refused && storedRefusal(record, keysOf(credentials).login);
+	if (refusal) throw refusedError(refusal);
 	if (requestOptions.headers?.[LOGIN_STEP_HEADER] === undefined) return;
 	if (record.failed?.by === processId) throw new ThingSpaceAuthError(record.failed.message, record.failed.description);
 	throw new ThingSpaceAuthError(STEP_SAVED, '');
