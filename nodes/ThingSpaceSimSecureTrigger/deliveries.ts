@@ -1,3 +1,5 @@
+import { clock } from '../shared/clock';
+
 /**
  * Messages already seen by one trigger node, so that ThingSpace's repeated deliveries start one
  * execution. Bounded in time and in size: retries come minutes apart (Verizon's examples: up to
@@ -15,7 +17,7 @@ export class RecentDeliveries {
 	) {}
 
 	/** True the first time a key is seen within the window; records it. */
-	firstTime(key: string, now = Date.now()): boolean {
+	firstTime(key: string, now = clock.now()): boolean {
 		this.evict(now);
 		const at = this.seen.get(key);
 		if (at !== undefined && now - at < this.windowMs) return false;

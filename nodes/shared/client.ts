@@ -5,7 +5,7 @@ import type {
 	IExecuteSingleFunctions,
 	IHttpRequestOptions,
 } from 'n8n-workflow';
-import { sleep } from 'n8n-workflow';
+import { clock } from './clock';
 
 import { failureOf, isServerFailure, isSessionRejected, thrownFailure, type Failure, type FullResponse } from './errors';
 import { redirectTarget } from './host';
@@ -84,7 +84,7 @@ export async function thingSpaceRequest(
 			delay = rateLimitDelay(undefined, serverRetries);
 		}
 		if (delay === undefined) return { failure: { ...failure, attempts: { count: sends.count, waitedMs } } };
-		await sleep(delay);
+		await clock.sleep(delay);
 		waitedMs += delay;
 	}
 }
@@ -93,7 +93,7 @@ export async function thingSpaceRequest(
  * Milliseconds to wait after the n-th 429: Retry-After (seconds or an HTTP date) when it makes sense,
  * else 1 s, 2 s, 4 s … (±25 %); never less than RATE_LIMIT.minWaitMs, whatever the header says.
  */
-export function rateLimitDelay(retryAfter: string | undefined, attempt: number, now = Date.now()): number {
+export function rateLimitDelay(retryAfter: string | undefined, attempt: number, now = clock.now()): number {
 	let asked: number | undefined;
 	const value = (retryAfter ?? '').trim();
 	if (/^\d+(\.\d+)?$/.test(value)) asked = Number(value) * 1000;

@@ -1,4 +1,4 @@
-import { sleep } from 'n8n-workflow';
+import { clock } from './clock';
 
 import { RATE_LIMIT } from './policy';
 
@@ -28,23 +28,23 @@ export class Pacer {
 
 	/** Waits for a free place in the window; returns the milliseconds waited and a handle to report the answer. */
 	async slot(): Promise<{ waitedMs: number; done: (status: number | undefined) => void }> {
-		const asked = Date.now();
+		const asked = clock.now();
 		let start!: { at: number; accepted?: boolean };
 		let answered: (() => void) | undefined;
 		// One caller at a time decides its start, so concurrent calls queue in order.
 		const turn = this.queue.then(async () => {
 			const rate = this.rate;
 			if (rate !== undefined && this.firstAnswer) await this.firstAnswer;
-			const inWindow = this.recent(Date.now());
+			const inWindow = this.recent(clock.now());
 			if (rate !== undefined) {
 				// Evenly spaced, so that latency jitter cannot bunch them up, and never more than `rate` in a window
 				// (after the burst that taught the rate, the window still holds it).
 				const last = inWindow[inWindow.length - 1]?.at ?? 0;
 				const windowFull = inWindow.length >= rate ? inWindow[inWindow.length - rate].at + RATE_LIMIT.windowMs : 0;
 				const next = Math.max(last + RATE_LIMIT.windowMs / rate, windowFull);
-				if (next > Date.now()) await sleep(next - Date.now());
+				if (next > clock.now()) await clock.sleep(next - clock.now());
 			}
-			start = { at: Date.now() };
+			start = { at: clock.now() };
 			this.starts.push(start);
 			if (rate !== undefined && this.firstAnswer === undefined) {
 				this.firstAnswer = new Promise<void>((resolve) => (answered = resolve));
@@ -57,7 +57,7 @@ export class Pacer {
 			done: (status) => {
 				if (answered) {
 					// It may have waited for a login: count it from its answer, the latest it can have reached ThingSpace.
-					start.at = Date.now();
+					start.at = clock.now();
 					answered();
 				}
 				start.accepted = status !== undefined && status >= 200 && status < 300;
@@ -73,11 +73,11 @@ export class Pacer {
 		const observed = Math.max(1, accepted);
 		// A given rate only goes down; a learned one is replaced by the newest observation, never raised within its life.
 		this.rate = Math.min(this.rate ?? observed, observed);
-		this.learnedAt = Date.now();
+		this.learnedAt = clock.now();
 	}
 
 	/** A learned pace is forgotten after a while, so a raised contract limit is found again. */
-	expired(now = Date.now()): boolean {
+	expired(now = clock.now()): boolean {
 		return this.given === undefined && this.rate !== undefined && now - this.learnedAt > RATE_LIMIT.keepLearnedMs;
 	}
 

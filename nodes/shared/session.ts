@@ -6,7 +6,7 @@ import type {
 	IHttpRequestOptions,
 	INode,
 } from 'n8n-workflow';
-import { sleep } from 'n8n-workflow';
+import { clock } from './clock';
 
 import { CREDENTIAL_ERROR_PREFIX, resolveBaseUrl, ThingSpaceAuthError, tokensBelongHere } from './host';
 import { logIn, LoginRefused, type ThingSpaceTokens } from './login';
@@ -101,12 +101,12 @@ function heldRefusal(record: LoginRecord, login: string): Refusal | undefined {
 }
 
 function withinHold(refusal: Refusal | undefined): Refusal | undefined {
-	return refusal && Date.now() - refusal.at < FAILED_LOGIN_HOLD_MS ? refusal : undefined;
+	return refusal && clock.now() - refusal.at < FAILED_LOGIN_HOLD_MS ? refusal : undefined;
 }
 
 function liveClaim(record: LoginRecord) {
 	const claim = record.claim;
-	return claim && Date.now() - claim.at < LOGIN_CLAIM.leaseMs ? claim : undefined;
+	return claim && clock.now() - claim.at < LOGIN_CLAIM.leaseMs ? claim : undefined;
 }
 
 const refusedError = (refusal: Refusal) =>
@@ -116,7 +116,7 @@ const refusedError = (refusal: Refusal) =>
 	);
 
 function notAttempted(refusal: Refusal): ThingSpaceAuthError {
-	const minutes = Math.ceil((FAILED_LOGIN_HOLD_MS - (Date.now() - refusal.at)) / 60000);
+	const minutes = Math.ceil((FAILED_LOGIN_HOLD_MS - (clock.now() - refusal.at)) / 60000);
 	return new ThingSpaceAuthError(
 		`login not attempted: the last login with this UWS username and password was refused (${refusal.reason}), and repeating it could lock the account`,
 		`Five failed logins lock the ThingSpace account, so no process of this n8n sends this password again for ${minutes} more minute(s), also after a restart. Fix the UWS Username or UWS Password in the ThingSpace API credential; a changed password is tried at once.`,
@@ -141,7 +141,7 @@ export async function preAuthenticate(
 	const record = loginRecordOf(credentials);
 	const refusal = heldRefusal(record, keys.login);
 	if (refusal) throw notAttempted(refusal);
-	if (record.step === 'claim') return storeRecord({ claim: { by: processId, at: Date.now() } });
+	if (record.step === 'claim') return storeRecord({ claim: { by: processId, at: clock.now() } });
 	const claim = liveClaim(record);
 	if (record.step !== 'login' && claim && claim.by !== processId) {
 		throw new ThingSpaceAuthError(LOGIN_BUSY, 'n8n waits for its session; if this persists, run the node again.');
@@ -155,7 +155,7 @@ export async function preAuthenticate(
 		(tokens) => ({ ...tokens, loginRecord: '' }),
 		(error: ThingSpaceAuthError) => {
 			if (error instanceof LoginRefused) {
-				const refused = { login: keys.login, at: Date.now(), reason: error.reason };
+				const refused = { login: keys.login, at: clock.now(), reason: error.reason };
 				remember(refusedHere, keys.login, refused);
 				return storeRecord({ refused });
 			}
@@ -219,7 +219,7 @@ function usableSession(credentials: ICredentialDataDecryptedObject): string | un
 }
 
 async function sessionOfInstance(context: SessionContext): Promise<string> {
-	const giveUpAt = Date.now() + 2 * LOGIN_CLAIM.leaseMs;
+	const giveUpAt = clock.now() + 2 * LOGIN_CLAIM.leaseMs;
 	let settleMs: number = LOGIN_CLAIM.minSettleMs;
 	for (;;) {
 		const credentials = await context.getCredentials(CREDENTIAL_TYPE);
@@ -230,20 +230,20 @@ async function sessionOfInstance(context: SessionContext): Promise<string> {
 		if (refusal) throw notAttempted(refusal);
 		const claim = liveClaim(record);
 		if (claim?.by === processId) {
-			const wait = claim.at + settleMs - Date.now();
+			const wait = claim.at + settleMs - clock.now();
 			if (wait <= 0) await storeStep(context, credentials, 'login');
-			else await sleep(wait);
+			else await clock.sleep(wait);
 		} else if (claim) {
-			if (Date.now() > giveUpAt) {
+			if (clock.now() > giveUpAt) {
 				throw new ThingSpaceAuthError(`${LOGIN_BUSY}, and it did not finish`, 'Nothing was sent. Run the node again; if it persists, restart the n8n workers.');
 			}
-			await sleep(LOGIN_CLAIM.pollMs);
+			await clock.sleep(LOGIN_CLAIM.pollMs);
 		} else {
 			// Another process may have read the store just before this claim landed: its claim, written as
 			// quickly, lands within the settle time and then wins. Twenty times this write's own time covers a busier process.
-			const started = Date.now();
+			const started = clock.now();
 			await storeStep(context, credentials, 'claim');
-			settleMs = Math.min(LOGIN_CLAIM.maxSettleMs, Math.max(LOGIN_CLAIM.minSettleMs, 20 * (Date.now() - started)));
+			settleMs = Math.min(LOGIN_CLAIM.maxSettleMs, Math.max(LOGIN_CLAIM.minSettleMs, 20 * (clock.now() - started)));
 		}
 	}
 }
