@@ -6,9 +6,10 @@ import type {
 	IWebhookFunctions,
 	IWebhookResponseData,
 } from 'n8n-workflow';
-import { NodeConnectionTypes } from 'n8n-workflow';
+import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 
 import { accountNameProperty, nodeBase } from '../shared/descriptions';
+import { booleanValue, ParameterValueError } from '../shared/parameterValues';
 import { deliveriesOf } from './deliveries';
 import {
 	PORT_RULE,
@@ -124,7 +125,9 @@ export class ThingSpaceSimSecureTrigger implements INodeType {
 				checkListenerPort(this, url);
 				const accountName = await accountOf(this);
 				const current = await findListener(this, accountName);
-				const replace = this.getNodeParameter('options.replaceExistingListener', false) as boolean;
+				const replace = triggerOption(this, () =>
+					booleanValue('Replace Existing Listener', this.getNodeParameter('options.replaceExistingListener', false), false),
+				);
 				if (current?.url && current.url !== url && !replace) throw refuseToReplace(this, accountName, current.url);
 
 				const state = listenerState(this);
@@ -179,4 +182,14 @@ export class ThingSpaceSimSecureTrigger implements INodeType {
 
 function userSecret(context: IHookFunctions | IWebhookFunctions): string {
 	return String(context.getNodeParameter('options.secret', '') ?? '');
+}
+
+/** An option read as the user meant it; a value that cannot be read is the node's error, naming it. */
+function triggerOption<T>(context: IHookFunctions, read: () => T): T {
+	try {
+		return read();
+	} catch (error) {
+		if (!(error instanceof ParameterValueError)) throw error;
+		throw new NodeOperationError(context.getNode(), error.message, { description: error.description });
+	}
 }

@@ -40,7 +40,9 @@ export class Pacer {
 				// Evenly spaced, so that latency jitter cannot bunch them up, and never more than `rate` in a window
 				// (after the burst that taught the rate, the window still holds it).
 				const last = inWindow[inWindow.length - 1]?.at ?? 0;
-				const windowFull = inWindow.length >= rate ? inWindow[inWindow.length - rate].at + RATE_LIMIT.windowMs : 0;
+				// A fractional rate (0.5: one call every two windows) is kept by the spacing alone.
+				const perWindow = Math.max(1, Math.floor(rate));
+				const windowFull = inWindow.length >= perWindow ? inWindow[inWindow.length - perWindow].at + RATE_LIMIT.windowMs : 0;
 				const next = Math.max(last + RATE_LIMIT.windowMs / rate, windowFull);
 				if (next > clock.now()) await clock.sleep(next - clock.now());
 			}

@@ -10,19 +10,22 @@ import {
 	type LicenseDevice,
 	type RefusedDevice,
 } from './devices';
+import { booleanValue, numberValue, ParameterValueError, quoted, textValue } from '../../shared/parameterValues';
 import { accountFor, type CredentialDefaults } from './hooks';
 import { transactionIdProblem, transactionIds } from './transactionId';
 
-interface LicenseOptions {
-	checkAvailability?: boolean;
-	combineItems?: boolean;
-	dryRun?: boolean;
-	maxConcurrentRequests?: number;
-	maxRequestsPerSecond?: number;
-	retryServerErrors?: boolean;
-	transactionId?: string;
-	verifyCheckDigits?: boolean;
-}
+/** The Options collection as stored: each value may come from an expression, so any type. */
+type LicenseOptions = Partial<Record<
+	| 'checkAvailability'
+	| 'combineItems'
+	| 'dryRun'
+	| 'maxConcurrentRequests'
+	| 'maxRequestsPerSecond'
+	| 'retryServerErrors'
+	| 'transactionId'
+	| 'verifyCheckDigits',
+	unknown
+>>;
 
 /** One item of Assign or Unassign, read and checked: what it asks ThingSpace to do. */
 export interface LicenseRequest {
@@ -62,23 +65,22 @@ export function readLicenseRequest(
 	// The Device List value travels in the body from routing; ThingSpace gets "devices" instead, and the
 	// credential's Default Account Name when the node leaves Account Name empty.
 	const deviceList = routedBody.deviceList;
-	const accountName = accountFor(routedBody.accountName, defaults);
-	const body: IDataObject = accountName ? { accountName, skuNumber: routedBody.skuNumber } : { skuNumber: routedBody.skuNumber };
 	const operation = parameter('operation', '') as string;
-	const options = parameter('options', {}) as LicenseOptions;
+	const options = (parameter('options', {}) ?? {}) as LicenseOptions;
 	const fail = (message: string, description: string) =>
 		new NodeOperationError(context.getNode(), `${message} [item ${itemIndex}]`, {
 			description: `${description} Nothing was sent for this item.`.trim(),
 			itemIndex,
 		});
-
-	const sku = SKUS.find((known) => known.value === body.skuNumber);
-	if (!sku) {
-		throw fail(
-			`SKU "${String(body.skuNumber).slice(0, 60)}" is not a SIM-Secure for IoT SKU`,
-			`Use one of ${SKUS.map((known) => known.value).join(', ')}.`,
-		);
+	// Every value an expression can set is read as the user meant it, or refused by name, before anything is sent.
+	let read: ReturnType<typeof readValues>;
+	try {
+		read = readValues(routedBody, options, parameter, defaults);
+	} catch (error) {
+		if (error instanceof ParameterValueError) throw fail(error.message, error.description);
+		throw error;
 	}
+	const { body, sku, dryRun, transactionId } = read;
 	if (operation === 'unassign' && !sku.removable) {
 		throw fail(
 			`${sku.name} licenses cannot be unassigned`,
@@ -86,21 +88,19 @@ export function readLicenseRequest(
 		);
 	}
 
-	const dryRun = options.dryRun === true;
 	// Filled only in a dry run, which lists every device a real run would refuse.
 	const refused: RefusedDevice[] = [];
 	let devices: LicenseDevice[];
 	try {
 		const listed =
-			parameter('deviceSource', 'collection') === 'list'
-				? devicesFromList(deviceList, parameter('deviceKind', 'IMEI') as string)
+			read.deviceSource === 'list'
+				? devicesFromList(deviceList, read.deviceKind)
 				: devicesFromCollection(parameter('devices', {}) as IDataObject);
-		devices = checkDevices(listed, { checkDigits: options.verifyCheckDigits !== false, refused: dryRun ? refused : undefined });
+		devices = checkDevices(listed, { checkDigits: read.verifyCheckDigits, refused: dryRun ? refused : undefined });
 	} catch (error) {
 		throw fail((error as Error).message, error instanceof DeviceInputError ? error.description : '');
 	}
 
-	const transactionId = (options.transactionId ?? '').trim();
 	if (transactionId !== '') {
 		const requests = Math.ceil(devices.length / MAX_DEVICES_PER_REQUEST);
 		const problem = transactionIds(transactionId, requests).map(transactionIdProblem).find(Boolean);
@@ -119,13 +119,46 @@ export function readLicenseRequest(
 		body,
 		devices,
 		// A given Transaction ID belongs to this item's own requests, so such an item is never combined.
-		combine: options.combineItems !== false && transactionId === '',
-		retryServerErrors: options.retryServerErrors === true,
+		combine: read.combineItems && transactionId === '',
+		retryServerErrors: read.retryServerErrors,
 		transactionId,
-		maxConcurrentRequests: Math.max(1, Math.floor(options.maxConcurrentRequests ?? DEFAULT_MAX_CONCURRENT_REQUESTS)),
+		maxConcurrentRequests: read.maxConcurrentRequests,
 		dryRun,
 		refused,
-		checkAvailability: operation === 'assign' && options.checkAvailability === true,
-		maxRequestsPerSecond: (options.maxRequestsPerSecond ?? 0) > 0 ? Math.floor(options.maxRequestsPerSecond as number) : undefined,
+		checkAvailability: operation === 'assign' && read.checkAvailability,
+		maxRequestsPerSecond: read.maxRequestsPerSecond > 0 ? read.maxRequestsPerSecond : undefined,
+	};
+}
+
+/** The item's fields and options, each read as the user meant it (throws ParameterValueError naming the one that is not). */
+function readValues(routedBody: IDataObject, options: LicenseOptions, parameter: ReadParameter, defaults: CredentialDefaults) {
+	const accountName = accountFor(textValue('Account Name', routedBody.accountName, '0000123456-00001'), defaults);
+	const skuGiven = textValue('SKU', routedBody.skuNumber, 'SIMSec-IoT');
+	const sku = SKUS.find((known) => known.value.toLowerCase() === skuGiven.toLowerCase());
+	if (!sku) {
+		throw new ParameterValueError(
+			`SKU ${quoted(skuGiven)} is not a SIM-Secure for IoT SKU`,
+			`Use one of ${SKUS.map((known) => known.value).join(', ')}.`,
+		);
+	}
+	const deviceSource = textValue('Device Source', parameter('deviceSource', 'collection'), 'list').toLowerCase() || 'collection';
+	if (deviceSource !== 'list' && deviceSource !== 'collection') {
+		throw new ParameterValueError(`Device Source must be "collection" or "list", not ${quoted(deviceSource)}`, 'Choose Devices (collection) or Device List (list).');
+	}
+	return {
+		body: (accountName ? { accountName, skuNumber: sku.value } : { skuNumber: sku.value }) as IDataObject,
+		sku,
+		deviceSource,
+		// Checked with each ID against the kinds ThingSpace documents.
+		deviceKind: textValue('Device ID Kind', parameter('deviceKind', 'IMEI'), 'IMEI').toUpperCase(),
+		dryRun: booleanValue('Dry Run', options.dryRun, false),
+		checkAvailability: booleanValue('Check Availability First', options.checkAvailability, false),
+		combineItems: booleanValue('Combine Items', options.combineItems, true),
+		retryServerErrors: booleanValue('Retry on Server Errors', options.retryServerErrors, false),
+		verifyCheckDigits: booleanValue('Verify Check Digits', options.verifyCheckDigits, true),
+		transactionId: textValue('Transaction ID', typeof options.transactionId === 'number' ? String(options.transactionId) : options.transactionId, '1-20250114001'),
+		maxConcurrentRequests: Math.floor(numberValue('Max Requests at Once', options.maxConcurrentRequests, DEFAULT_MAX_CONCURRENT_REQUESTS, 1)),
+		// A fraction is a rate too: 0.5 is one request every two seconds.
+		maxRequestsPerSecond: numberValue('Max Requests per Second', options.maxRequestsPerSecond, 0, 0),
 	};
 }

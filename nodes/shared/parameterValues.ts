@@ -1,0 +1,69 @@
+import { cut } from './text';
+
+/**
+ * Parameters as the user meant them. A value set by expression arrives as whatever the source had: a
+ * webhook, a form, a sheet or a model hands over "true", "1", " 42 ". Each is read here, or refused
+ * with an error that names the parameter and the value, before anything is sent.
+ */
+
+/** A parameter's value that cannot be read: `message` names it and the value, `description` says what it takes. */
+export class ParameterValueError extends Error {
+	constructor(
+		message: string,
+		readonly description: string,
+	) {
+		super(message);
+		this.name = 'ParameterValueError';
+	}
+}
+
+const TRUE = new Set(['true', '1', 'yes']);
+const FALSE = new Set(['false', '0', 'no']);
+
+/** How a value is quoted in an error: a pasted 5 MB cell does not become a 5 MB message. */
+export function quoted(value: unknown): string {
+	if (typeof value === 'string') return `"${cut(value, 40)}"`;
+	let text: string | undefined;
+	try {
+		text = JSON.stringify(value);
+	} catch {
+		text = undefined;
+	}
+	return cut(text ?? String(value), 40);
+}
+
+const isEmpty = (value: unknown) => value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
+
+/** true/false, "true"/"false" (any case, trimmed), 1/0, "yes"/"no"; empty gives the default. */
+export function booleanValue(name: string, value: unknown, fallback: boolean): boolean {
+	if (typeof value === 'boolean') return value;
+	if (isEmpty(value)) return fallback;
+	const word = typeof value === 'number' || typeof value === 'string' ? String(value).trim().toLowerCase() : undefined;
+	if (word !== undefined && TRUE.has(word)) return true;
+	if (word !== undefined && FALSE.has(word)) return false;
+	throw new ParameterValueError(
+		`${name} must be true or false, not ${quoted(value)}`,
+		`Give true or false (also accepted: "true"/"false" in any case, 1/0, "yes"/"no").`,
+	);
+}
+
+/** A number or a numeric text (trimmed); empty gives the default. Refuses what is not a number or is below `min`. */
+export function numberValue(name: string, value: unknown, fallback: number, min = -Infinity): number {
+	if (isEmpty(value)) return fallback;
+	const number = typeof value === 'number' ? value : typeof value === 'string' && /^[+-]?(\d+\.?\d*|\.\d+)$/.test(value.trim()) ? Number(value) : NaN;
+	if (!Number.isFinite(number)) {
+		throw new ParameterValueError(`${name} must be a number, not ${quoted(value)}`, `Give a number such as 10 or 2.5.`);
+	}
+	if (number < min) throw new ParameterValueError(`${name} must be at least ${min}, not ${quoted(value)}`, `Give a number of ${min} or more.`);
+	return number;
+}
+
+/** Text, trimmed; numbers are refused where they would lose what the text keeps (leading zeros). */
+export function textValue(name: string, value: unknown, example: string): string {
+	if (isEmpty(value)) return '';
+	if (typeof value === 'string') return value.trim();
+	throw new ParameterValueError(
+		`${name} must be text, not ${typeof value === 'number' ? `the number ${quoted(value)}` : quoted(value)}`,
+		`Give it as text, e.g. ${example}${typeof value === 'number' ? ': a number loses leading zeros and dashes' : ''}.`,
+	);
+}
