@@ -29,7 +29,17 @@ describe('As an AI Agent tool', () => {
 		const ids = imeis(3, 40);
 		const result = await t.harness.run(assignParams({ deviceList: ids.join(',') }), [{ json: {} }], { asTool: true });
 		expect(result.items[0].json.requestIds).toHaveLength(1);
+		expect(result.items[0].json.licensed).toBe(true);
 		expect(t.sim.devicesSent('assign').size).toBe(3);
+	});
+
+	it('a licensing ThingSpace refused is marked licensed: false beside the readable error; a dry run too', async () => {
+		t.sim.inject({ route: 'assign', status: 400, body: REFUSED });
+		const refused = await t.harness.run(assignParams({ deviceList: imei(60) }), [{ json: {} }], { asTool: true });
+		expect(refused.items[0].json).toEqual(expect.objectContaining({ licensed: false, error: expect.stringMatching(/rejected the request as invalid/) }));
+
+		const dry = await t.harness.run(assignParams({ deviceList: imei(61), options: { dryRun: true } }), [{ json: {} }], { asTool: true });
+		expect(dry.items[0].json.licensed).toBe(false);
 	});
 
 	it('a request refused after another was accepted: the answer lists the accepted requestId and each device by fate', async () => {
@@ -43,6 +53,7 @@ describe('As an AI Agent tool', () => {
 		const json = result.items[0].json as { error: string; acceptedRequestIds: string[]; devicesRefused: unknown[] };
 		expect(json.error).toMatch(/rejected the request as invalid/);
 		expect(json.acceptedRequestIds).toHaveLength(1);
+		expect(result.items[0].json.licensed).toBe(false);
 		expect(json.devicesRefused).toHaveLength(50);
 	});
 });

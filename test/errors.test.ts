@@ -12,6 +12,9 @@ describe('Errors: every documented status becomes a clear n8n error with ThingSp
 		[406, { errorCode: 'UnifiedWebService.INPUT_INVALID.Format', errorMessage: 'Request unacceptable.' }, /could not accept the format/, 'INPUT_INVALID.Format', /report it/],
 		[429, { errorCode: 'TooManyRequests', errorMessage: 'Rate limit exceeded.' }, /limiting the rate/, 'TooManyRequests', /longer than the node waits/],
 		[500, { errorCode: 'UnifiedWebService.REQUEST_FAILED.UnexpectedError', errorMessage: 'Unexpected error.' }, /failed to process the request \(HTTP 500\)/, 'UnexpectedError', /may or may not have applied/],
+		[502, { errorCode: 'Gateway', errorMessage: 'Upstream failed.' }, /bad gateway\) \(HTTP 502\)/, 'Gateway', /usually brief\. ThingSpace may or may not have applied/],
+		[503, { errorCode: 'Unavailable', errorMessage: 'Down for maintenance.' }, /^ThingSpace is temporarily unavailable \(HTTP 503\)/, 'Unavailable', /Try again later\. ThingSpace may or may not have applied/],
+		[504, { errorCode: 'Timeout', errorMessage: 'Upstream timed out.' }, /gateway timeout\) \(HTTP 504\)/, 'Timeout', /may or may not have applied/],
 		[418, { errorCode: 'Teapot', errorMessage: 'Odd.' }, /answered HTTP 418/, 'Teapot', /Verizon ThingSpace support/],
 	])('HTTP %i', async (status, body, message, code, action) => {
 		// A Retry-After beyond the node's 2-minute budget: it gives up at once instead of waiting.

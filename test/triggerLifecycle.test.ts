@@ -172,7 +172,7 @@ describe('Trigger lifecycle: the CarrierService listener, registered on activati
 
 		const failure = await trigger.activate().catch((error: Error & { description?: string }) => error);
 
-		expect((failure as Error).message).toBe('ThingSpace failed to process the request (HTTP 503)');
+		expect((failure as Error).message).toBe('ThingSpace is temporarily unavailable (HTTP 503)');
 		expect(sim.count('callbacksRegister')).toBe(1);
 		expect(trigger.state).toEqual({});
 	});

@@ -107,6 +107,13 @@ const BY_STATUS: Record<number, { message: string; action: string }> = {
 	},
 };
 
+/** What each 5xx means, in its own words, beside the advice they share: the request is in doubt. */
+const SERVER_FAILURES: Record<number, { message: string; advice: string }> = {
+	502: { message: 'A gateway in front of ThingSpace got no valid answer from it (bad gateway)', advice: 'This is usually brief.' },
+	503: { message: 'ThingSpace is temporarily unavailable', advice: 'Try again later.' },
+	504: { message: 'A gateway in front of ThingSpace gave up waiting for its answer (gateway timeout)', advice: 'ThingSpace may still be working on it.' },
+};
+
 const IN_DOUBT =
 	'ThingSpace may or may not have applied it. Check the license counts or the per-device callbacks before sending these devices again.';
 
@@ -130,8 +137,8 @@ function explainFailure(failure: Failure): { message: string; action: string } {
 	if (BY_STATUS[failure.status]) return BY_STATUS[failure.status];
 	if (failure.status >= 500) {
 		return {
-			message: `ThingSpace failed to process the request (HTTP ${failure.status})`,
-			action: `${IN_DOUBT} Turn on "Retry on Server Errors" to let n8n send it up to ${MAX_SERVER_RETRIES} more times.`,
+			message: `${SERVER_FAILURES[failure.status]?.message ?? 'ThingSpace failed to process the request'} (HTTP ${failure.status})`,
+			action: `${SERVER_FAILURES[failure.status] ? `${SERVER_FAILURES[failure.status].advice} ` : ''}${IN_DOUBT} Turn on "Retry on Server Errors" to let n8n send it up to ${MAX_SERVER_RETRIES} more times.`,
 		};
 	}
 	return {

@@ -76,6 +76,10 @@ export interface RecordedRequest {
 	body: unknown;
 	/** Filled in when answered; stays undefined if the connection was dropped. */
 	status: number | undefined;
+	/** The body answered (for an applied request whose answer was lost: the body it would have had). */
+	answer?: unknown;
+	/** The request was processed but its answer lost (inject {destroy, applied}). */
+	applied?: boolean;
 	/** Arrival time, ms since epoch. */
 	at: number;
 }
@@ -97,6 +101,8 @@ export interface InjectRule {
 	after?: number;
 	/** Destroy the socket without answering (simulates a lost response). */
 	destroy?: boolean;
+	/** With destroy: process the request first (it is applied), then lose the answer. */
+	applied?: boolean;
 	/** Never answer (a call that hangs until the client gives up or the simulator closes). */
 	hang?: boolean;
 	/** Answer with `status` and an error body that quotes the request's headers and body (a server that echoes requests). */
@@ -172,6 +178,8 @@ export interface Simulator {
 	devicesSent(op: 'assign' | 'unassign'): Map<string, number>;
 	/** Peak concurrent in-flight requests, overall or for one route. */
 	maxInFlight(route?: RouteName): number;
+	/** Decides the fault of the n-th request of a route (1-based) from now on; undefined: none (then inject rules apply). Without plan: stop. */
+	planFaults(route: RouteName, plan?: (n: number) => InjectRule | undefined): void;
 	/** Fault injection; takes precedence over normal processing; injected answers never accept devices. */
 	inject(rule: InjectRule): void;
 	/** All session tokens become expired (next use -> SessionToken.Expired). */

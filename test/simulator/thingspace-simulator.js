@@ -66,6 +66,8 @@ async function startSimulator(options = {}) {
 	let peakAll = 0;
 	let seq = 0;
 	let rules = [];
+	const faultPlans = new Map(); // route -> (n) => rule | undefined, for the n-th request of the route
+	const planned = new Map();
 	let closed = false;
 	let closing = null;
 	const timers = new Set();
@@ -86,6 +88,7 @@ async function startSimulator(options = {}) {
 	function send(res, record, { status, body, headers = {}, raw }) {
 		if (res.writableEnded || res.destroyed) return;
 		record.status = status;
+		record.answer = body;
 		let payload = '';
 		const h = {};
 		if (raw !== undefined) {
@@ -102,6 +105,13 @@ async function startSimulator(options = {}) {
 
 	/** First active fault-injection rule for this route, honouring `after` (skip) and `times`. */
 	function takeRule(route) {
+		const plan = faultPlans.get(route);
+		if (plan) {
+			const n = (planned.get(route) || 0) + 1;
+			planned.set(route, n);
+			const rule = plan(n);
+			if (rule) return rule;
+		}
 		for (const rule of rules) {
 			if (rule.route !== '*' && rule.route !== route) continue;
 			if (rule.skip > 0) {
@@ -138,6 +148,13 @@ async function startSimulator(options = {}) {
 		}
 		const rule = takeRule(route);
 		if (rule) {
+			if (rule.destroy && rule.applied && route && handlers[route]) {
+				// Applied, and then the answer is lost on the way back.
+				const result = handlers[route](ctx);
+				record.answer = result.body;
+				record.applied = result.status === 200;
+				return void req.socket.destroy();
+			}
 			if (rule.destroy) return void req.socket.destroy(); // simulates a lost response
 			if (rule.hang) return; // never answers (the socket ends with close())
 			if (rule.echo) {
@@ -279,6 +296,11 @@ async function startSimulator(options = {}) {
 		},
 		maxInFlight(route) {
 			return route ? peak.get(route) || 0 : peakAll;
+		},
+		planFaults(route, plan) {
+			if (plan) faultPlans.set(route, plan);
+			else faultPlans.delete(route);
+			planned.delete(route);
 		},
 		inject(rule) {
 			if (!rule || !rule.route || (!rule.destroy && !rule.hang && !Number.isInteger(rule.status))) {

@@ -102,7 +102,11 @@ export function errorItem(context: IExecuteSingleFunctions, error: Error): INode
 		error instanceof NodeApiError || error instanceof NodeOperationError
 			? error
 			: new NodeOperationError(context.getNode(), error, { itemIndex });
-	if (runsAsTool(context)) return { json: { error: failure.message, description: failure.description ?? '' }, pairedItem: { item: itemIndex } };
+	if (runsAsTool(context)) {
+		// Readable for the model, and marked so that a workflow can route a licensing that was not done.
+		const licensing = context.getNodeParameter('resource', '') === 'license' ? { licensed: false } : {};
+		return { json: { ...licensing, error: failure.message, description: failure.description ?? '' }, pairedItem: { item: itemIndex } };
+	}
 	if (!context.continueOnFail()) throw failure;
 	return { json: {}, error: failure, pairedItem: { item: itemIndex } };
 }

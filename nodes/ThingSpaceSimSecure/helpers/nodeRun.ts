@@ -2,14 +2,26 @@ import type { IDataObject, IExecutePaginationFunctions, INodeExecutionData } fro
 import { NodeOperationError, sleep } from 'n8n-workflow';
 
 import { thingSpaceRequest } from '../../shared/client';
-import { thingSpaceError } from '../../shared/errors';
+import { fateOf, thingSpaceError, type Failure } from '../../shared/errors';
 import { pacerFor, type Pacer } from '../../shared/pacer';
 import { MAX_DEVICES_PER_REQUEST, PATHS, RATE_LIMIT } from '../../shared/policy';
+import { quoted } from '../../shared/parameterValues';
 import { cut, firstFew } from '../../shared/text';
+import { identityConflict, IDENTITY_FIX, type NamedBy } from './deviceIdentity';
 import { deviceIdKey, type LicenseDevice } from './devices';
-import { credentialDefaults, errorItem, keepsGoing, routedSend, withDefaults, type CredentialDefaults, type RequestData } from './hooks';
+import { credentialDefaults, errorItem, keepsGoing, routedSend, runsAsTool, withDefaults, type CredentialDefaults, type RequestData } from './hooks';
 import { readLicenseRequest, type LicenseRequest, type ReadParameter } from './licenseRequest';
-import { addFailed, addSent, licenseOutput, partFailedItem, progressReport, type ItemProgress, type Pacing } from './output';
+import {
+	addFailed,
+	addSent,
+	emptyTally,
+	licenseOutput,
+	partFailedItem,
+	progressReport,
+	runReport,
+	type ItemProgress,
+	type Pacing,
+} from './output';
 import { transactionIds } from './transactionId';
 
 /**
@@ -28,6 +40,8 @@ interface Entry {
 	itemIndex: number;
 	routed: RequestData;
 	request?: LicenseRequest;
+	/** Operation, account, SKU and dry run, numbered per node memory: where a device counts as the same. */
+	scope?: number;
 	problem?: Error;
 	progress: ItemProgress;
 	settle: { resolve: (items: INodeExecutionData[]) => void; reject: (error: Error) => void };
@@ -53,7 +67,7 @@ interface Planned {
 }
 
 /** What ThingSpace accepted for this node in this execution, by scope and device ID. */
-type Accepted = Map<string, { requestId: string; transactionId: string }>;
+type Accepted = Map<string, { requestId: string; transactionId: string; device: LicenseDevice }>;
 
 /**
  * Per execution and node: n8n hands every item, and every try of Retry On Fail, the same execute
@@ -94,6 +108,9 @@ class NodeRun {
 	/** The credential's host and default account, once read. */
 	private credential?: CredentialDefaults;
 
+	/** Every device of the run by its fate, for the error when the run stops. */
+	private readonly tally = emptyTally();
+
 	constructor(
 		private readonly memory: NodeMemory,
 		private readonly first: IExecutePaginationFunctions,
@@ -130,6 +147,7 @@ class NodeRun {
 		const defaults = await this.defaults;
 		this.credential = defaults;
 		this.read(defaults);
+		this.checkIdentities();
 		const continueOnFail = keepsGoing(this.first);
 		if (!continueOnFail && this.someItemsMissing()) {
 			// n8n failed an item before it reached this node (an expression error); the run has failed already.
@@ -156,7 +174,18 @@ class NodeRun {
 		await Promise.all(planned.map(async (request) => await limit(async () => await this.send(request))));
 		const rate = this.pace.rate;
 		const pacing = rate === undefined ? undefined : { requestsPerSecond: Math.round(((rate * 1000) / RATE_LIMIT.windowMs) * 10) / 10, waitedMs: this.pacedMs };
-		for (const entry of good) settle(entry, pacing);
+		const stopping = !keepsGoing(this.first) && good.find((entry) => entry.progress.failure);
+		if (!stopping) {
+			for (const entry of good) settle(entry, pacing);
+			return;
+		}
+		// n8n stops the run with the first failed item's error and drops every other output: that error tells the whole run.
+		const { context, itemIndex, progress } = stopping;
+		const error = thingSpaceError(context.getNode(), progress.failure as Failure, itemIndex, `${progressReport(progress)}\n\n${runReport(this.tally)}`);
+		for (const entry of good) {
+			if (entry.progress.failure) entry.settle.reject(error);
+			else settle(entry, pacing);
+		}
 	}
 
 	/** Reads and checks every item; a Transaction ID may serve one item of the run only. */
@@ -199,6 +228,49 @@ class NodeRun {
 		}
 	}
 
+	/** A device is all of its identifiers: an item whose device shares one with another device, but not all, is refused. */
+	private checkIdentities(): void {
+		const named = new Map<string, NamedBy>();
+		for (const entry of this.entries) {
+			const request = entry.request;
+			if (!request) continue;
+			const scope = this.scopeOf(request);
+			entry.scope = scope;
+			const where = `item ${entry.itemIndex}`;
+			let problem: string | undefined;
+			for (const device of request.devices) {
+				problem = identityConflict(device, where, (idKey) => {
+					const accepted = this.memory.accepted.get(`${scope}|${idKey}`);
+					if (accepted) return { device: accepted.device, where: `an earlier try of this node (requestId ${accepted.requestId})` };
+					return named.get(`${scope}|${idKey}`);
+				});
+				if (problem) break;
+			}
+			if (problem) {
+				entry.problem = new NodeOperationError(entry.context.getNode(), `${problem} [item ${entry.itemIndex}]`, {
+					description: IDENTITY_FIX,
+					itemIndex: entry.itemIndex,
+				});
+				delete entry.request;
+				continue;
+			}
+			for (const device of request.devices) {
+				for (const id of device.deviceIds) {
+					const key = `${scope}|${deviceIdKey(id)}`;
+					if (!named.has(key)) named.set(key, { device, where });
+				}
+			}
+		}
+	}
+
+	private scopeOf({ operation, body, dryRun }: LicenseRequest): number {
+		// The host is the run's; the operation gives the path.
+		const scopeKey = `${operation}\u0000${String(body.accountName ?? '')}\u0000${String(body.skuNumber)}\u0000${dryRun}`;
+		const scope = this.memory.scopes.get(scopeKey) ?? this.memory.scopes.size;
+		this.memory.scopes.set(scopeKey, scope);
+		return scope;
+	}
+
 	private someItemsMissing(): boolean {
 		const { batching } = this.first.getNodeParameter('requestOptions', {}) as { batching?: { batch?: { batchInterval?: number } } };
 		// With n8n's batching option, items arrive in several turns, each its own node run.
@@ -214,11 +286,8 @@ class NodeRun {
 		const groups = new Map<string, Group>();
 		const pieceOf = new Map<string, Piece>();
 		for (const entry of entries) {
-			const { operation, body, devices, combine, retryServerErrors, dryRun } = entry.request as LicenseRequest;
-			// The host is the run's; the operation gives the path.
-			const scopeKey = `${operation}\u0000${String(body.accountName ?? '')}\u0000${String(body.skuNumber)}\u0000${dryRun}`;
-			const scope = this.memory.scopes.get(scopeKey) ?? this.memory.scopes.size;
-			this.memory.scopes.set(scopeKey, scope);
+			const { devices, combine, retryServerErrors } = entry.request as LicenseRequest;
+			const scope = entry.scope as number;
 			const key = combine ? `${scope}:${retryServerErrors}` : `${scope}#${entry.itemIndex}`;
 			let group = groups.get(key);
 			if (!group) {
@@ -233,7 +302,10 @@ class NodeRun {
 					done ??= this.memory.accepted.get(k);
 					named ??= pieceOf.get(k);
 				}
-				if (done) addSent(entry.progress, { ...done, alreadySent: true }, device);
+				if (done) {
+					addSent(entry.progress, { requestId: done.requestId, transactionId: done.transactionId, alreadySent: true }, device);
+					this.tally.alreadyAccepted++;
+				}
 				else if (named) named.entries.push(entry);
 				else {
 					const piece: Piece = { device, entries: [entry] };
@@ -257,6 +329,7 @@ class NodeRun {
 		const live = pieces.filter((piece) => {
 			if (piece.entries.some((entry) => !entry.progress.failure)) return true;
 			for (const entry of piece.entries) entry.progress.notSent.push(piece.device);
+			this.tally.notSent.push(piece.device);
 			return false;
 		});
 		if (live.length === 0) return;
@@ -281,13 +354,15 @@ class NodeRun {
 				paced: (waitedMs) => (this.pacedMs += waitedMs),
 			},
 		);
+		if (outcome.failure) this.tally[fateOf(outcome.failure)].push(...live.map((piece) => piece.device));
+		else this.tally.accepted.push({ requestId: String(outcome.body.requestId), deviceCount: live.length });
 		for (const { device, entries } of live) {
 			if (outcome.failure) {
 				for (const entry of entries) addFailed(entry.progress, outcome.failure, device);
 				continue;
 			}
 			const sent = { requestId: String(outcome.body.requestId), transactionId };
-			for (const id of device.deviceIds) this.memory.accepted.set(`${group.scope}|${deviceIdKey(id)}`, sent);
+			for (const id of device.deviceIds) this.memory.accepted.set(`${group.scope}|${deviceIdKey(id)}`, { ...sent, device });
 			for (const entry of entries) addSent(entry.progress, sent, device);
 		}
 	}
@@ -325,9 +400,17 @@ async function checkAvailability(context: IExecutePaginationFunctions, planned: 
 		if (outcome.failure) {
 			return thingSpaceError(context.getNode(), outcome.failure, 0, 'Check Availability First could not read the license counts, so no licensing request was sent.');
 		}
-		const list = (outcome.body.subscriptionList ?? []) as IDataObject[];
+		const list = (Array.isArray(outcome.body.subscriptionList) ? outcome.body.subscriptionList : []) as IDataObject[];
 		for (const [sku, asked] of bySku) {
-			const available = Number(list.find((entry) => entry.skuNumber === sku)?.licenseAvailable ?? 0);
+			const entry = list.find((subscription) => subscription?.skuNumber === sku);
+			// A SKU the account does not list has none available; a count that is not a number is no count at all.
+			const available = entry === undefined ? 0 : licenseCount(entry.licenseAvailable);
+			if (available === undefined) {
+				return new NodeOperationError(context.getNode(), `Check Availability First could not read the license count of ${sku}: licenseAvailable was ${quoted(entry?.licenseAvailable)}`, {
+					description: 'ThingSpace answered License Counts without a number of available licenses, so no licensing request was sent. Run Get License Counts to see the answer, or turn the option off.',
+					itemIndex: 0,
+				});
+			}
 			if (available < asked) short.push(`${sku}: ${available} available, ${asked} asked for`);
 		}
 	}
@@ -339,11 +422,20 @@ async function checkAvailability(context: IExecutePaginationFunctions, planned: 
 	});
 }
 
+/** A whole number of licenses (a number, or digits as text), or undefined. */
+function licenseCount(value: unknown): number | undefined {
+	if (typeof value === 'number') return Number.isInteger(value) && value >= 0 ? value : undefined;
+	return typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : undefined;
+}
+
 function settle(entry: Entry, pacing?: Pacing): void {
 	const { context, itemIndex, progress } = entry;
 	const request = entry.request as LicenseRequest;
 	if (!progress.failure) {
-		entry.settle.resolve([{ json: licenseOutput(request, progress, pacing), pairedItem: { item: itemIndex } }]);
+		const json = licenseOutput(request, progress, pacing);
+		// A tool's answer says whether the licensing was done (a dry run does none).
+		if (runsAsTool(context)) json.licensed = !request.dryRun;
+		entry.settle.resolve([{ json, pairedItem: { item: itemIndex } }]);
 		return;
 	}
 	const error = thingSpaceError(context.getNode(), progress.failure, itemIndex, progressReport(progress));

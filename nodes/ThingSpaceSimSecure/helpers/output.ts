@@ -85,6 +85,45 @@ export function progressReport(progress: ItemProgress): string {
 	return lines.join('\n');
 }
 
+/** What became of the devices of a whole node run, counted once each whichever items named them. */
+export interface RunTally {
+	accepted: Array<{ requestId: string; deviceCount: number }>;
+	/** Accepted by an earlier try of this node (Retry On Fail), so not sent again. */
+	alreadyAccepted: number;
+	inDoubt: LicenseDevice[];
+	refused: LicenseDevice[];
+	notSent: LicenseDevice[];
+}
+
+export const emptyTally = (): RunTally => ({ accepted: [], alreadyAccepted: 0, inDoubt: [], refused: [], notSent: [] });
+
+/** A run's requestIds in an error: every one up to this many (100,000 devices), then how many more. */
+const LISTED_REQUEST_IDS = 1000;
+
+/** The whole run, for the error that stops it: n8n then drops every other item's output, so this is all the user gets. */
+export function runReport(tally: RunTally): string {
+	const list = (devices: LicenseDevice[]) => firstFew(devices.map(idsOf));
+	const { accepted, inDoubt, refused, notSent } = tally;
+	const devices = accepted.reduce((sum, request) => sum + request.deviceCount, 0);
+	const lines = [
+		accepted.length === 0
+			? 'The whole run (all items): no request was accepted.'
+			: `The whole run (all items): ${devices} devices accepted by ThingSpace in ${accepted.length} requests (do not send them again): requestIds ${firstFew(
+					accepted.map((request) => request.requestId),
+					LISTED_REQUEST_IDS,
+				)}.`,
+	];
+	if (tally.alreadyAccepted > 0) lines.push(`${tally.alreadyAccepted} devices were accepted by an earlier try of this node and not sent again.`);
+	lines.push(
+		inDoubt.length === 0
+			? 'No device is in doubt.'
+			: `${inDoubt.length} devices in doubt (ThingSpace may have applied them; check before resending): ${list(inDoubt)}.`,
+	);
+	if (refused.length > 0) lines.push(`${refused.length} devices refused by ThingSpace: ${list(refused)}.`);
+	if (notSent.length > 0) lines.push(`${notSent.length} devices not sent: ${list(notSent)}.`);
+	return lines.join('\n');
+}
+
 /**
  * The error item of an item that failed after some of its requests were accepted. n8n replaces the
  * $json of an item that carries an error object with {error}, so this one carries the error as data:
@@ -94,6 +133,8 @@ export function progressReport(progress: ItemProgress): string {
 export function partFailedItem(error: NodeApiError, progress: ItemProgress, itemIndex: number, errorOutput: boolean): INodeExecutionData {
 	const devices = (list: LicenseDevice[]) => list as unknown as IDataObject[];
 	const lists = {
+		// Some devices were accepted, but the licensing the item asked for was not all done.
+		licensed: false,
 		acceptedRequestIds: progress.sent.map((sent) => sent.requestId),
 		devicesInDoubt: devices(progress.inDoubt),
 		devicesRefused: devices(progress.refused),
