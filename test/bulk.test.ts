@@ -82,7 +82,8 @@ describe('Bulk: items combined into shared requests, bounded concurrency', () =>
 		);
 		expect(ids.slice(100, 140).some((id) => sentIds.has(id))).toBe(false);
 		expect(ids.slice(140).every((id) => sentIds.has(id))).toBe(true);
-		expect(result.items[1].error?.description).toContain('Not sent: 40 devices');
+		expect(result.items[1].json.description).toContain('Not sent: 40 devices');
+		expect(result.items[1].json.devicesNotSent).toHaveLength(40);
 	});
 
 	it.each([1, 3])('never has more than K=%i licensing requests in flight', async (k) => {

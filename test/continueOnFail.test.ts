@@ -27,7 +27,9 @@ describe('Continue On Fail and On Error: one output item per input item, paired'
 		const errors = result.items.map((item) => (item.json as { error?: string }).error);
 		expect(errors[1]).toMatch(/wrong check digit/);
 		expect(errors[3]).toMatch(/rejected the request as invalid/);
-		expect(result.items[3].error?.description).toContain('License.NotAvailable');
+		// A request that failed: the item carries the error and its devices by fate as data.
+		expect(result.items[3].json.description).toContain('License.NotAvailable');
+		expect(result.items[3].json.devicesRefused).toHaveLength(1);
 		expect([errors[0], errors[2], errors[4]]).toEqual([undefined, undefined, undefined]);
 		expect(result.items[2].json.deviceCount).toBe(2);
 		// One shared request for the Flex items, one for the Flex Bundle item; the bad id was never sent.

@@ -439,8 +439,8 @@ function settle(entry: Entry, pacing?: Pacing): void {
 		return;
 	}
 	const error = thingSpaceError(context.getNode(), progress.failure, itemIndex, progressReport(progress));
-	// Accepted work must stay visible to the next node, not only inside the error text.
-	if (keepsGoing(context) && progress.sent.length > 0) {
+	// What became of each device stays visible to the next node as data, not only inside the error text.
+	if (keepsGoing(context)) {
 		const errorOutput = context.getNode().onError === 'continueErrorOutput';
 		entry.settle.resolve([partFailedItem(error, progress, itemIndex, errorOutput)]);
 	}

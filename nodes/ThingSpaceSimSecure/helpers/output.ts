@@ -125,7 +125,7 @@ export function runReport(tally: RunTally): string {
 }
 
 /**
- * The error item of an item that failed after some of its requests were accepted. n8n replaces the
+ * The error item of an item whose requests failed (some may have been accepted before). n8n replaces the
  * $json of an item that carries an error object with {error}, so this one carries the error as data:
  * on the regular output the lists sit beside `error`; n8n's error output (1.x and 2.x) routes an
  * item only when `error` is its one field, so there they sit inside it.
@@ -136,6 +136,8 @@ export function partFailedItem(error: NodeApiError, progress: ItemProgress, item
 		// Some devices were accepted, but the licensing the item asked for was not all done.
 		licensed: false,
 		acceptedRequestIds: progress.sent.map((sent) => sent.requestId),
+		// Each accepted request with the item's devices it carried.
+		requests: progress.sent as unknown as IDataObject[],
 		devicesInDoubt: devices(progress.inDoubt),
 		devicesRefused: devices(progress.refused),
 		devicesNotSent: devices(progress.notSent),
