@@ -189,7 +189,7 @@ function triggerOption<T>(context: IHookFunctions, read: () => T): T {
 	try {
 		return read();
 	} catch (error) {
-		if (!(error instanceof ParameterValueError)) throw error;
-		throw new NodeOperationError(context.getNode(), error.message, { description: error.description });
+		const description = error instanceof ParameterValueError ? error.description : undefined;
+		throw new NodeOperationError(context.getNode(), (error as Error).message, { description });
 	}
 }

@@ -77,8 +77,7 @@ export function readLicenseRequest(
 	try {
 		read = readValues(routedBody, options, parameter, defaults);
 	} catch (error) {
-		if (error instanceof ParameterValueError) throw fail(error.message, error.description);
-		throw error;
+		throw fail((error as Error).message, error instanceof ParameterValueError ? error.description : '');
 	}
 	const { body, sku, dryRun, transactionId } = read;
 	if (operation === 'unassign' && !sku.removable) {
