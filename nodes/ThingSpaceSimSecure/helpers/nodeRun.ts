@@ -174,7 +174,7 @@ class NodeRun {
 		await Promise.all(planned.map(async (request) => await limit(async () => await this.send(request))));
 		const rate = this.pace.rate;
 		const pacing = rate === undefined ? undefined : { requestsPerSecond: Math.round(((rate * 1000) / RATE_LIMIT.windowMs) * 10) / 10, waitedMs: this.pacedMs };
-		const stopping = !keepsGoing(this.first) && good.find((entry) => entry.progress.failure);
+		const stopping = !continueOnFail && good.find((entry) => entry.progress.failure);
 		if (!stopping) {
 			for (const entry of good) settle(entry, pacing);
 			return;
