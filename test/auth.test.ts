@@ -1,5 +1,5 @@
 import { useClock } from '../nodes/shared/clock';
-import { LOGIN_TIMEOUT_MS } from '../nodes/shared/policy';
+import { LOGIN_TIMEOUT_MS, MAX_LOGINS_PER_RUN } from '../nodes/shared/policy';
 import type { InjectRule, Simulator } from './simulator/thingspace-simulator';
 import type { Harness } from './harness';
 import { FakeClock } from './fakeClock';
@@ -109,6 +109,45 @@ describe('Credential: token, session, refresh and lockout through n8n', () => {
 		expect(again.error?.description).toMatch(/Five failed logins lock/);
 		expect(again.error?.description).toMatch(/Fix the UWS Username or UWS Password/);
 	});
+
+	it('a login answered with the very session ThingSpace keeps refusing is used once, not repeated in a loop', async () => {
+		// OAuth re-issues the same token within its hour; here the login, too, answers the same session every time.
+		({ sim, harness } = await setUp({ reuseSessionToken: true }));
+		await harness.run(assignParams({ deviceList: imei(995) }));
+		sim.reset();
+		sim.inject({ route: 'assign', status: 401, body: EXPIRED, times: Infinity });
+
+		const result = await harness.run(assignParams({ deviceList: imei(994) }));
+		expect(sim.count('login')).toBe(1);
+		expect(sim.count('assign')).toBe(2);
+		expect(result.error?.message).toMatch(/did not accept the credentials, even after a fresh login/);
+	}, 10_000);
+
+	it.each([false, true])(
+		`a 401 that no login cures, 10 uncombined items (same session from every login: %s): at most ${MAX_LOGINS_PER_RUN} logins in the run, then it stops and says why`,
+		async (reuseSessionToken) => {
+			({ sim, harness } = await setUp({ reuseSessionToken }));
+			sim.inject({ route: 'assign', status: 401, body: EXPIRED, times: Infinity });
+			const result = await harness.run(
+				assignParams({ deviceList: '={{ $json.sims }}', options: { combineItems: false } }),
+				itemsOf(imeis(10, 600)),
+				{ continueOnFail: true },
+			);
+
+			expect(sim.count('login')).toBe(MAX_LOGINS_PER_RUN);
+			// Two requests in flight: each fresh session is tried by at most two, twice each; the rest is not sent.
+			expect(sim.count('assign')).toBeLessThanOrEqual(10);
+			const errors = result.items.map((item) => item.json.error as string);
+			expect(errors).toHaveLength(10);
+			expect(errors.every(Boolean)).toBe(true);
+			expect(errors.filter((error) => /^ThingSpace refuses every new session/.test(error)).length).toBeGreaterThan(0);
+			expect(errors[9]).toMatch(new RegExp(`after this run's ${MAX_LOGINS_PER_RUN} logins \\(HTTP 401 \\[UnifiedWebService\\.REQUEST_FAILED\\.SessionToken\\.Expired\\]\\), so the node stopped logging in`));
+			const description = String((result.items[9].error as { description?: string } | undefined)?.description);
+			expect(description).toMatch(/UWS username and password are right/);
+			expect(description).toMatch(/Not sent: 1 devices/);
+		},
+		10_000,
+	);
 
 	it.each<[string, Partial<InjectRule>]>([
 		['408', { status: 408, body: {} }],
