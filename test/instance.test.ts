@@ -121,11 +121,11 @@ describe('One login guard for the whole n8n instance (processes sharing the cred
 		let readEmpty = false;
 		slow.credentials.afterRead = async (data) => {
 			// The read in which the session module looks for a claim (a busy process, a slow database): it saw
-			// an empty record, and its answer comes back a second later, once the other process is logging in.
+			// an empty record, and its answer comes back 3 s later, once the other process is logging in.
 			if (readEmpty || data.loginRecord || !new Error().stack?.includes('sessionOfInstance')) return;
 			readEmpty = true;
 			await until(() => sim.count('login') === 1);
-			clock.advance(1000);
+			clock.advance(3000);
 		};
 		const assign = assignParams({ deviceList: '={{ $json.sims }}' });
 		const late = slow.run(assign, itemsOf(imeis(1, 40)), { continueOnFail: true });

@@ -23,12 +23,13 @@ import { CREDENTIAL_TYPE, FAILED_LOGIN_HOLD_MS, LOGIN_CLAIM, MAX_LOGINS_PER_RUN,
  * from the database: nothing new for users to run.
  *
  * Taking turns is a lease: a process writes its claim, reads the store again after a pause and logs in
- * only if its claim is still there; the others wait for the session it stores. A claim whose read and
- * write took longer than the least pause (a slow database, a busy process) may have overwritten a claim
- * that already passed its check, so its process does not log in on it. Stamps are the writer's clock: one
- * ahead of this process's, or not a number, counts from when this process first saw it. Per process, in
- * memory: one login at a time per credential (whatever the number of items), the sessions ThingSpace
- * refused here, and the refusals seen here (the Test button tests the form's data, which may lack the record).
+ * only if its claim is still there; the others wait for the session it stores. The pause grows with the
+ * time the claim's read and write took; a claim that took maxSettleMs or longer (a slow database, a busy
+ * process) may have overwritten a claim that already passed its check, so its process does not log in on
+ * it. Stamps are the writer's clock: one ahead of this process's, or not a number, counts from when this
+ * process first saw it. Per process, in memory: one login at a time per credential (whatever the number
+ * of items), the sessions ThingSpace refused here, and the refusals seen here (the Test button tests the
+ * form's data, which may lack the record).
  */
 
 /** The credential's Login Record (hidden field `loginRecord`, JSON). */
@@ -302,14 +303,16 @@ async function sessionOfInstance(context: SessionContext, logins: LoginBudget): 
 		} else {
 			if (logins.used >= MAX_LOGINS_PER_RUN) throw new NoLoginLeft(logins.used);
 			await storeStep(context, credentials, 'claim');
-			// Any claim that landed between this read and this write is at most `window` old now, and its
-			// process checks it no sooner than minSettleMs after writing: when window < minSettleMs, that process
-			// sees this claim and stands back. A later write may have replaced a claim already checked, so it
-			// must not lead to a login. Twenty times the window covers a busier process reading just before.
+			// A claim that landed between this read and this write is checked by its process at least minSettleMs
+			// (20 times its own window) after it landed: usually after this write, so that process sees this claim
+			// and stands back. The slower this write, the longer this claim waits before its check (20 times the
+			// window), so a login the other process started meanwhile has stored its result by then. A write that
+			// took maxSettleMs or more may have replaced a claim checked long ago: it never leads to a login, and
+			// stands in for that claim until a session or refusal appears, or for a lease.
 			const wroteAt = clock.now();
 			const window = wroteAt - readAt;
 			const settleMs = Math.min(LOGIN_CLAIM.maxSettleMs, Math.max(LOGIN_CLAIM.minSettleMs, 20 * window));
-			mine = { wroteAt, settleMs, late: window >= LOGIN_CLAIM.minSettleMs };
+			mine = { wroteAt, settleMs, late: window >= LOGIN_CLAIM.maxSettleMs };
 		}
 	}
 }
