@@ -290,7 +290,8 @@ CASES.push(
 		after: (sim) => sim.configure({ reuseSessionToken: false }),
 		check: ({ items, requests }) => {
 			assert.ok(logins(requests).length <= 3, `${logins(requests).length} logins`);
-			assert.ok(assigns(requests).length <= 10, `${assigns(requests).length} assigns`);
+			// Two requests in flight: each login's session is tried by at most two requests, twice each, then two meet the stop.
+			assert.ok(assigns(requests).length <= 14, `${assigns(requests).length} assigns`);
 			assert.equal(items.length, 10);
 			assert.match(items[9].json.error, /^ThingSpace refuses every new session: .* so the node stopped logging in/);
 			log(`# login loop: ${logins(requests).length} logins, ${assigns(requests).length} assign requests for 10 uncombined items`);
