@@ -1,5 +1,8 @@
-import type { Simulator } from './simulator/thingspace-simulator';
+import { useClock } from '../nodes/shared/clock';
+import { LOGIN_TIMEOUT_MS, MAX_LOGINS_PER_RUN } from '../nodes/shared/policy';
+import type { InjectRule, Simulator } from './simulator/thingspace-simulator';
 import type { Harness } from './harness';
+import { FakeClock } from './fakeClock';
 import { assignParams, everythingIn, imei, imeis, itemsOf, setUp } from './fixtures';
 
 const EXPIRED = {
@@ -12,6 +15,7 @@ describe('Credential: token, session, refresh and lockout through n8n', () => {
 	let harness: Harness;
 
 	afterEach(async () => {
+		useClock();
 		await sim.close();
 	});
 
@@ -105,6 +109,100 @@ describe('Credential: token, session, refresh and lockout through n8n', () => {
 		expect(again.error?.description).toMatch(/Five failed logins lock/);
 		expect(again.error?.description).toMatch(/Fix the UWS Username or UWS Password/);
 	});
+
+	it('a login answered with the very session ThingSpace keeps refusing is used once, not repeated in a loop', async () => {
+		// OAuth re-issues the same token within its hour; here the login, too, answers the same session every time.
+		({ sim, harness } = await setUp({ reuseSessionToken: true }));
+		await harness.run(assignParams({ deviceList: imei(995) }));
+		sim.reset();
+		sim.inject({ route: 'assign', status: 401, body: EXPIRED, times: Infinity });
+
+		const result = await harness.run(assignParams({ deviceList: imei(994) }));
+		expect(sim.count('login')).toBe(1);
+		expect(sim.count('assign')).toBe(2);
+		expect(result.error?.message).toMatch(/did not accept the credentials, even after a fresh login/);
+	}, 10_000);
+
+	it.each([false, true])(
+		`a 401 that no login cures, 10 uncombined items (same session from every login: %s): at most ${MAX_LOGINS_PER_RUN} logins in the run, then it stops and says why`,
+		async (reuseSessionToken) => {
+			({ sim, harness } = await setUp({ reuseSessionToken }));
+			sim.inject({ route: 'assign', status: 401, body: EXPIRED, times: Infinity });
+			const result = await harness.run(
+				assignParams({ deviceList: '={{ $json.sims }}', options: { combineItems: false } }),
+				itemsOf(imeis(10, 600)),
+				{ continueOnFail: true },
+			);
+
+			expect(sim.count('login')).toBe(MAX_LOGINS_PER_RUN);
+			// Two requests in flight: each fresh session is tried by at most two, twice each; the rest is not sent.
+			expect(sim.count('assign')).toBeLessThanOrEqual(10);
+			const errors = result.items.map((item) => item.json.error as string);
+			expect(errors).toHaveLength(10);
+			expect(errors.every(Boolean)).toBe(true);
+			expect(errors.filter((error) => /^ThingSpace refuses every new session/.test(error)).length).toBeGreaterThan(0);
+			expect(errors[9]).toMatch(new RegExp(`after this run's ${MAX_LOGINS_PER_RUN} logins \\(HTTP 401 \\[UnifiedWebService\\.REQUEST_FAILED\\.SessionToken\\.Expired\\]\\), so the node stopped logging in`));
+			const description = String((result.items[9].error as { description?: string } | undefined)?.description);
+			expect(description).toMatch(/UWS username and password are right/);
+			expect(description).toMatch(/Not sent: 1 devices/);
+		},
+		10_000,
+	);
+
+	it.each<[string, Partial<InjectRule>]>([
+		['408', { status: 408, body: {} }],
+		['404 (gateway fault)', { status: 404, body: { fault: { code: '900906', message: 'No matching resource found' } } }],
+		["403 from a proxy's HTML page", { status: 403, raw: '<html><body>Access denied by proxy</body></html>' }],
+		['400 gateway fault', { status: 400, body: { fault: { code: '900906', message: 'No matching resource found' } } }],
+		['502', { status: 502, body: {} }],
+		['no answer (connection dropped)', { destroy: true }],
+	])('a login answered %s is transient: not held as a refused password, the next run logs in', async (_label, answer) => {
+		({ sim, harness } = await setUp());
+		sim.inject({ route: 'login', ...answer });
+		const failed = await harness.run(assignParams({ deviceList: imei(30) }));
+		expect(failed.error?.message).toMatch(/^ThingSpace credential: (the Connectivity Management login failed|could not reach ThingSpace for the Connectivity Management login)/);
+		expect(failed.error?.description).toMatch(/says nothing about the password/);
+
+		const next = await harness.run(assignParams({ deviceList: imei(31) }));
+		expect(next.error).toBeUndefined();
+		expect(sim.count('login')).toBe(2);
+		expect(sim.count('assign')).toBe(1);
+	});
+
+	it("a login answered 408 once: n8n's Retry On Fail logs in again and the run succeeds", async () => {
+		({ sim, harness } = await setUp());
+		sim.inject({ route: 'login', status: 408, body: {} });
+		// n8n waits at least 1 s between tries, whatever the setting.
+		const result = await harness.run(assignParams({ deviceList: imei(34) }), [{ json: {} }], { retryOnFail: true, maxTries: 2, waitBetweenTries: 0 });
+		expect(result.error).toBeUndefined();
+		expect(sim.count('login')).toBe(2);
+		expect(sim.count('assign')).toBe(1);
+	});
+
+	it('a 401 login with a UWS error code is held as a refused password', async () => {
+		({ sim, harness } = await setUp());
+		sim.inject({ route: 'login', status: 401, body: { errorCode: 'UnifiedWebService.REQUEST_FAILED.Login.Invalid', errorMessage: 'Invalid username or password.' } });
+		await harness.run(assignParams({ deviceList: imei(32) }));
+		const again = await harness.run(assignParams({ deviceList: imei(33) }));
+		expect(again.error?.message).toMatch(/^ThingSpace credential: login not attempted/);
+		expect(sim.count('login')).toBe(1);
+	});
+
+	it.each(['token', 'login'] as const)(
+		`a %s answer that trickles in byte by byte is given up ${LOGIN_TIMEOUT_MS / 1000} s after the call started (the clock moved, not waited for)`,
+		async (route) => {
+			({ sim, harness } = await setUp());
+			// 50 ms a byte: the answer would take seconds; no silence ever reaches an idle timeout.
+			sim.inject({ route, trickleMs: 50 });
+			harness.useClock(new FakeClock());
+			const started = Date.now();
+			const result = await harness.run(assignParams({ deviceList: imei(40) }));
+
+			expect(result.error?.message).toContain(`no answer within ${LOGIN_TIMEOUT_MS / 1000} s`);
+			expect(Date.now() - started).toBeLessThan(1500);
+			expect(sim.count('assign')).toBe(0);
+		},
+	);
 
 	it('a corrected password is tried at once', async () => {
 		({ sim, harness } = await setUp({}, { password: 'wrong-password' }));

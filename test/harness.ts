@@ -26,6 +26,7 @@ import type {
 import { ICredentialsHelper, Workflow } from 'n8n-workflow';
 
 import { ThingSpaceApi } from '../credentials/ThingSpaceApi.credentials';
+import { useClock as useModuleClock, type Clock } from '../nodes/shared/clock';
 import { resetPacers } from '../nodes/shared/pacer';
 import { resetSessionCache } from '../nodes/shared/session';
 import { ThingSpaceSimSecure } from '../nodes/ThingSpaceSimSecure/ThingSpaceSimSecure.node';
@@ -122,8 +123,13 @@ export class TestCredentialsHelper extends ICredentialsHelper {
 		return undefined;
 	}
 
+	/** Called with each read's copy before it is handed over: a test slows one process's reads (a busy process, a slow database). */
+	afterRead?: (data: ICredentialDataDecryptedObject) => Promise<void>;
+
 	async getDecrypted(): Promise<ICredentialDataDecryptedObject> {
-		return { ...this.stored };
+		const data = { ...this.stored };
+		await this.afterRead?.(data);
+		return data;
 	}
 
 	async getCredentials(): Promise<ICredentials> {
@@ -190,6 +196,11 @@ export class Harness {
 	constructor(credentialData: ICredentialDataDecryptedObject, node?: INodeType) {
 		this.credentials = new TestCredentialsHelper(credentialData);
 		this.nodeTypes = new TestNodeTypes(node);
+	}
+
+	/** This process's clock (each process of an instance has its own); without an argument, the system clock. */
+	useClock(clock?: Clock): void {
+		useModuleClock(clock);
 	}
 
 	/** Runs the node once on these input items, like a manual execution in the editor. */

@@ -1,6 +1,10 @@
-import { LOGIN_CLAIM } from '../nodes/shared/policy';
+import { sleep } from 'n8n-workflow';
+
+import { useClock } from '../nodes/shared/clock';
+import { FAILED_LOGIN_HOLD_MS, LOGIN_CLAIM } from '../nodes/shared/policy';
 import type * as HarnessModule from './harness';
 import type { Harness, RunResult } from './harness';
+import { FakeClock } from './fakeClock';
 import { assignParams, imeis, itemsOf, setUp } from './fixtures';
 import type { Simulator } from './simulator/thingspace-simulator';
 
@@ -20,10 +24,18 @@ async function anotherProcess(of: Harness): Promise<Harness> {
 
 const errorsOf = (results: RunResult[]) => results.flatMap((result) => result.items.map((item) => String(item.json.error ?? '')));
 
+/** Resolves once `done()` holds, looking every few milliseconds. */
+async function until(done: () => boolean): Promise<void> {
+	while (!done()) await sleep(2);
+}
+
+const HOUR = 60 * 60 * 1000;
+
 describe('One login guard for the whole n8n instance (processes sharing the credential store)', () => {
 	let sim: Simulator;
 
 	afterEach(async () => {
+		useClock();
 		await sim.close();
 	});
 
@@ -96,5 +108,69 @@ describe('One login guard for the whole n8n instance (processes sharing the cred
 		// A refused app secret cannot lock the UWS account: the second process tried too, without waiting for a lease.
 		expect(sim.count('token')).toBe(2);
 		expect(sim.count('login')).toBe(0);
+	});
+	it('a process that read the empty record and wrote its claim late does not log in: still 1 login attempt', async () => {
+		let first: Harness;
+		({ sim, harness: first } = await setUp({}, { password: 'wrong-password' }));
+		const slow = await anotherProcess(first);
+		// The first login takes a while to be answered: the slow process's claim lands while it is under way.
+		sim.inject({ route: 'login', delayMs: 400 });
+		// The slow process's clock moves only when the test moves it (and its waits pass quickly).
+		const clock = new FakeClock();
+		slow.useClock(clock);
+		let readEmpty = false;
+		slow.credentials.afterRead = async (data) => {
+			// The read in which the session module looks for a claim (a busy process, a slow database): it saw
+			// an empty record, and its answer comes back 3 s later, once the other process is logging in.
+			if (readEmpty || data.loginRecord || !new Error().stack?.includes('sessionOfInstance')) return;
+			readEmpty = true;
+			await until(() => sim.count('login') === 1);
+			clock.advance(3000);
+		};
+		const assign = assignParams({ deviceList: '={{ $json.sims }}' });
+		const late = slow.run(assign, itemsOf(imeis(1, 40)), { continueOnFail: true });
+		await until(() => readEmpty);
+		const results = await Promise.all([first.run(assign, itemsOf(imeis(1, 41)), { continueOnFail: true }), late]);
+
+		expect(sim.count('login')).toBe(1);
+		for (const error of errorsOf(results)) expect(error).toMatch(/login refused the UWS username or password|login not attempted/);
+	});
+
+	it.each([
+		['an hour ahead (its host\'s clock runs fast)', Date.now() + HOUR],
+		['not a number ("1e20")', '1e20'],
+	])('a claim stamped %s lasts its lease from when this process first saw it, no longer', async (_label, at) => {
+		let harness: Harness;
+		({ sim, harness } = await setUp());
+		harness.credentials.stored = { ...harness.credentials.stored, loginRecord: JSON.stringify({ claim: { by: 'a worker', at } }) };
+		const clock = new FakeClock(Date.now(), 100);
+		harness.useClock(clock);
+		const seen = clock.now();
+
+		const result = await harness.run(assignParams({ deviceList: imeis(1, 50)[0] }));
+		expect(result.error).toBeUndefined();
+		expect(sim.count('login')).toBe(1);
+		expect(clock.now() - seen).toBeGreaterThanOrEqual(LOGIN_CLAIM.leaseMs);
+		expect(clock.now() - seen).toBeLessThan(LOGIN_CLAIM.leaseMs + 10_000);
+	});
+
+	it(`a refusal stamped by a process whose clock is an hour ahead is held ${FAILED_LOGIN_HOLD_MS / 60000} minutes, not an hour more`, async () => {
+		let ahead: Harness;
+		({ sim, harness: ahead } = await setUp({}, { password: 'wrong-password' }));
+		ahead.useClock(new FakeClock(Date.now() + HOUR));
+		await ahead.run(assignParams({ deviceList: imeis(1, 60)[0] }));
+		expect(sim.count('login')).toBe(1);
+
+		const other = await anotherProcess(ahead);
+		const clock = new FakeClock();
+		other.useClock(clock);
+		const held = await other.run(assignParams({ deviceList: imeis(1, 61)[0] }));
+		expect(held.error?.message).toMatch(/^ThingSpace credential: login not attempted/);
+		expect(held.error?.description).toMatch(/for 15 more minute\(s\)/);
+
+		clock.advance(FAILED_LOGIN_HOLD_MS + 1000);
+		const tried = await other.run(assignParams({ deviceList: imeis(1, 62)[0] }));
+		expect(tried.error?.message).toMatch(/login refused the UWS username or password/);
+		expect(sim.count('login')).toBe(2);
 	});
 });

@@ -7,19 +7,40 @@ import type {
 } from 'n8n-workflow';
 import { clock } from './clock';
 
-import { failureOf, isServerFailure, isSessionRejected, thrownFailure, type Failure, type FullResponse } from './errors';
+import { failureOf, faultLine, isServerFailure, isSessionRejected, thrownFailure, type Failure, type FullResponse } from './errors';
 import { redirectTarget } from './host';
 import type { Pacer } from './pacer';
 import { CREDENTIAL_TYPE, MAX_SERVER_RETRIES, RATE_LIMIT, REQUEST_TIMEOUT_MS } from './policy';
 import { credentialSecrets } from './login';
-import { ensureSession, isLoginBusy } from './session';
+import { ensureSession, isLoginBusy, NoLoginLeft, type LoginBudget } from './session';
 import { describeAnswer, redact } from './text';
 
 /**
  * The one way to call ThingSpace, for the action node, the trigger and the credential's helpers:
- * one send, one fresh login when the session is refused, the 429 wait, the 5xx policy, no redirects,
- * a bounded time, and an answer that counts only when it carries its result.
+ * one send, one fresh login when the session is refused (within the run's MAX_LOGINS_PER_RUN), the
+ * 429 wait, the 5xx policy, no redirects, a bounded time, and an answer that counts only when it
+ * carries its result.
  */
+
+/** The logins of one node run, and, once ThingSpace refused a session with no login left, why the run stopped. */
+interface RunLogins extends LoginBudget {
+	stopped?: Failure;
+}
+
+/** Per node run: n8n hands every item and every try of Retry On Fail the same execute data, and drops it with the run. */
+const runs = new WeakMap<object, RunLogins>();
+
+/** The run's logins; a context without execute data (the trigger's hooks) counts per request. */
+function loginsOf(context: AuthContext): RunLogins {
+	const run = (context as Partial<Pick<IExecuteSingleFunctions, 'getExecuteData'>>).getExecuteData?.();
+	if (!run) return { used: 0 };
+	let logins = runs.get(run);
+	if (!logins) {
+		logins = { used: 0 };
+		runs.set(run, logins);
+	}
+	return logins;
+}
 
 /** The body of a successful call, or what went wrong. */
 export type Outcome = { body: IDataObject; failure?: undefined } | { failure: Failure };
@@ -63,12 +84,13 @@ export async function thingSpaceRequest(
 	let waitedMs = 0;
 	let serverRetries = 0;
 	const sends = { count: 0 };
+	const logins = loginsOf(context);
 	for (let attempt = 1; ; attempt++) {
 		const slot = await policy.pace?.slot();
 		if (slot) policy.paced?.(slot.waitedMs);
 		let outcome: Outcome | undefined;
 		try {
-			outcome = await sendOnce(context, request, policy, sends);
+			outcome = await sendOnce(context, request, policy, sends, logins);
 		} finally {
 			// Always told, or the calls queued behind this one would wait for ever.
 			slot?.done(outcome ? (outcome.failure ? outcome.failure.status : 200) : undefined);
@@ -107,10 +129,17 @@ export function rateLimitDelay(retryAfter: string | undefined, attempt: number, 
 
 /**
  * One send, with a session the instance holds; when ThingSpace refuses the token or session (401, or a
- * SessionToken code), one more once the instance has a new one.
+ * SessionToken code), one more once the instance has a new one. A run that stopped logging in sends nothing.
  */
-async function sendOnce(context: AuthContext, request: RequestOptions, policy: CallPolicy, sends: { count: number }): Promise<Outcome> {
-	const before = await session(context);
+async function sendOnce(
+	context: AuthContext,
+	request: RequestOptions,
+	policy: CallPolicy,
+	sends: { count: number },
+	logins: RunLogins,
+): Promise<Outcome> {
+	if (logins.stopped) return { failure: logins.stopped };
+	const before = await session(context, logins);
 	if (before.failure) return before;
 	const policySend = policy.send ?? viaHelpers(context);
 	const send = async (options: RequestOptions) => {
@@ -121,18 +150,38 @@ async function sendOnce(context: AuthContext, request: RequestOptions, policy: C
 	const failure = outcome.failure;
 	const refused = failure && (failure.status === 401 || isSessionRejected(failure) || isLoginBusy(failure.auth?.message));
 	if (!refused) return outcome;
-	const after = await session(context, before.session);
+	const after = await session(context, logins, before.session, failure);
 	if (after.failure) return after;
 	return await judged(context, request, policy, async () => await send(request));
 }
 
-/** The instance's session (other than `rejected`), or why there is none. */
-async function session(context: AuthContext, rejected?: string): Promise<{ session: string; failure?: undefined } | { failure: Failure }> {
+/**
+ * The instance's session (other than `rejected`), or why there is none. When the run has no login left
+ * and ThingSpace has just refused its session (`refusal`), the run stops: this request fails with that
+ * refusal and the reason, and its later requests are not sent.
+ */
+async function session(
+	context: AuthContext,
+	logins: RunLogins,
+	rejected?: string,
+	refusal?: Failure,
+): Promise<{ session: string; failure?: undefined } | { failure: Failure }> {
 	try {
-		return { session: await ensureSession(context, rejected) };
+		return { session: await ensureSession(context, logins, rejected) };
 	} catch (error) {
-		return { failure: thrownFailure(error, await secretsOf(context)) };
+		if (!(error instanceof NoLoginLeft) || !refusal) return { failure: thrownFailure(error, await secretsOf(context)) };
+		const auth = everySessionRefused(refusal, error.used);
+		logins.stopped = { auth };
+		return { failure: { ...refusal, auth } };
 	}
+}
+
+/** Why a run stopped logging in: ThingSpace accepts the logins but refuses the sessions they give. */
+function everySessionRefused(refusal: Failure, used: number): Failure['auth'] {
+	return {
+		message: `ThingSpace refuses every new session: it refused the session again after this run's ${used} logins (${refusal.status === undefined ? 'no status' : `HTTP ${refusal.status}`}${refusal.code ? ` [${refusal.code}]` : ''}), so the node stopped logging in`,
+		description: `${faultLine(refusal)}\n\nThe logins themselves succeeded, so the UWS username and password are right and the account is not at risk of a lock. ThingSpace does not accept the session (or the app's token) for this call: check that the app key has the Connectivity Management and SIM-Secure for IoT APIs and that the UWS user may manage this account. If it persists, contact Verizon ThingSpace support with the code above. The rest of this run was not sent; run it again later.`,
+	};
 }
 
 function viaHelpers(context: AuthContext): Send {

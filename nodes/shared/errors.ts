@@ -27,7 +27,8 @@ export interface Failure {
 export type DeviceFate = 'notSent' | 'refused' | 'inDoubt';
 
 export function fateOf(failure: Failure): DeviceFate {
-	if (failure.auth || failure.redirectedTo !== undefined) return 'notSent';
+	// A credential step with a status is a request ThingSpace refused, and then the reason the run stopped.
+	if ((failure.auth && failure.status === undefined) || failure.redirectedTo !== undefined) return 'notSent';
 	return isServerFailure(failure) ? 'inDoubt' : 'refused';
 }
 

@@ -1,5 +1,6 @@
 import type { ICredentialDataDecryptedObject, IDataObject, IHttpRequestHelper, IHttpRequestOptions } from 'n8n-workflow';
 
+import { clock } from './clock';
 import { redirectTarget, ThingSpaceAuthError } from './host';
 import { LOGIN_TIMEOUT_MS, PATHS } from './policy';
 import { asObject, explainFault, redact } from './text';
@@ -29,6 +30,10 @@ export class LoginRefused extends ThingSpaceAuthError {
 	}
 }
 
+/** Said of every login failure that is not a refused password: nothing is held, so a retry may log in. */
+const TRANSIENT =
+	'This says nothing about the password and counts for nothing towards the lock, so no login is held back: Retry On Fail, or the next run, logs in again.';
+
 export async function logIn(
 	helpers: IHttpRequestHelper['helpers'],
 	baseUrl: string,
@@ -44,10 +49,14 @@ export async function logIn(
 	});
 	const accessToken = typeof token.body.access_token === 'string' ? token.body.access_token : '';
 	if (token.statusCode !== 200 || !accessToken) {
-		throw new ThingSpaceAuthError(
-			`the OAuth token request refused the app key and secret (HTTP ${token.statusCode} ${token.reason})`,
-			'Check the App Key and App Secret in the ThingSpace API credential (thingspace.verizon.com → Account settings → Key Management). No login was attempted.',
-		);
+		const reason = `HTTP ${token.statusCode} ${token.reason}`;
+		if (isOAuthRefusal(token)) {
+			throw new ThingSpaceAuthError(
+				`the OAuth token request refused the app key and secret (${reason})`,
+				'Check the App Key and App Secret in the ThingSpace API credential (thingspace.verizon.com → Account settings → Key Management). No login was attempted.',
+			);
+		}
+		throw new ThingSpaceAuthError(`the OAuth token request failed (${reason})`, `No login was attempted. ${TRANSIENT}`);
 	}
 
 	const session = await call(helpers, 'Connectivity Management login', [...secrets, accessToken], {
@@ -63,7 +72,7 @@ export async function logIn(
 		if (isPasswordRefusal(session)) throw new LoginRefused(reason);
 		throw new ThingSpaceAuthError(
 			`the Connectivity Management login failed (${reason})`,
-			"The app key and secret were accepted; the login did not complete. Try again later; if it persists, check the credential's environment.",
+			`The app key and secret were accepted; the login did not complete. ${TRANSIENT} If it persists, check the credential's environment and the proxy between n8n and ThingSpace.`,
 		);
 	}
 	return { accessToken, sessionToken, loginHost: baseUrl };
@@ -77,15 +86,35 @@ interface Answer {
 }
 
 /**
- * A 4xx from the login means the username or password was refused, except a rate limit (429) and a
- * gateway fault on the bearer token (401 900901), which say nothing about the password.
+ * ThingSpace's own word that the username or password is wrong: HTTP 400 (or 401) with an M2M error code
+ * of UWS form, `Service.CLASS.Detail` (e.g. UnifiedWebService.REQUEST_FAILED.Login.Invalid). Anything
+ * else (408, 404, a proxy's 403 or HTML page, a gateway fault such as 401 900901, 429, 5xx, a body
+ * without such a code) is no verdict on the password, so it is not held.
  */
 function isPasswordRefusal({ statusCode, body }: Answer): boolean {
-	if (statusCode < 400 || statusCode >= 500 || statusCode === 429) return false;
-	return !(statusCode === 401 && body.fault !== undefined);
+	if (statusCode !== 400 && statusCode !== 401) return false;
+	return typeof body.errorCode === 'string' && /^[A-Za-z]+\.[A-Z_]+\.\S+$/.test(body.errorCode);
 }
 
-/** One auth call: never redirected (it carries the secrets), bounded in time, its errors free of secrets. */
+/** The OAuth server's own refusal of the app key and secret (400/401 with an OAuth `error`, or the gateway's 401 fault); anything else may pass. */
+function isOAuthRefusal({ statusCode, body }: Answer): boolean {
+	if (statusCode !== 400 && statusCode !== 401) return false;
+	return typeof body.error === 'string' || (statusCode === 401 && body.fault !== undefined);
+}
+
+/** How often the deadline looks whether its call has ended: a finished call leaves no long timer behind. */
+const DEADLINE_TICK_MS = 1_000;
+
+/**
+ * Resolves once LOGIN_TIMEOUT_MS have passed on the package clock, or soon after the call has ended.
+ * The request's own timeout is an idle timeout: an answer that trickles in byte by byte never meets it.
+ */
+async function deadline(ended: () => boolean): Promise<void> {
+	const until = clock.now() + LOGIN_TIMEOUT_MS;
+	while (!ended() && clock.now() < until) await clock.sleep(Math.min(DEADLINE_TICK_MS, until - clock.now()));
+}
+
+/** One auth call: never redirected (it carries the secrets), its whole answer within LOGIN_TIMEOUT_MS, its errors free of secrets. */
 async function call(
 	helpers: IHttpRequestHelper['helpers'],
 	what: string,
@@ -94,25 +123,36 @@ async function call(
 ): Promise<Answer> {
 	let response: { statusCode: number; headers?: IDataObject; body: unknown } | undefined;
 	let problem = '';
+	const abort = new AbortController();
+	let ended = false;
+	const late = deadline(() => ended).then(() => {
+		if (ended) return undefined;
+		abort.abort();
+		throw Object.assign(new Error('deadline'), { code: 'ETIMEDOUT' });
+	});
 	try {
-		response = (await helpers.httpRequest({
+		const request = helpers.httpRequest({
 			...options,
 			returnFullResponse: true,
 			ignoreHttpStatusErrors: true,
 			disableFollowRedirect: true,
 			timeout: LOGIN_TIMEOUT_MS,
-		})) as typeof response;
+			abortSignal: abort.signal,
+		}) as Promise<typeof response>;
+		response = await Promise.race([request, late.then(() => undefined)]);
 	} catch (error) {
 		const { code, message } = error as { code?: string; message?: string };
 		problem = /timeout|ECONNABORTED|ETIMEDOUT/i.test(`${code} ${message}`)
 			? `no answer within ${LOGIN_TIMEOUT_MS / 1000} s`
 			: redact(String(message ?? code ?? 'connection failed'), secrets);
+	} finally {
+		ended = true;
 	}
 	if (!response) {
 		// Only the transport message: the request (with its Basic header or password) stays out of the error.
 		throw new ThingSpaceAuthError(
 			`could not reach ThingSpace for the ${what}: ${problem}`,
-			"Nothing was licensed. Check the credential's environment and base URL, and that this n8n can reach it; runs waiting on this login were released.",
+			`Nothing was licensed; runs waiting on this login were released. ${TRANSIENT} If it persists, check the credential's environment and base URL, and that this n8n can reach it.`,
 		);
 	}
 	if (response.statusCode >= 300 && response.statusCode < 400) {

@@ -45,14 +45,21 @@ export const RATE_LIMIT = {
 /** A login that ThingSpace refused is not repeated with the same password for this long (5 failures lock the account). */
 export const FAILED_LOGIN_HOLD_MS = 15 * 60 * 1000;
 
-/** The token and login calls give up after this; every caller waiting on that login is released. */
+/** The token and login calls each give up after this (the whole answer, not only a silence); every caller waiting on that login is released. */
 export const LOGIN_TIMEOUT_MS = 20_000;
+
+/**
+ * Logins one node run may start, whatever its number of items, requests and tries (Retry On Fail): the
+ * first one and fresh ones after ThingSpace refused the session. When ThingSpace refuses every new
+ * session, the run stops with an error that says so instead of logging in again and again.
+ */
+export const MAX_LOGINS_PER_RUN = 3;
 
 /** How the processes of one n8n instance (main, workers) take turns to log in; see nodes/shared/session.ts. */
 export const LOGIN_CLAIM = {
-	/** A claim is read back after 20 times as long as its writing took, at least this long… */
+	/** A claim is read back after 20 times as long as its reading and writing took, at least this long… */
 	minSettleMs: 200,
-	/** …and at most this long. */
+	/** …and at most this long. A claim whose reading and writing took this long or longer never leads to a login (see session.ts). */
 	maxSettleMs: 2_000,
 	/** A claim older than this is void: its process stopped or hung (both login calls, and a margin). */
 	leaseMs: 2 * LOGIN_TIMEOUT_MS + 5_000,

@@ -10,7 +10,7 @@ import { clock } from './clock';
 
 import { CREDENTIAL_ERROR_PREFIX, resolveBaseUrl, ThingSpaceAuthError, tokensBelongHere } from './host';
 import { logIn, LoginRefused, type ThingSpaceTokens } from './login';
-import { CREDENTIAL_TYPE, FAILED_LOGIN_HOLD_MS, LOGIN_CLAIM, PATHS } from './policy';
+import { CREDENTIAL_TYPE, FAILED_LOGIN_HOLD_MS, LOGIN_CLAIM, MAX_LOGINS_PER_RUN, PATHS } from './policy';
 
 /**
  * The OAuth token and the VZ-M2M session, and who may log in.
@@ -23,9 +23,13 @@ import { CREDENTIAL_TYPE, FAILED_LOGIN_HOLD_MS, LOGIN_CLAIM, PATHS } from './pol
  * from the database: nothing new for users to run.
  *
  * Taking turns is a lease: a process writes its claim, reads the store again after a pause and logs in
- * only if its claim is still there; the others wait for the session it stores. Per process, in memory:
- * one login at a time per credential (whatever the number of items), the sessions ThingSpace refused
- * here, and the refusals seen here (the Test button tests the form's data, which may lack the record).
+ * only if its claim is still there; the others wait for the session it stores. The pause grows with the
+ * time the claim's read and write took; a claim that took maxSettleMs or longer (a slow database, a busy
+ * process) may have overwritten a claim that already passed its check, so its process does not log in on
+ * it. Stamps are the writer's clock: one ahead of this process's, or not a number, counts from when this
+ * process first saw it. Per process, in memory: one login at a time per credential (whatever the number
+ * of items), the sessions ThingSpace refused here, and the refusals seen here (the Test button tests the
+ * form's data, which may lack the record).
  */
 
 /** The credential's Login Record (hidden field `loginRecord`, JSON). */
@@ -53,6 +57,8 @@ const refusedHere = new Map<string, Refusal>();
 const loggingIn = new Map<string, Promise<ThingSpaceTokens>>();
 const ensuring = new Map<string, Promise<string>>();
 const rejectedHere = new Set<string>();
+/** When this process first saw each stamp of the store, by its own clock. */
+const firstSeen = new Map<string, number>();
 
 /** Marks ensureSession's own calls to n8n's authenticated helper: they only write the store and are never sent. */
 const LOGIN_STEP_HEADER = 'x-n8n-thingspace-login-step';
@@ -78,7 +84,7 @@ function remember<T>(map: Map<string, T> | Set<string>, key: string, value?: T):
 /** As after an n8n restart: a new process, nothing in memory (tests; the store keeps what it holds). */
 export function resetSessionCache(): void {
 	processId = randomUUID();
-	for (const map of [refusedHere, loggingIn, ensuring, rejectedHere]) map.clear();
+	for (const map of [refusedHere, loggingIn, ensuring, rejectedHere, firstSeen]) map.clear();
 }
 
 export function loginRecordOf(credentials: ICredentialDataDecryptedObject): LoginRecord {
@@ -90,23 +96,47 @@ export function loginRecordOf(credentials: ICredentialDataDecryptedObject): Logi
 	}
 }
 
+/**
+ * How long ago a stamp of the store was written, by this process's clock. A stamp ahead of this clock
+ * (another host's clock runs ahead) or not a finite number counts as written when this process first saw
+ * it, so it lasts its stated time from then and never longer; a past stamp is taken as it is.
+ */
+function ageOf(what: string, stamp: unknown): number {
+	const now = clock.now();
+	const key = `${what}\u0000${typeof stamp}:${String(stamp)}`;
+	let seen = firstSeen.get(key);
+	if (seen === undefined) {
+		seen = typeof stamp === 'number' && Number.isFinite(stamp) ? Math.min(stamp, now) : now;
+		remember(firstSeen, key, seen);
+	}
+	return now - seen;
+}
+
+/** A refusal still held, and for how many more milliseconds. */
+interface Held extends Refusal {
+	leftMs: number;
+}
+
 /** The store's refusal of this host, username and password, while its hold lasts. */
-function storedRefusal(record: LoginRecord, login: string): Refusal | undefined {
-	return withinHold(record.refused?.login === login ? record.refused : undefined);
+function storedRefusal(record: LoginRecord, login: string): Held | undefined {
+	const refused = record.refused;
+	if (refused?.login !== login) return undefined;
+	return withinHold(refused, ageOf(`refused ${login}`, refused.at));
 }
 
 /** A refusal within the hold, from the store or seen by this process. */
-function heldRefusal(record: LoginRecord, login: string): Refusal | undefined {
-	return storedRefusal(record, login) ?? withinHold(refusedHere.get(login));
+function heldRefusal(record: LoginRecord, login: string): Held | undefined {
+	const here = refusedHere.get(login);
+	return storedRefusal(record, login) ?? (here && withinHold(here, clock.now() - here.at));
 }
 
-function withinHold(refusal: Refusal | undefined): Refusal | undefined {
-	return refusal && clock.now() - refusal.at < FAILED_LOGIN_HOLD_MS ? refusal : undefined;
+function withinHold(refusal: Refusal, ageMs: number): Held | undefined {
+	return ageMs < FAILED_LOGIN_HOLD_MS ? { ...refusal, leftMs: FAILED_LOGIN_HOLD_MS - ageMs } : undefined;
 }
 
 function liveClaim(record: LoginRecord) {
 	const claim = record.claim;
-	return claim && clock.now() - claim.at < LOGIN_CLAIM.leaseMs ? claim : undefined;
+	return claim && ageOf(`claim ${String(claim.by)}`, claim.at) < LOGIN_CLAIM.leaseMs ? claim : undefined;
 }
 
 const refusedError = (refusal: Refusal) =>
@@ -115,8 +145,8 @@ const refusedError = (refusal: Refusal) =>
 		`The app key and secret were accepted. Check the UWS Username and UWS Password in the ThingSpace API credential. Five failed logins lock the account, so no process of this n8n repeats a refused login with the same password for ${FAILED_LOGIN_HOLD_MS / 60000} minutes.`,
 	);
 
-function notAttempted(refusal: Refusal): ThingSpaceAuthError {
-	const minutes = Math.ceil((FAILED_LOGIN_HOLD_MS - (clock.now() - refusal.at)) / 60000);
+function notAttempted(refusal: Held): ThingSpaceAuthError {
+	const minutes = Math.ceil(refusal.leftMs / 60000);
 	return new ThingSpaceAuthError(
 		`login not attempted: the last login with this UWS username and password was refused (${refusal.reason}), and repeating it could lock the account`,
 		`Five failed logins lock the ThingSpace account, so no process of this n8n sends this password again for ${minutes} more minute(s), also after a restart. Fix the UWS Username or UWS Password in the ThingSpace API credential; a changed password is tried at once.`,
@@ -194,18 +224,36 @@ export interface SessionContext {
 	};
 }
 
+/** The logins a node run has started (client.ts keeps one per run); ensureSession starts none beyond MAX_LOGINS_PER_RUN. */
+export interface LoginBudget {
+	used: number;
+}
+
+/** The run has logged in MAX_LOGINS_PER_RUN times and would need another login. */
+export class NoLoginLeft extends ThingSpaceAuthError {
+	constructor(readonly used: number) {
+		super(
+			`login not attempted: this run has already logged in ${used} times, the most one run may`,
+			'Nothing more was sent. Run the node again; if every run ends like this, check the ThingSpace API credential.',
+		);
+	}
+}
+
 /**
  * Makes sure the credential's store holds a session for its host that ThingSpace has not refused here
- * (`rejected`, the session a call just had refused), logging in when needed; returns that session.
+ * (`rejected`, the session a call just had refused), logging in when needed and the run's budget allows;
+ * returns that session.
  */
-export async function ensureSession(context: SessionContext, rejected = ''): Promise<string> {
+export async function ensureSession(context: SessionContext, logins: LoginBudget, rejected = ''): Promise<string> {
 	if (rejected) remember(rejectedHere, rejected);
 	const id = context.getNode().credentials?.[CREDENTIAL_TYPE]?.id ?? '';
+	// A run with no login left never waits on, nor stands in for, one that may log in.
+	const key = `${id}\u0000${logins.used < MAX_LOGINS_PER_RUN}`;
 	for (let round = 1; ; round++) {
-		let running = ensuring.get(id);
+		let running = ensuring.get(key);
 		if (!running) {
-			running = sessionOfInstance(context).finally(() => ensuring.delete(id));
-			remember(ensuring, id, running);
+			running = sessionOfInstance(context, logins).finally(() => ensuring.delete(key));
+			remember(ensuring, key, running);
 		}
 		const session = await running;
 		// A caller that joined late may have seen this very session refused: then once more.
@@ -213,37 +261,58 @@ export async function ensureSession(context: SessionContext, rejected = ''): Pro
 	}
 }
 
-function usableSession(credentials: ICredentialDataDecryptedObject): string | undefined {
+function storedSession(credentials: ICredentialDataDecryptedObject): string | undefined {
 	const session = String(credentials.sessionToken ?? '');
-	return session && !rejectedHere.has(session) && tokensBelongHere(credentials) ? session : undefined;
+	return session && tokensBelongHere(credentials) ? session : undefined;
 }
 
-async function sessionOfInstance(context: SessionContext): Promise<string> {
+async function sessionOfInstance(context: SessionContext, logins: LoginBudget): Promise<string> {
 	const giveUpAt = clock.now() + 2 * LOGIN_CLAIM.leaseMs;
-	let settleMs: number = LOGIN_CLAIM.minSettleMs;
+	/** This call's claim: when its write ended and how long it must last, by this process's clock. */
+	let mine: { wroteAt: number; settleMs: number; late: boolean } | undefined;
+	let loggedIn = false;
 	for (;;) {
+		const readAt = clock.now();
 		const credentials = await context.getCredentials(CREDENTIAL_TYPE);
-		const session = usableSession(credentials);
-		if (session) return session;
+		const session = storedSession(credentials);
+		// The session of this call's own login is ThingSpace's latest word, even one it refused before: it is
+		// used, and if refused again the request ends; it never starts another login here.
+		if (session && (loggedIn || !rejectedHere.has(session))) {
+			rejectedHere.delete(session);
+			return session;
+		}
+		if (loggedIn) throw new ThingSpaceAuthError('the login stored no session', 'Nothing was sent. Run the node again; if it persists, report it to the node maintainers.');
 		const record = loginRecordOf(credentials);
 		const refusal = heldRefusal(record, keysOf(credentials).login);
 		if (refusal) throw notAttempted(refusal);
 		const claim = liveClaim(record);
-		if (claim?.by === processId) {
-			const wait = claim.at + settleMs - clock.now();
-			if (wait <= 0) await storeStep(context, credentials, 'login');
-			else await clock.sleep(wait);
+		if (claim?.by === processId && mine && !mine.late) {
+			const wait = mine.wroteAt + mine.settleMs - clock.now();
+			if (wait > 0) await clock.sleep(wait);
+			else {
+				loggedIn = true;
+				logins.used++;
+				await storeStep(context, credentials, 'login');
+			}
 		} else if (claim) {
+			// Another process's claim, or this call's own claim written late: wait for its session or refusal, or its lease.
 			if (clock.now() > giveUpAt) {
 				throw new ThingSpaceAuthError(`${LOGIN_BUSY}, and it did not finish`, 'Nothing was sent. Run the node again; if it persists, restart the n8n workers.');
 			}
 			await clock.sleep(LOGIN_CLAIM.pollMs);
 		} else {
-			// Another process may have read the store just before this claim landed: its claim, written as
-			// quickly, lands within the settle time and then wins. Twenty times this write's own time covers a busier process.
-			const started = clock.now();
+			if (logins.used >= MAX_LOGINS_PER_RUN) throw new NoLoginLeft(logins.used);
 			await storeStep(context, credentials, 'claim');
-			settleMs = Math.min(LOGIN_CLAIM.maxSettleMs, Math.max(LOGIN_CLAIM.minSettleMs, 20 * (clock.now() - started)));
+			// A claim that landed between this read and this write is checked by its process at least minSettleMs
+			// (20 times its own window) after it landed: usually after this write, so that process sees this claim
+			// and stands back. The slower this write, the longer this claim waits before its check (20 times the
+			// window), so a login the other process started meanwhile has stored its result by then. A write that
+			// took maxSettleMs or more may have replaced a claim checked long ago: it never leads to a login, and
+			// stands in for that claim until a session or refusal appears, or for a lease.
+			const wroteAt = clock.now();
+			const window = wroteAt - readAt;
+			const settleMs = Math.min(LOGIN_CLAIM.maxSettleMs, Math.max(LOGIN_CLAIM.minSettleMs, 20 * window));
+			mine = { wroteAt, settleMs, late: window >= LOGIN_CLAIM.maxSettleMs };
 		}
 	}
 }

@@ -3,12 +3,14 @@
 // `n8n worker`s, each with the package in its own user folder), on n8n 1.x and 2.x, against the simulator.
 // Webhook calls go to main, executions run on the workers: bulk jobs spread over both, a session that expires
 // mid-run, a wrong password (one login attempt for the whole cluster, none after a restart of every n8n
-// process) and trigger callbacks arriving while the workers run. One cluster per n8n version; everything it
+// process), trigger callbacks arriving while the workers run, and a third worker on a slow link to the database
+// (its claims land late: still one login attempt for a wrong password). One cluster per n8n version; everything it
 // starts is stopped at the end, also on failure. N8N_E2E_ONLY=1.x (or 2.x) runs one version; QUEUE_JOBS=n sets
 // the burst size (20).
 const assert = require('assert/strict');
 const { spawn } = require('child_process');
 const fs = require('fs');
+const net = require('net');
 const os = require('os');
 const path = require('path');
 
@@ -26,6 +28,11 @@ const CALLBACK_DEVICES = 10;
 const CONCURRENCY = 10;
 const WORKERS = ['worker 1', 'worker 2'];
 const WRONG_PASSWORD = 'not-the-uws-password';
+/** A second wrong password: its refusal is not held yet when case 5 starts. */
+const OTHER_WRONG_PASSWORD = 'also-not-the-uws-password';
+const SLOW_WORKER = 'slow worker';
+/** Each chunk between the slow worker and PostgreSQL waits this long, each way (a remote or overloaded database). */
+const SLOW_LINK_MS = 150;
 const TRIGGER_WEBHOOK_ID = 'e5f6a7b8-0008-4c9d-8e0f-000000000001';
 // Generous: two cores, three n8n processes, and other jobs may share the machine.
 const BOOT_MS = 4 * 60 * 1000;
@@ -68,6 +75,43 @@ function killGroup(pid, signal) {
 }
 
 const tail = (file, chars = 2500) => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').slice(-chars) : '');
+
+/**
+ * A TCP relay to 127.0.0.1:`port` whose chunks each wait `link.delayMs` (0 until set), in order, both ways:
+ * a process connected through it reads and writes the database slowly, and so writes its login claim late.
+ */
+function slowLink(port) {
+	const sockets = new Set();
+	const link = { delayMs: 0 };
+	const relay = (from, to) => {
+		let last = Promise.resolve();
+		from.on('data', (chunk) => {
+			const delay = link.delayMs;
+			last = last.then(() => new Promise((resolve) => setTimeout(resolve, delay))).then(() => {
+				if (!to.destroyed) to.write(chunk);
+			});
+		});
+		from.on('close', () => last.then(() => to.destroy()));
+		from.on('error', () => undefined);
+	};
+	const server = net.createServer((client) => {
+		const database = net.connect(port, '127.0.0.1');
+		for (const socket of [client, database]) sockets.add(socket);
+		relay(client, database);
+		relay(database, client);
+	});
+	return new Promise((resolve) =>
+		server.listen(0, '127.0.0.1', () => {
+			link.port = server.address().port;
+			link.close = () =>
+				new Promise((done) => {
+					for (const socket of sockets) socket.destroy();
+					server.close(() => done());
+				});
+			resolve(link);
+		}),
+	);
+}
 
 /**
  * main + 2 workers of one n8n version, sharing the services' database and queue. boot() starts main first: on
@@ -163,11 +207,24 @@ async function startCluster(target, tarball, services) {
 		return runs;
 	}
 
+	/** One more worker, its environment changed by `env` (e.g. its database port); started and ready. */
+	async function addWorker(name, env) {
+		const role = { name, args: ['worker', `--concurrency=${CONCURRENCY}`], home: path.join(folder, name.replace(' ', '-')), logs: [] };
+		fs.mkdirSync(role.home);
+		installInto(role.home, tarball);
+		role.env = { ...n8nEnv(role.home, bin, {}), ...workers[0].env, N8N_USER_FOLDER: role.home, N8N_RUNNERS_BROKER_PORT: String(await freePort()), ...env };
+		roles.push(role);
+		workers.push(role);
+		start(role);
+		await waitFor(`${name} to be ready`, readyOrDead(role, () => tail(role.logs.at(-1), 1e6).includes('n8n worker is now ready')), BOOT_MS);
+	}
+
 	return {
 		base,
 		modules: path.dirname(path.dirname(n8n)),
 		major: Number(target.version.split('.')[0]),
 		boot,
+		addWorker,
 		restart: async () => {
 			await stopAll();
 			return boot();
@@ -225,12 +282,14 @@ async function setUpInstance(cluster, simUrl) {
 	const wrong = await create('/rest/credentials', { name: 'ThingSpace wrong password', type: 'thingSpaceApi', data: { ...data, password: WRONG_PASSWORD } });
 	const assign = await create('/rest/workflows', assignWorkflow('Assign over a webhook', 'ts-queue-assign', good));
 	const wrongAssign = await create('/rest/workflows', assignWorkflow('Assign with a wrong password', 'ts-queue-wrong', wrong));
+	const otherWrong = await create('/rest/credentials', { name: 'ThingSpace another wrong password', type: 'thingSpaceApi', data: { ...data, password: OTHER_WRONG_PASSWORD } });
+	const slowAssign = await create('/rest/workflows', assignWorkflow('Assign with another wrong password', 'ts-queue-slow', otherWrong));
 	const results = await create('/rest/workflows', resultsWorkflow(good));
-	for (const flow of [assign, wrongAssign]) {
+	for (const flow of [assign, wrongAssign, slowAssign]) {
 		const answer = await setActive(rest, cluster.major, flow.id, true);
 		assert.ok(answer.ok, `activating ${flow.name} answered ${answer.status}: ${answer.message}`);
 	}
-	return { rest, owner, workflows: { assign: assign.id, wrong: wrongAssign.id, results: results.id } };
+	return { rest, owner, workflows: { assign: assign.id, wrong: wrongAssign.id, slow: slowAssign.id, results: results.id } };
 }
 
 /** POSTs every body to the webhook at once; resolves with each answer's status and text. */
@@ -327,6 +386,9 @@ async function runTarget(target, tarball) {
 	try {
 		const services = await startServices();
 		cleanups.push(() => services.stop());
+		// For case 5's slow worker; closed after the cluster has stopped.
+		const link = await slowLink(services.postgres.port);
+		cleanups.push(() => link.close());
 		const sim = await forkSimulator({ licenses: { 'SIMSec-IoT': 100000 }, latencyMs: 150 });
 		cleanups.push(() => sim.close());
 		const cluster = await startCluster(target, tarball, services);
@@ -493,6 +555,25 @@ async function runTarget(target, tarball) {
 			assert.ok(errors.every((error) => /login/i.test(error)), `an error does not talk about the login: ${errors.find((error) => !/login/i.test(error))}`);
 			assert.equal(byRoute(requests, 'assign').length, 0, 'nothing was licensed');
 			assert.equal(loginsOf(requests).length, 0, 'further login attempts across the cluster');
+		});
+
+		await check(`5. a third worker on a slow link to the database (its claims land late): ${JOBS} jobs with another wrong password make exactly 1 login attempt`, async () => {
+			await cluster.addWorker(SLOW_WORKER, { DB_POSTGRESDB_HOST: '127.0.0.1', DB_POSTGRESDB_PORT: String(link.port) });
+			link.delayMs = SLOW_LINK_MS;
+			await sim.reset();
+			const before = await db.snapshot(workflows.slow);
+			const answers = await burst(cluster.base, 'ts-queue-slow', wrongJobs(600000));
+			const runs = await db.finished(workflows.slow, before, JOBS);
+			const errors = await errorsOf(runs);
+			const requests = await sim.requests();
+			const counts = await spread(cluster, runs);
+			const attempts = loginsOf(requests).filter((request) => request.body?.password === OTHER_WRONG_PASSWORD).length;
+			log(`# ${target.name}: slow worker (${SLOW_LINK_MS} ms each way to PostgreSQL): ${JOBS} jobs (${summary(runs.map((run) => run.status))}; webhook ${summary(answers.map((answer) => answer.status))}), ${attempts} login attempts with that password, ${byRoute(requests, 'assign').length} assign requests; ${spreadText(counts)}`);
+			log(`#   errors: ${summary(errors.map((error) => error.slice(0, 160)))}`);
+			assert.ok((counts[SLOW_WORKER] ?? 0) > 0, 'the slow worker ran none of the executions: nothing was tested');
+			assert.ok(runs.every((run) => run.status === 'error'), 'every execution failed');
+			assert.equal(byRoute(requests, 'assign').length, 0, 'nothing was licensed');
+			assert.equal(attempts, 1, 'login attempts across the cluster');
 		});
 	} catch (error) {
 		results.push(false);

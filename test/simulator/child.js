@@ -26,6 +26,10 @@ process.on('message', async ({ id, command, options }) => {
 	} else if (command === 'inject') {
 		sim.inject(options);
 		result = {};
+	} else if (command === 'configure') {
+		// Later requests follow these settings (e.g. reuseSessionToken).
+		Object.assign(sim.config, options);
+		result = {};
 	} else if (command === 'expireSessions') {
 		sim.expireSessions();
 		result = {};

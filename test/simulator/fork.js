@@ -26,6 +26,8 @@ async function forkSimulator(options) {
 		requests: () => call('requests'),
 		inject: (rule) => call('inject', { options: rule }),
 		expireSessions: () => call('expireSessions'),
+		/** Changes the simulator's settings for later requests, e.g. { reuseSessionToken: true }. */
+		configure: (settings) => call('configure', { options: settings }),
 		reset: () => call('reset'),
 		/** serviceName → {url, username, password} */
 		listeners: () => call('listeners'),

@@ -270,7 +270,7 @@ function createHandlers(sim) {
 				return uws(400, 'REQUEST_FAILED.Login.Invalid', 'Invalid username or password.');
 			}
 			state.failedLogins.delete(b.username);
-			const sessionToken = crypto.randomUUID();
+			const sessionToken = config.reuseSessionToken ? (state.lastSessionToken ??= crypto.randomUUID()) : crypto.randomUUID();
 			state.sessions.set(sessionToken, { username: b.username, lastUsed: Date.now() });
 			return { status: 200, body: { sessionToken } };
 		},

@@ -301,7 +301,37 @@ async function main() {
 		await sim.close();
 		await new Promise((r) => listener.close(r));
 	}
+	await checkLoginAnswers();
 	console.log('selfcheck ok');
+}
+
+/** reuseSessionToken, and answers that come late (delayMs) or trickle in (trickleMs). */
+async function checkLoginAnswers() {
+	const sim = await startSimulator({ reuseSessionToken: true });
+	try {
+		const basic = 'Basic ' + Buffer.from('demo-app-key:demo-app-secret').toString('base64');
+		const token = await call(sim.url, 'POST', '/api/ts/v1/oauth2/token', { headers: { Authorization: basic }, form: { grant_type: 'client_credentials' } });
+		const login = () =>
+			call(sim.url, 'POST', '/api/m2m/v1/session/login', {
+				headers: { Authorization: `Bearer ${token.json.access_token}` },
+				body: { username: 'demo-uws-user', password: 'demo-uws-password' },
+			});
+		const first = await login();
+		assert.equal((await login()).json.sessionToken, first.json.sessionToken, 'every login answers the same session');
+
+		sim.inject({ route: 'login', delayMs: 150 });
+		let started = Date.now();
+		assert.equal((await login()).json.sessionToken, first.json.sessionToken, 'a delayed answer is the normal one');
+		assert.ok(Date.now() - started >= 140);
+
+		sim.inject({ route: 'login', trickleMs: 5 });
+		started = Date.now();
+		const trickled = await login();
+		assert.equal(trickled.json.sessionToken, first.json.sessionToken);
+		assert.ok(Date.now() - started >= trickled.text.length * 4, 'the body came byte by byte');
+	} finally {
+		await sim.close();
+	}
 }
 
 // Watchdog so a hang fails fast instead of blocking; unref'd so it never keeps the process alive.

@@ -55,6 +55,8 @@ function createState(options) {
 		currentToken: new Map(),
 		/** sessionToken -> {username, lastUsed} */
 		sessions: new Map(),
+		/** The one session token every login answers with config.reuseSessionToken. */
+		lastSessionToken: undefined,
 	};
 }
 

@@ -52,6 +52,8 @@ export interface SimulatorOptions {
 	rateLimitPerSecond?: number;
 	/** Retry-After of those 429s (default '1'). */
 	rateLimitRetryAfter?: string;
+	/** Every login answers the same session token, as the OAuth token is re-issued within its hour (default false). */
+	reuseSessionToken?: boolean;
 	/** Device ids whose assign/unassign callbacks report status 'Failed' (DeviceNotFound). */
 	failingDevices?: string[];
 }
@@ -87,7 +89,7 @@ export interface RecordedRequest {
 export interface InjectRule {
 	/** Route to match, or '*' for every request (including unknown paths). */
 	route: RouteName | '*';
-	/** HTTP status to answer with (required unless destroy). */
+	/** HTTP status to answer with (required unless destroy, hang, delayMs or trickleMs). */
 	status?: number;
 	/** Sent as JSON. */
 	body?: unknown;
@@ -107,6 +109,10 @@ export interface InjectRule {
 	hang?: boolean;
 	/** Answer with `status` and an error body that quotes the request's headers and body (a server that echoes requests). */
 	echo?: boolean;
+	/** Answer this many ms later; without a status of its own, with the normal answer. */
+	delayMs?: number;
+	/** Send the headers at once, then the body one byte every this many ms (a link that never idles out); without a status, the normal answer. */
+	trickleMs?: number;
 }
 
 export interface CallbackRegistration {
@@ -155,6 +161,8 @@ export interface SimulatorState {
 	currentToken: Map<string, string>;
 	/** sessionToken -> {username, lastUsed} */
 	sessions: Map<string, { username: string; lastUsed: number }>;
+	/** The one session token every login answers with reuseSessionToken. */
+	lastSessionToken?: string;
 }
 
 export interface Simulator {

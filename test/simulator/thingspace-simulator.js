@@ -31,6 +31,8 @@ const DEFAULTS = {
 	// Licensing calls (assign, unassign) accepted per second (sliding window); 0: no limit. Beyond it: 429.
 	rateLimitPerSecond: 0,
 	rateLimitRetryAfter: '1',
+	// Every login answers the same session token (as the OAuth token is re-issued within its hour).
+	reuseSessionToken: false,
 };
 
 function resolveConfig(options) {
@@ -85,7 +87,7 @@ async function startSimulator(options = {}) {
 		peak.set(route, Math.max(peak.get(route) || 0, n));
 	}
 
-	function send(res, record, { status, body, headers = {}, raw }) {
+	function send(res, record, { status, body, headers = {}, raw, trickleMs }) {
 		if (res.writableEnded || res.destroyed) return;
 		record.status = status;
 		record.answer = body;
@@ -100,7 +102,26 @@ async function startSimulator(options = {}) {
 		}
 		h['Content-Length'] = Buffer.byteLength(payload);
 		res.writeHead(status, { ...h, ...headers });
-		res.end(payload);
+		if (!trickleMs) return void res.end(payload);
+		// A slow link: the headers at once, then the body one byte at a time (no idle timeout ever fires).
+		const bytes = Buffer.from(payload);
+		let next = 0;
+		const drip = () => {
+			if (res.destroyed) return;
+			if (next >= bytes.length) return void res.end();
+			res.write(bytes.subarray(next, ++next));
+			later(drip, trickleMs);
+		};
+		drip();
+	}
+
+	/** A timer that close() clears. */
+	function later(fn, ms) {
+		const t = setTimeout(() => {
+			timers.delete(t);
+			fn();
+		}, ms);
+		timers.add(t);
 	}
 
 	/** First active fault-injection rule for this route, honouring `after` (skip) and `times`. */
@@ -147,7 +168,15 @@ async function startSimulator(options = {}) {
 			});
 		}
 		const rule = takeRule(route);
-		if (rule) {
+		if (rule && rule.delayMs) return later(() => answer(req, res, record, resolved, ctx, rule), rule.delayMs);
+		answer(req, res, record, resolved, ctx, rule);
+	}
+
+	/** A rule's own answer, or (a rule that only slows the answer down) the normal one. */
+	function answer(req, res, record, resolved, ctx, rule) {
+		const route = resolved && resolved.route;
+		const own = rule && (rule.status !== undefined || rule.destroy || rule.hang || rule.echo);
+		if (own) {
 			if (rule.destroy && rule.applied && route && handlers[route]) {
 				// Applied, and then the answer is lost on the way back.
 				const result = handlers[route](ctx);
@@ -183,7 +212,7 @@ async function startSimulator(options = {}) {
 		} catch (err) {
 			result = { status: 500, body: { errorCode: 'UnifiedWebService.REQUEST_FAILED.UnexpectedError', errorMessage: String(err && err.message) } };
 		}
-		send(res, record, result);
+		send(res, record, { ...result, trickleMs: rule ? rule.trickleMs : undefined });
 	}
 
 	function onRequest(req, res) {
@@ -303,8 +332,8 @@ async function startSimulator(options = {}) {
 			planned.delete(route);
 		},
 		inject(rule) {
-			if (!rule || !rule.route || (!rule.destroy && !rule.hang && !Number.isInteger(rule.status))) {
-				throw new Error('inject: rule needs {route, status} (or {route, destroy: true} or {route, hang: true})');
+			if (!rule || !rule.route || (!rule.destroy && !rule.hang && !rule.delayMs && !rule.trickleMs && !Number.isInteger(rule.status))) {
+				throw new Error('inject: rule needs {route, status} (or {route, destroy: true}, {route, hang: true}, {route, delayMs} or {route, trickleMs})');
 			}
 			const times = rule.times === undefined ? 1 : rule.times;
 			rules.push({ ...rule, remaining: times, skip: rule.after || 0 });
