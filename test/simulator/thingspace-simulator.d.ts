@@ -54,10 +54,13 @@ export interface SimulatorOptions {
 	rateLimitRetryAfter?: string;
 	/** Device ids whose assign/unassign callbacks report status 'Failed' (DeviceNotFound). */
 	failingDevices?: string[];
+	/** Called with each request's record the moment it reaches the simulator, before its body is read. */
+	onRequest?: ((request: RecordedRequest) => void) | null;
 }
 
 /** Resolved, mutable configuration (changes apply to later requests). */
-export interface SimulatorConfig extends Required<Omit<SimulatorOptions, 'failingDevices' | 'licenses'>> {
+export interface SimulatorConfig extends Required<Omit<SimulatorOptions, 'failingDevices' | 'licenses' | 'onRequest'>> {
+	onRequest: SimulatorOptions['onRequest'];
 	licenses?: SimulatorOptions['licenses'];
 	/** Mutable set of failing device ids. */
 	failingDevices: Set<string>;
@@ -76,7 +79,7 @@ export interface RecordedRequest {
 	body: unknown;
 	/** Filled in when answered; stays undefined if the connection was dropped. */
 	status: number | undefined;
-	/** Arrival time, ms since epoch. */
+	/** Arrival time, ms since epoch (after any transit delay: when the rate limit counts it). */
 	at: number;
 }
 
@@ -99,8 +102,25 @@ export interface InjectRule {
 	destroy?: boolean;
 	/** Never answer (a call that hangs until the client gives up or the simulator closes). */
 	hang?: boolean;
-	/** Answer with `status` and an error body that quotes the request's headers and body (a server that echoes requests). */
-	echo?: boolean;
+	/**
+	 * Answer with `status` and an error that quotes the request (a server that echoes requests): true or 'dump':
+	 * method, path, headers and body in a JSON message; 'body': the raw body first (JSON-escaped by the answer's
+	 * JSON); 'html': an error page quoting body, Authorization and session token HTML-escaped; 'wrapped': those
+	 * three wrapped onto lines of 24 characters.
+	 */
+	echo?: boolean | 'dump' | 'body' | 'html' | 'wrapped';
+	/** A response header (e.g. 'Retry-After') that repeats the request's session token, else its Authorization value. */
+	echoInHeader?: string;
+}
+
+/** Requests held in transit: they arrive (and count for the rate limit) `ms` later. */
+export interface DelayRule {
+	route: RouteName | '*';
+	ms: number;
+	/** How many matching requests to hold (default 1; Infinity allowed). */
+	times?: number;
+	/** Skip this many matching requests first (default 0). */
+	after?: number;
 }
 
 export interface CallbackRegistration {
@@ -174,12 +194,14 @@ export interface Simulator {
 	maxInFlight(route?: RouteName): number;
 	/** Fault injection; takes precedence over normal processing; injected answers never accept devices. */
 	inject(rule: InjectRule): void;
+	/** Holds matching requests in transit (a slow path or a stalled proxy); cleared by reset(). */
+	delay(rule: DelayRule): void;
 	/** All session tokens become expired (next use -> SessionToken.Expired). */
 	expireSessions(): void;
 	/** All OAuth tokens become invalid (next use -> 401 fault 900901; next token request issues a new one). */
 	expireTokens(): void;
 	/**
-	 * Clears requests, counters, devicesSent, maxInFlight, inject rules, callbacksDelivered and
+	 * Clears requests, counters, devicesSent, maxInFlight, inject and delay rules, callbacksDelivered and
 	 * pending callback deliveries. With {all: true} also licences, assignments, callback
 	 * registrations and login lockouts. OAuth tokens and sessions are kept either way.
 	 */

@@ -8,6 +8,7 @@ const http = require('http');
 const { createState, resetBusinessState } = require('./state');
 const { resolveRoute, createHandlers } = require('./routes');
 const { CallbackDeliverer } = require('./callbacks');
+const { echoAnswer, echoHeader } = require('./echo');
 
 const HOST = '127.0.0.1';
 const MAX_BODY_BYTES = 5 * 1024 * 1024;
@@ -31,6 +32,8 @@ const DEFAULTS = {
 	// Licensing calls (assign, unassign) accepted per second (sliding window); 0: no limit. Beyond it: 429.
 	rateLimitPerSecond: 0,
 	rateLimitRetryAfter: '1',
+	// Called with each request's record the moment it reaches the simulator (before its body is read).
+	onRequest: null,
 };
 
 function resolveConfig(options) {
@@ -66,6 +69,7 @@ async function startSimulator(options = {}) {
 	let peakAll = 0;
 	let seq = 0;
 	let rules = [];
+	let delays = [];
 	let closed = false;
 	let closing = null;
 	const timers = new Set();
@@ -100,19 +104,25 @@ async function startSimulator(options = {}) {
 		res.end(payload);
 	}
 
-	/** First active fault-injection rule for this route, honouring `after` (skip) and `times`. */
-	function takeRule(route) {
-		for (const rule of rules) {
+	/** First active rule of `list` for this route, honouring `after` (skip) and `times`; the list without used-up rules. */
+	function takeFrom(list, route) {
+		for (const rule of list) {
 			if (rule.route !== '*' && rule.route !== route) continue;
 			if (rule.skip > 0) {
 				rule.skip--;
 				continue;
 			}
 			rule.remaining--;
-			rules = rules.filter((r) => r.remaining > 0);
-			return rule;
+			return { rule, list: list.filter((r) => r.remaining > 0) };
 		}
-		return null;
+		return { rule: null, list };
+	}
+
+	/** First active fault-injection rule for this route. */
+	function takeRule(route) {
+		const taken = takeFrom(rules, route);
+		rules = taken.list;
+		return taken.rule;
 	}
 
 	const licensingStarts = []; // arrival times of accepted licensing calls, for the rate limit
@@ -125,6 +135,16 @@ async function startSimulator(options = {}) {
 		if (licensingStarts.length >= config.rateLimitPerSecond) return true;
 		licensingStarts.push(now);
 		return false;
+	}
+
+	/** Runs `fn` after `ms` (at once for 0), on a timer close() clears. */
+	function after(ms, fn) {
+		if (!(ms > 0)) return fn();
+		const t = setTimeout(() => {
+			timers.delete(t);
+			fn();
+		}, ms);
+		timers.add(t);
 	}
 
 	function dispatch(req, res, record, resolved, ctx) {
@@ -140,12 +160,10 @@ async function startSimulator(options = {}) {
 		if (rule) {
 			if (rule.destroy) return void req.socket.destroy(); // simulates a lost response
 			if (rule.hang) return; // never answers (the socket ends with close())
-			if (rule.echo) {
-				// A misbehaving server that quotes the request, headers and body, in its error.
-				const dump = `${req.method} ${record.path} headers=${JSON.stringify(req.headers)} body=${ctx.rawBody}`;
-				return send(res, record, { ...rule, body: { errorCode: 'Echo.Request', errorMessage: dump, request: { headers: req.headers, body: ctx.rawBody } } });
-			}
-			return send(res, record, rule);
+			// A misbehaving server that quotes the request (headers, body) in its error or in a header.
+			const echoed = rule.echo ? echoAnswer(rule.echo, { method: req.method, path: record.path, headers: req.headers, rawBody: ctx.rawBody }) : {};
+			const headers = { ...rule.headers, ...(rule.echoInHeader ? echoHeader(rule.echoInHeader, req.headers) : {}) };
+			return send(res, record, { ...rule, ...echoed, headers });
 		}
 		if (!resolved) {
 			return send(res, record, {
@@ -176,6 +194,7 @@ async function startSimulator(options = {}) {
 		const headers = { ...req.headers }; // Node already lower-cases names
 		const record = { seq: ++seq, method: req.method, path, route, headers, body: undefined, status: undefined, at: Date.now() };
 		requests.push(record);
+		config.onRequest?.(record);
 		if (route) counts.set(route, (counts.get(route) || 0) + 1);
 		track(route, +1);
 		res.on('close', () => track(route, -1));
@@ -194,16 +213,16 @@ async function startSimulator(options = {}) {
 			if (size > MAX_BODY_BYTES) {
 				return send(res, record, { status: 413, body: { errorCode: 'PayloadTooLarge', errorMessage: 'Request body too large.' } });
 			}
-			// A gateway limits the rate where requests arrive, before the latency of the answer.
-			const ctx = { headers, rawBody, mediaType, params: resolved ? resolved.params : [], rateLimited: overRateLimit(route) };
-			const go = () => dispatch(req, res, record, resolved, ctx);
-			if (config.latencyMs > 0) {
-				const t = setTimeout(() => {
-					timers.delete(t);
-					go();
-				}, config.latencyMs);
-				timers.add(t);
-			} else go();
+			const arrive = () => {
+				// A gateway limits the rate where requests arrive, before the latency of the answer.
+				record.at = Date.now();
+				const ctx = { headers, rawBody, mediaType, params: resolved ? resolved.params : [], rateLimited: overRateLimit(route) };
+				after(config.latencyMs, () => dispatch(req, res, record, resolved, ctx));
+			};
+			// A request held in transit (a slow network path, a stalled proxy) arrives that much later.
+			const taken = takeFrom(delays, route);
+			delays = taken.list;
+			after(taken.rule ? taken.rule.ms : 0, arrive);
 		});
 	}
 
@@ -287,6 +306,10 @@ async function startSimulator(options = {}) {
 			const times = rule.times === undefined ? 1 : rule.times;
 			rules.push({ ...rule, remaining: times, skip: rule.after || 0 });
 		},
+		delay(rule) {
+			if (!rule || !rule.route || !(rule.ms > 0)) throw new Error('delay: rule needs {route, ms}');
+			delays.push({ ...rule, remaining: rule.times === undefined ? 1 : rule.times, skip: rule.after || 0 });
+		},
 		expireSessions() {
 			state.sessions.clear(); // unknown and expired tokens get the same Expired error
 		},
@@ -302,6 +325,7 @@ async function startSimulator(options = {}) {
 			peakAll = inFlightAll;
 			seq = 0;
 			rules = [];
+			delays = [];
 			devicesSent.assign.clear();
 			devicesSent.unassign.clear();
 			deliverer.cancelAll(); // pending deliveries would otherwise land in the fresh log
