@@ -13,7 +13,7 @@ import type { Pacer } from './pacer';
 import { CREDENTIAL_TYPE, MAX_SERVER_RETRIES, RATE_LIMIT, REQUEST_TIMEOUT_MS } from './policy';
 import { credentialSecrets } from './login';
 import { ensureSession, isLoginBusy } from './session';
-import { describeAnswer, redact } from './text';
+import { describeAnswer } from './text';
 
 /**
  * The one way to call ThingSpace, for the action node, the trigger and the credential's helpers:
@@ -159,7 +159,7 @@ async function judged(
 	}
 	if (status < 200 || status >= 300) return { failure: failureOf(response, await secretsOf(context)) };
 	if (hasResult(body, policy.result)) return { body: (Array.isArray(body) ? { list: body } : body) as IDataObject };
-	const unexpected = redact(describeAnswer(status, headers, body), await secretsOf(context));
+	const unexpected = describeAnswer(status, headers, body, await secretsOf(context));
 	return { failure: { status, unexpected } };
 }
 

@@ -66,6 +66,9 @@ export const REQUEST_TIMEOUT_MS = 60_000;
 /** Server text quoted in an error is cut to this many characters. */
 export const ERROR_TEXT_LIMIT = 300;
 
+/** Server text is searched for the credential's secrets up to this many characters (an error quotes far fewer). */
+export const REDACT_SCAN_LIMIT = 65_536;
+
 /** Device lists in an error name this many devices, then "and N more". */
 export const LISTED_DEVICES_LIMIT = 5;
 
