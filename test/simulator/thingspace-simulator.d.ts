@@ -121,6 +121,8 @@ export interface DelayRule {
 	times?: number;
 	/** Skip this many matching requests first (default 0). */
 	after?: number;
+	/** Then hold every n-th matching request (default 1: each). */
+	every?: number;
 }
 
 export interface CallbackRegistration {

@@ -104,25 +104,31 @@ async function startSimulator(options = {}) {
 		res.end(payload);
 	}
 
-	/** First active rule of `list` for this route, honouring `after` (skip) and `times`; the list without used-up rules. */
-	function takeFrom(list, route) {
-		for (const rule of list) {
+	/** How long a request to this route is held in transit: the first delay rule that takes it. */
+	function transitDelay(route) {
+		for (const rule of delays) {
+			if (rule.route !== '*' && rule.route !== route) continue;
+			const nth = rule.seen++;
+			if (nth < rule.skip || (nth - rule.skip) % rule.every !== 0 || rule.remaining <= 0) continue;
+			rule.remaining--;
+			return rule.ms;
+		}
+		return 0;
+	}
+
+	/** First active fault-injection rule for this route, honouring `after` (skip) and `times`. */
+	function takeRule(route) {
+		for (const rule of rules) {
 			if (rule.route !== '*' && rule.route !== route) continue;
 			if (rule.skip > 0) {
 				rule.skip--;
 				continue;
 			}
 			rule.remaining--;
-			return { rule, list: list.filter((r) => r.remaining > 0) };
+			rules = rules.filter((r) => r.remaining > 0);
+			return rule;
 		}
-		return { rule: null, list };
-	}
-
-	/** First active fault-injection rule for this route. */
-	function takeRule(route) {
-		const taken = takeFrom(rules, route);
-		rules = taken.list;
-		return taken.rule;
+		return null;
 	}
 
 	const licensingStarts = []; // arrival times of accepted licensing calls, for the rate limit
@@ -220,9 +226,7 @@ async function startSimulator(options = {}) {
 				after(config.latencyMs, () => dispatch(req, res, record, resolved, ctx));
 			};
 			// A request held in transit (a slow network path, a stalled proxy) arrives that much later.
-			const taken = takeFrom(delays, route);
-			delays = taken.list;
-			after(taken.rule ? taken.rule.ms : 0, arrive);
+			after(transitDelay(route), arrive);
 		});
 	}
 
@@ -308,7 +312,7 @@ async function startSimulator(options = {}) {
 		},
 		delay(rule) {
 			if (!rule || !rule.route || !(rule.ms > 0)) throw new Error('delay: rule needs {route, ms}');
-			delays.push({ ...rule, remaining: rule.times === undefined ? 1 : rule.times, skip: rule.after || 0 });
+			delays.push({ ...rule, remaining: rule.times === undefined ? 1 : rule.times, skip: rule.after || 0, every: rule.every || 1, seen: 0 });
 		},
 		expireSessions() {
 			state.sessions.clear(); // unknown and expired tokens get the same Expired error
