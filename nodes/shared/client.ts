@@ -9,7 +9,7 @@ import { clock } from './clock';
 
 import { failureOf, isServerFailure, isSessionRejected, thrownFailure, type Failure, type FullResponse } from './errors';
 import { redirectTarget } from './host';
-import type { Pacer } from './pacer';
+import type { Pace } from './pacer';
 import { CREDENTIAL_TYPE, MAX_SERVER_RETRIES, RATE_LIMIT, REQUEST_TIMEOUT_MS } from './policy';
 import { credentialSecrets } from './login';
 import { ensureSession, isLoginBusy } from './session';
@@ -41,7 +41,7 @@ export interface CallPolicy {
 	/** How the first attempt goes out (the action node: through n8n's routing engine); n8n's authenticated request helper by default. */
 	send?: Send;
 	/** Spaces the sends under the credential's rate limit, and learns it from 429s. */
-	pace?: Pacer;
+	pace?: Pace;
 	/** Told how long each send waited for its place in the pace. */
 	paced?: (waitedMs: number) => void;
 }

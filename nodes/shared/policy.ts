@@ -36,10 +36,12 @@ export const RATE_LIMIT = {
 	minWaitMs: 1_000,
 	/** Without Retry-After: 1 s, 2 s, 4 s … (±25 %), at most this. */
 	maxBackoffMs: 30_000,
-	/** The pace: at most the learned number of calls start in any window this long (a second and a margin for latency jitter). */
+	/** The pace: at most `rate` calls arrive in any window this long (a second and a margin), each counted until a window after its answer. */
 	windowMs: 1_030,
-	/** A learned pace is kept this long for later runs of the same credential. */
+	/** A learned pace is kept this long for later runs of the same credential (a given rate: this long after a run last stated it). */
 	keepLearnedMs: 10 * 60 * 1000,
+	/** A first 429 teaches no pace below this many calls per window, whatever the window before it showed (it may have been others' calls). */
+	firstPaceFloor: 5,
 } as const;
 
 /** A login that ThingSpace refused is not repeated with the same password for this long (5 failures lock the account). */
