@@ -36,8 +36,8 @@ export interface LoginRecord {
 	refused?: { login: string; at: number; reason: string };
 	/** The login of `by` failed for another reason; only that process reports it, the others may try. */
 	failed?: { by: string; message: string; description: string };
-	/** Set only on the way in by ensureSession: this preAuthentication writes a claim, or logs in. */
-	step?: 'claim' | 'login';
+	/** Set only on the way in by ensureSession: this preAuthentication writes a claim, logs in, or stores the login's outcome. */
+	step?: 'claim' | 'login' | 'save';
 }
 
 interface Refusal {
@@ -53,6 +53,8 @@ const refusedHere = new Map<string, Refusal>();
 const loggingIn = new Map<string, Promise<ThingSpaceTokens>>();
 const ensuring = new Map<string, Promise<string>>();
 const rejectedHere = new Set<string>();
+/** What a login step of this process got (by the credential fingerprint it logged in with), until its save step stores it. */
+const outcomes = new Map<string, { claimAt: number; stored: IDataObject }>();
 
 /** Marks ensureSession's own calls to n8n's authenticated helper: they only write the store and are never sent. */
 const LOGIN_STEP_HEADER = 'x-n8n-thingspace-login-step';
@@ -78,7 +80,7 @@ function remember<T>(map: Map<string, T> | Set<string>, key: string, value?: T):
 /** As after an n8n restart: a new process, nothing in memory (tests; the store keeps what it holds). */
 export function resetSessionCache(): void {
 	processId = randomUUID();
-	for (const map of [refusedHere, loggingIn, ensuring, rejectedHere]) map.clear();
+	for (const map of [refusedHere, loggingIn, ensuring, rejectedHere, outcomes]) map.clear();
 }
 
 export function loginRecordOf(credentials: ICredentialDataDecryptedObject): LoginRecord {
@@ -139,6 +141,7 @@ export async function preAuthenticate(
 ): Promise<IDataObject> {
 	const keys = keysOf(credentials);
 	const record = loginRecordOf(credentials);
+	if (record.step === 'save') return savedOutcome(keys.full, record);
 	const refusal = heldRefusal(record, keys.login);
 	if (refusal) throw notAttempted(refusal);
 	if (record.step === 'claim') return storeRecord({ claim: { by: processId, at: clock.now() } });
@@ -151,8 +154,8 @@ export async function preAuthenticate(
 		pending = logIn(helpers, keys.baseUrl, credentials).finally(() => loggingIn.delete(keys.full));
 		remember(loggingIn, keys.full, pending);
 	}
-	return await pending.then(
-		(tokens) => ({ ...tokens, loginRecord: '' }),
+	const outcome = pending.then(
+		(tokens): IDataObject => ({ ...tokens, loginRecord: '' }),
 		(error: ThingSpaceAuthError) => {
 			if (error instanceof LoginRefused) {
 				const refused = { login: keys.login, at: clock.now(), reason: error.reason };
@@ -165,6 +168,25 @@ export async function preAuthenticate(
 			return storeRecord({ failed: { by: processId, message, description: error.description } });
 		},
 	);
+	if (record.step !== 'login' || !claim) return await outcome;
+	// n8n 1.x stores all the data a preAuthentication was given, read before a login that may take seconds: a
+	// password fixed meanwhile would be overwritten. So the login step stores nothing (no session key), and
+	// the save step stores its outcome with the data read just before.
+	remember(outcomes, keys.full, { claimAt: claim.at, stored: await outcome });
+	return {};
+}
+
+/** The save step: the outcome of this claim's login with these credentials; nothing when they changed since (it logs in again). */
+function savedOutcome(full: string, record: LoginRecord): IDataObject {
+	const outcome = outcomes.get(full);
+	if (!outcome || outcome.claimAt !== record.claim?.at) return {};
+	outcomes.delete(full);
+	return outcome.stored;
+}
+
+/** This process logged in for its claim with exactly these credentials, and has yet to store the outcome. */
+function loggedInFor(credentials: ICredentialDataDecryptedObject, claim: { at: number }): boolean {
+	return outcomes.get(keysOf(credentials).full)?.claimAt === claim.at;
 }
 
 /**
@@ -226,12 +248,14 @@ async function sessionOfInstance(context: SessionContext): Promise<string> {
 		const session = usableSession(credentials);
 		if (session) return session;
 		const record = loginRecordOf(credentials);
-		const refusal = heldRefusal(record, keysOf(credentials).login);
-		if (refusal) throw notAttempted(refusal);
 		const claim = liveClaim(record);
+		// This process's login is over: its outcome, a refusal too, is stored before anything else, for every process.
+		const saving = claim?.by === processId && loggedInFor(credentials, claim);
+		const refusal = saving ? undefined : heldRefusal(record, keysOf(credentials).login);
+		if (refusal) throw notAttempted(refusal);
 		if (claim?.by === processId) {
 			const wait = claim.at + settleMs - clock.now();
-			if (wait <= 0) await storeStep(context, credentials, 'login');
+			if (wait <= 0) await storeStep(context, credentials, saving ? 'save' : 'login');
 			else await clock.sleep(wait);
 		} else if (claim) {
 			if (clock.now() > giveUpAt) {
