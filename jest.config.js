@@ -14,10 +14,12 @@ module.exports = {
 	// jest waiting forever; every server and timer of our own is closed by the tests themselves.
 	forceExit: true,
 	projects: [
-		{ ...base, displayName: 'n8n 2.x' },
+		// n8nMajor: how the harness's credential store follows that version's CredentialsHelper (test/harness.ts).
+		{ ...base, displayName: 'n8n 2.x', globals: { n8nMajor: 2 } },
 		{
 			...base,
 			displayName: 'n8n 1.x',
+			globals: { n8nMajor: 1 },
 			moduleNameMapper: {
 				'^n8n-core$': '<rootDir>/node_modules/n8n-core-v1',
 				'^n8n-workflow$': '<rootDir>/node_modules/n8n-core-v1/node_modules/n8n-workflow',

@@ -119,11 +119,13 @@ export class ThingSpaceApi implements ICredentialType {
 			type: 'hidden',
 			default: '',
 		},
-		// Read by every n8n process (main, workers): who is logging in now, and a refused password's hold.
+		// Read by every n8n process (main, workers): who is logging in now, and a refused password's hold. A password
+		// field, so n8n does not hand it (with ThingSpace's words about a refused login) to whoever may read the credential.
 		{
 			displayName: 'Login Record',
 			name: 'loginRecord',
 			type: 'hidden',
+			typeOptions: { password: true },
 			default: '',
 		},
 	];

@@ -2,7 +2,8 @@
  * Runs the node through n8n's real engine (n8n-core WorkflowExecute → RoutingNode → request helpers),
  * over HTTP to the ThingSpace simulator. The only stand-in is the credential store, which in n8n
  * lives in the CLI package: TestCredentialsHelper follows CredentialsHelper from packages/cli
- * (getDecrypted reads the store afresh, preAuthentication fills the expirable field and persists).
+ * (getDecrypted reads the store afresh, preAuthentication fills the expirable field and persists: on n8n 1.x
+ * all the data it was given, on 2.x only the keys returned).
  */
 import { DirectoryLoader, ExecuteContext, ExecutionLifecycleHooks, RoutingNode, WorkflowExecute } from 'n8n-core';
 import type {
@@ -61,6 +62,21 @@ export class TestNodeTypes implements INodeTypes {
 	}
 }
 
+/** Set per jest project (jest.config.js `globals`). */
+declare const n8nMajor: number | undefined;
+
+/** The n8n major version this jest project runs. */
+export const N8N_MAJOR = typeof n8nMajor === 'number' ? n8nMajor : 2;
+
+/** n8n 2.x stores only the keys preAuthentication returned, and keeps a field stored as an expression (`={{…}}`). */
+function persistedBy2x(stored: ICredentialDataDecryptedObject, output: IDataObject, expirable: string): ICredentialDataDecryptedObject {
+	const data = { ...stored };
+	for (const [key, value] of Object.entries(output)) {
+		if (key === expirable || !String(stored[key] ?? '').startsWith('=')) data[key] = value as ICredentialDataDecryptedObject[string];
+	}
+	return data;
+}
+
 export class TestCredentialsHelper extends ICredentialsHelper {
 	readonly credentialType = new ThingSpaceApi();
 
@@ -113,7 +129,7 @@ export class TestCredentialsHelper extends ICredentialsHelper {
 		const output = await this.credentialType.preAuthentication.call(helpers, credentials);
 		if (output[expirable.name] === undefined) return undefined;
 		if (node.credentials) {
-			this.stored = { ...this.stored, ...output } as ICredentialDataDecryptedObject;
+			this.stored = N8N_MAJOR === 1 ? ({ ...credentials, ...output } as ICredentialDataDecryptedObject) : persistedBy2x(this.stored, output, expirable.name);
 			return Object.assign(credentials, output);
 		}
 		return undefined;

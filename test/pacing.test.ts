@@ -1,4 +1,18 @@
+import { sleep } from 'n8n-workflow';
+
+import { useClock } from '../nodes/shared/clock';
+import { RATE_LIMIT } from '../nodes/shared/policy';
 import { imeis, assignParams, simulatorPerTest } from './fixtures';
+import type { Simulator } from './simulator/thingspace-simulator';
+
+/** The most licensing calls ThingSpace accepted within any one second, by their arrival as the simulator saw it. */
+function mostArrivalsInASecond(sim: Simulator): number {
+	const arrivals = sim.requests.filter((request) => request.route === 'assign' && request.status === 200).map((request) => request.at);
+	return Math.max(0, ...arrivals.map((at) => arrivals.filter((other) => other >= at && other < at + 1000).length));
+}
+
+/** Per second, as the node's output reports a pace of `rate` calls per window. */
+const perSecond = (rate: number) => Math.round(((rate * 1000) / RATE_LIMIT.windowMs) * 10) / 10;
 
 describe('Pacing: at ThingSpace\'s rate instead of bouncing off it', () => {
 	// A contract that allows 10 licensing calls per second, 429 with Retry-After: 1 beyond.
@@ -34,4 +48,63 @@ describe('Pacing: at ThingSpace\'s rate instead of bouncing off it', () => {
 		expect(answers429()).toBe(0);
 		expect(t.sim.devicesSent('assign').size).toBe(3000);
 	}, 30_000);
+
+	// However long a call is in transit, it reaches ThingSpace before its answer comes back: counted from its
+	// answer, no window can hold more than the rate, whatever the delays and however busy this machine is.
+	it('calls held in transit (every third 150 ms) still arrive at most 10 in any second: no 429 at the contract\'s rate', async () => {
+		t.sim.delay({ route: 'assign', ms: 150, after: 1, every: 3, times: Infinity });
+		const result = await t.harness.run(
+			assignParams({ deviceList: imeis(1500).join(','), options: { maxRequestsPerSecond: 10, maxConcurrentRequests: 4 } }),
+		);
+
+		expect(result.error).toBeUndefined();
+		expect(answers429()).toBe(0);
+		expect(mostArrivalsInASecond(t.sim)).toBeLessThanOrEqual(10);
+		expect(t.sim.devicesSent('assign').size).toBe(1500);
+	}, 30_000);
+
+	it('two runs of the credential at once, each with Max Requests per Second 10, share that rate: no 429', async () => {
+		const options = { maxRequestsPerSecond: 10, maxConcurrentRequests: 4 };
+		const results = await Promise.all([
+			t.harness.run(assignParams({ deviceList: imeis(800).join(','), options })),
+			t.harness.run(assignParams({ deviceList: imeis(800, 1000).join(','), options })),
+		]);
+
+		expect(results.map((result) => result.error)).toEqual([undefined, undefined]);
+		expect(answers429()).toBe(0);
+		expect(mostArrivalsInASecond(t.sim)).toBeLessThanOrEqual(10);
+		expect(t.sim.devicesSent('assign').size).toBe(1600);
+	}, 30_000);
+});
+
+describe('Pacing: a single 429 on the very first call', () => {
+	// No rate limit here but the one 429: only the pace the node learns from it is at stake, so time is moved, not waited for.
+	const t = simulatorPerTest();
+	let skipped = 0;
+
+	beforeEach(() => {
+		skipped = 0;
+		useClock({ now: () => Date.now() + skipped, sleep: async (ms) => {
+			skipped += Math.max(0, ms);
+			await sleep(0);
+		} });
+	});
+
+	afterEach(() => {
+		useClock();
+	});
+
+	it(`teaches no pace below ${RATE_LIMIT.firstPaceFloor} calls per window, and it is forgotten after ${RATE_LIMIT.keepLearnedMs / 60000} minutes`, async () => {
+		t.sim.inject({ route: 'assign', status: 429, headers: { 'Retry-After': '1' }, body: {} });
+		const result = await t.harness.run(assignParams({ deviceList: imeis(1000).join(',') }));
+
+		expect(result.error).toBeUndefined();
+		expect(t.sim.devicesSent('assign').size).toBe(1000);
+		expect(result.items[0].json.pacing).toMatchObject({ requestsPerSecond: perSecond(RATE_LIMIT.firstPaceFloor) });
+
+		skipped += RATE_LIMIT.keepLearnedMs + 1;
+		const later = await t.harness.run(assignParams({ deviceList: imeis(200, 5000).join(',') }));
+		expect(later.error).toBeUndefined();
+		expect(later.items[0].json.pacing).toBeUndefined();
+	});
 });

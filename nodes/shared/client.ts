@@ -9,11 +9,11 @@ import { clock } from './clock';
 
 import { failureOf, faultLine, isServerFailure, isSessionRejected, thrownFailure, type Failure, type FullResponse } from './errors';
 import { redirectTarget } from './host';
-import type { Pacer } from './pacer';
+import type { Pace } from './pacer';
 import { CREDENTIAL_TYPE, MAX_SERVER_RETRIES, RATE_LIMIT, REQUEST_TIMEOUT_MS } from './policy';
 import { credentialSecrets } from './login';
 import { ensureSession, isLoginBusy, NoLoginLeft, type LoginBudget } from './session';
-import { describeAnswer, redact } from './text';
+import { describeAnswer } from './text';
 
 /**
  * The one way to call ThingSpace, for the action node, the trigger and the credential's helpers:
@@ -62,7 +62,7 @@ export interface CallPolicy {
 	/** How the first attempt goes out (the action node: through n8n's routing engine); n8n's authenticated request helper by default. */
 	send?: Send;
 	/** Spaces the sends under the credential's rate limit, and learns it from 429s. */
-	pace?: Pacer;
+	pace?: Pace;
 	/** Told how long each send waited for its place in the pace. */
 	paced?: (waitedMs: number) => void;
 }
@@ -208,7 +208,7 @@ async function judged(
 	}
 	if (status < 200 || status >= 300) return { failure: failureOf(response, await secretsOf(context)) };
 	if (hasResult(body, policy.result)) return { body: (Array.isArray(body) ? { list: body } : body) as IDataObject };
-	const unexpected = redact(describeAnswer(status, headers, body), await secretsOf(context));
+	const unexpected = describeAnswer(status, headers, body, await secretsOf(context));
 	return { failure: { status, unexpected } };
 }
 

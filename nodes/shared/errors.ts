@@ -3,7 +3,7 @@ import { NodeApiError } from 'n8n-workflow';
 
 import { CREDENTIAL_ERROR_PREFIX } from './host';
 import { MAX_SERVER_RETRIES, RATE_LIMIT } from './policy';
-import { cut, readFault, redact } from './text';
+import { quote, readFault, redact } from './text';
 
 /** What went wrong with one ThingSpace call. Every text in it is already free of secrets and bounded. */
 export interface Failure {
@@ -45,16 +45,12 @@ export interface FullResponse {
 	body?: unknown;
 }
 
-/** Reads a refused answer: status, ThingSpace's code and text (any body shape), Retry-After. */
+/** Reads a refused answer: status, ThingSpace's code and text (any body shape), Retry-After; every text free of `secrets`. */
 export function failureOf(response: FullResponse, secrets: unknown[] = []): Failure {
-	const { code, text } = readFault(response.body);
+	const { code, text } = readFault(response.body, secrets);
+	// A header is server text too: a gateway may echo the session token in it.
 	const retryAfter = response.headers?.['retry-after'];
-	return {
-		status: response.statusCode,
-		code: code === undefined ? undefined : redact(code, secrets),
-		text: text === undefined ? undefined : redact(text, secrets),
-		retryAfter: retryAfter === undefined ? undefined : cut(String(retryAfter), 40),
-	};
+	return { status: response.statusCode, code, text, retryAfter: retryAfter === undefined ? undefined : quote(String(retryAfter), secrets, 40) };
 }
 
 /**
@@ -63,7 +59,7 @@ export function failureOf(response: FullResponse, secrets: unknown[] = []): Fail
  */
 export function thrownFailure(error: unknown, secrets: unknown[] = []): Failure {
 	const thrown = (error ?? {}) as { message?: string; description?: string; code?: string };
-	const message = redact(cut(String(thrown.message ?? '')), secrets);
+	const message = quote(String(thrown.message ?? ''), secrets);
 	if (message.startsWith(CREDENTIAL_ERROR_PREFIX)) {
 		return { auth: { message, description: thrown.description } };
 	}

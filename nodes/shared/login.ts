@@ -163,5 +163,5 @@ async function call(
 		);
 	}
 	const body = asObject(response.body);
-	return { statusCode: response.statusCode, body, reason: redact(explainFault(body), secrets) };
+	return { statusCode: response.statusCode, body, reason: explainFault(body, secrets) };
 }

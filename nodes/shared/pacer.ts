@@ -3,109 +3,158 @@ import { clock } from './clock';
 import { RATE_LIMIT } from './policy';
 
 /**
- * Keeps a credential's licensing calls under ThingSpace's rate limit. ThingSpace publishes none (each
- * contract has its own), so the pace is learned: after a 429, the calls ThingSpace accepted in the
- * second before it are the rate, and from then on the calls start evenly spaced, at most that many
- * in any one window (a second and a margin). A rate the user gives is used from the first call.
+ * Keeps a credential's licensing calls under ThingSpace's rate limit. ThingSpace counts a call when it
+ * arrives, some time between its release here and its answer (a slow network path, a stalled event
+ * loop); so a call stays in the pace's window until a window after its answer, and never more than
+ * `rate` calls can arrive within one window, however long each was in transit. Calls also start evenly
+ * spaced, so that a login or jitter does not bunch them up.
+ *
+ * ThingSpace publishes no rate (each contract has its own): it is learned from 429s (the calls ThingSpace
+ * accepted in the window before one), or given by the user. One pace per credential in this process,
+ * shared by all its runs, whether the rate is learned or given.
  */
 export class Pacer {
-	/** Calls per window; undefined: not known yet, so calls are not spaced. */
-	rate: number | undefined;
+	/** The user's Max Requests per Second, and when a run last stated it. */
+	private given?: { rate: number; at: number };
 
-	/** When each recent call started, and whether ThingSpace accepted it. */
-	private readonly starts: Array<{ at: number; accepted?: boolean }> = [];
+	/** What ThingSpace's 429s taught, and when. */
+	private learned?: { rate: number; at: number };
 
-	private learnedAt = 0;
+	/** Recent calls in release order: when each was released and answered, and whether ThingSpace accepted it. */
+	private readonly calls: Call[] = [];
 
 	private queue: Promise<void> = Promise.resolve();
 
-	/** Until the first paced call is answered, the next waits: that call may log in first, and calls held by a login would arrive together. */
-	private firstAnswer?: Promise<void>;
+	/** Calls per window now: the lower of the given and the learned rate; undefined: not known, calls are not spaced. */
+	get rate(): number | undefined {
+		const rates = [this.given, this.learned].flatMap((known) => (known && !stale(known) ? [known.rate] : []));
+		return rates.length > 0 ? Math.min(...rates) : undefined;
+	}
 
-	constructor(private readonly given?: number) {
-		this.rate = given;
+	/** A run states the rate: it applies to every run of the credential while runs keep stating it. */
+	give(rate: number): void {
+		this.given = { rate, at: clock.now() };
 	}
 
 	/** Waits for a free place in the window; returns the milliseconds waited and a handle to report the answer. */
 	async slot(): Promise<{ waitedMs: number; done: (status: number | undefined) => void }> {
 		const asked = clock.now();
-		let start!: { at: number; accepted?: boolean };
-		let answered: (() => void) | undefined;
-		// One caller at a time decides its start, so concurrent calls queue in order.
+		let call!: Call;
+		// One caller at a time decides its release, so concurrent calls queue in order.
 		const turn = this.queue.then(async () => {
-			const rate = this.rate;
-			if (rate !== undefined && this.firstAnswer) await this.firstAnswer;
-			const inWindow = this.recent(clock.now());
-			if (rate !== undefined) {
-				// Evenly spaced, so that latency jitter cannot bunch them up, and never more than `rate` in a window
-				// (after the burst that taught the rate, the window still holds it).
-				const last = inWindow[inWindow.length - 1]?.at ?? 0;
-				// A fractional rate (0.5: one call every two windows) is kept by the spacing alone.
-				const perWindow = Math.max(1, Math.floor(rate));
-				const windowFull = inWindow.length >= perWindow ? inWindow[inWindow.length - perWindow].at + RATE_LIMIT.windowMs : 0;
-				const next = Math.max(last + RATE_LIMIT.windowMs / rate, windowFull);
-				if (next > clock.now()) await clock.sleep(next - clock.now());
-			}
-			start = { at: clock.now() };
-			this.starts.push(start);
-			if (rate !== undefined && this.firstAnswer === undefined) {
-				this.firstAnswer = new Promise<void>((resolve) => (answered = resolve));
-			}
+			await this.placeFree();
+			let answer!: () => void;
+			call = { releasedAt: clock.now(), answer: () => answer(), answered: new Promise<void>((resolve) => (answer = resolve)) };
+			this.calls.push(call);
 		});
 		this.queue = turn.catch(() => {});
 		await turn;
 		return {
-			waitedMs: start.at - asked,
+			waitedMs: call.releasedAt - asked,
 			done: (status) => {
-				if (answered) {
-					// It may have waited for a login: count it from its answer, the latest it can have reached ThingSpace.
-					start.at = clock.now();
-					answered();
-				}
-				start.accepted = status !== undefined && status >= 200 && status < 300;
-				if (status === 429) this.learn(start);
+				// The latest it can have arrived: from here on it counts.
+				call.answeredAt = clock.now();
+				call.accepted = status !== undefined && status >= 200 && status < 300;
+				if (status === 429) this.learn(call);
+				call.answer();
 			},
 		};
 	}
 
-	/** After a 429: the calls accepted (or still unanswered) in the window before it are what ThingSpace allows. */
-	private learn(refused: { at: number }): void {
-		const from = refused.at - RATE_LIMIT.windowMs;
-		const accepted = this.starts.filter((start) => start !== refused && start.accepted !== false && start.at <= refused.at && start.at >= from).length;
-		const observed = Math.max(1, accepted);
-		// A given rate only goes down; a learned one is replaced by the newest observation, never raised within its life.
-		this.rate = Math.min(this.rate ?? observed, observed);
-		this.learnedAt = clock.now();
+	/** Until the next call may go: `rate` places after each call, a window after that call's answer. */
+	private async placeFree(): Promise<void> {
+		for (;;) {
+			this.forget();
+			const rate = this.rate;
+			if (rate === undefined) return;
+			const last = this.calls[this.calls.length - 1];
+			let next = last ? last.releasedAt + RATE_LIMIT.windowMs / rate : 0;
+			// Every call at least `rate` places back (earlier ones, under a rate that has since gone down, too).
+			// A fractional rate (0.5: one call every two windows) is kept by the spacing above.
+			const perWindow = Math.max(1, Math.floor(rate));
+			const bound = this.calls.slice(0, Math.max(0, this.calls.length - perWindow + 1));
+			const open = bound.find((call) => call.answeredAt === undefined);
+			if (open) {
+				await open.answered;
+				continue;
+			}
+			for (const call of bound) next = Math.max(next, (call.answeredAt as number) + RATE_LIMIT.windowMs);
+			const now = clock.now();
+			if (next <= now) return;
+			// The rate may change while it waits (a 429, a run stating another): decide again after.
+			await clock.sleep(next - now);
+		}
 	}
 
-	/** A learned pace is forgotten after a while, so a raised contract limit is found again. */
-	expired(now = clock.now()): boolean {
-		return this.given === undefined && this.rate !== undefined && now - this.learnedAt > RATE_LIMIT.keepLearnedMs;
+	/**
+	 * After a 429: the calls accepted (or unanswered) in the window before it are what ThingSpace allows. A first
+	 * 429 (no learned pace) never teaches less than RATE_LIMIT.firstPaceFloor: it may well be someone else's
+	 * calls that filled the window, and 10 minutes at 1 call per second would be a crawl. A 429 at a learned
+	 * pace lowers it further, to what the window showed.
+	 */
+	private learn(refused: Call): void {
+		const from = refused.releasedAt - RATE_LIMIT.windowMs;
+		const accepted = this.calls.filter(
+			(call) => call !== refused && call.accepted !== false && call.releasedAt >= from && call.releasedAt <= refused.releasedAt,
+		).length;
+		const known = this.learned && !stale(this.learned) ? this.learned.rate : undefined;
+		const observed = Math.max(known === undefined ? RATE_LIMIT.firstPaceFloor : 1, accepted);
+		// Never raised within its life: a newer observation only lowers it.
+		this.learned = { rate: Math.min(known ?? observed, observed), at: clock.now() };
 	}
 
-	private recent(now: number): Array<{ at: number }> {
-		while (this.starts.length > 0 && this.starts[0].at < now - RATE_LIMIT.windowMs * 2) this.starts.shift();
-		return this.starts.filter((start) => start.at > now - RATE_LIMIT.windowMs);
+	/** Calls answered two windows ago can no longer hold anyone back or be counted. */
+	private forget(): void {
+		const before = clock.now() - 2 * RATE_LIMIT.windowMs;
+		while (this.calls.length > 0 && (this.calls[0].answeredAt ?? Infinity) < before) this.calls.shift();
 	}
 }
 
-/** One learned pace per credential (host and username). Lifetime: the n8n process; at most MAX_PACERS. */
+interface Call {
+	releasedAt: number;
+	answeredAt?: number;
+	accepted?: boolean;
+	answered: Promise<void>;
+	answer: () => void;
+}
+
+/** A rate is forgotten after a while: a raised contract limit is found again, a rate no run states any more lapses. */
+function stale(known: { at: number }): boolean {
+	return clock.now() - known.at > RATE_LIMIT.keepLearnedMs;
+}
+
+/** What a run paces its calls with: the credential's Pacer, stating the run's given rate at each call. */
+export interface Pace {
+	readonly rate: number | undefined;
+	slot: Pacer['slot'];
+}
+
+/** One pace per credential (host and username). Lifetime: the n8n process; at most MAX_PACERS. */
 const pacers = new Map<string, Pacer>();
 const MAX_PACERS = 1000;
 
-export function pacerFor(key: string, given?: number): Pacer {
-	if (given !== undefined && given > 0) return new Pacer(given);
+export function pacerFor(key: string, given?: number): Pace {
 	let pacer = pacers.get(key);
-	if (!pacer || pacer.expired()) {
+	if (!pacer) {
 		pacer = new Pacer();
-		pacers.delete(key);
 		pacers.set(key, pacer);
 		if (pacers.size > MAX_PACERS) pacers.delete(pacers.keys().next().value as string);
 	}
-	return pacer;
+	if (given === undefined || !(given > 0)) return pacer;
+	const shared = pacer;
+	shared.give(given);
+	return {
+		get rate() {
+			return shared.rate;
+		},
+		slot: async () => {
+			shared.give(given);
+			return await shared.slot();
+		},
+	};
 }
 
-/** Forget every learned pace (tests, as after an n8n restart). */
+/** Forget every pace (tests, as after an n8n restart). */
 export function resetPacers(): void {
 	pacers.clear();
 }

@@ -36,10 +36,12 @@ export const RATE_LIMIT = {
 	minWaitMs: 1_000,
 	/** Without Retry-After: 1 s, 2 s, 4 s … (±25 %), at most this. */
 	maxBackoffMs: 30_000,
-	/** The pace: at most the learned number of calls start in any window this long (a second and a margin for latency jitter). */
+	/** The pace: at most `rate` calls arrive in any window this long (a second and a margin), each counted until a window after its answer. */
 	windowMs: 1_030,
-	/** A learned pace is kept this long for later runs of the same credential. */
+	/** A learned pace is kept this long for later runs of the same credential (a given rate: this long after a run last stated it). */
 	keepLearnedMs: 10 * 60 * 1000,
+	/** A first 429 teaches no pace below this many calls per window, whatever the window before it showed (it may have been others' calls). */
+	firstPaceFloor: 5,
 } as const;
 
 /** A login that ThingSpace refused is not repeated with the same password for this long (5 failures lock the account). */
@@ -72,6 +74,9 @@ export const REQUEST_TIMEOUT_MS = 60_000;
 
 /** Server text quoted in an error is cut to this many characters. */
 export const ERROR_TEXT_LIMIT = 300;
+
+/** Server text is searched for the credential's secrets up to this many characters (an error quotes far fewer). */
+export const REDACT_SCAN_LIMIT = 65_536;
 
 /** Device lists in an error name this many devices, then "and N more". */
 export const LISTED_DEVICES_LIMIT = 5;

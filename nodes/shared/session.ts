@@ -40,8 +40,8 @@ export interface LoginRecord {
 	refused?: { login: string; at: number; reason: string };
 	/** The login of `by` failed for another reason; only that process reports it, the others may try. */
 	failed?: { by: string; message: string; description: string };
-	/** Set only on the way in by ensureSession: this preAuthentication writes a claim, or logs in. */
-	step?: 'claim' | 'login';
+	/** Set only on the way in by ensureSession: this preAuthentication writes a claim, logs in, or stores the login's outcome. */
+	step?: 'claim' | 'login' | 'save';
 }
 
 interface Refusal {
@@ -59,6 +59,8 @@ const ensuring = new Map<string, Promise<string>>();
 const rejectedHere = new Set<string>();
 /** When this process first saw each stamp of the store, by its own clock. */
 const firstSeen = new Map<string, number>();
+/** What a login step of this process got (by the credential fingerprint it logged in with), until its save step stores it. */
+const outcomes = new Map<string, { claimAt: number; stored: IDataObject }>();
 
 /** Marks ensureSession's own calls to n8n's authenticated helper: they only write the store and are never sent. */
 const LOGIN_STEP_HEADER = 'x-n8n-thingspace-login-step';
@@ -84,7 +86,7 @@ function remember<T>(map: Map<string, T> | Set<string>, key: string, value?: T):
 /** As after an n8n restart: a new process, nothing in memory (tests; the store keeps what it holds). */
 export function resetSessionCache(): void {
 	processId = randomUUID();
-	for (const map of [refusedHere, loggingIn, ensuring, rejectedHere, firstSeen]) map.clear();
+	for (const map of [refusedHere, loggingIn, ensuring, rejectedHere, firstSeen, outcomes]) map.clear();
 }
 
 export function loginRecordOf(credentials: ICredentialDataDecryptedObject): LoginRecord {
@@ -169,6 +171,7 @@ export async function preAuthenticate(
 ): Promise<IDataObject> {
 	const keys = keysOf(credentials);
 	const record = loginRecordOf(credentials);
+	if (record.step === 'save') return savedOutcome(keys.full, record);
 	const refusal = heldRefusal(record, keys.login);
 	if (refusal) throw notAttempted(refusal);
 	if (record.step === 'claim') return storeRecord({ claim: { by: processId, at: clock.now() } });
@@ -181,8 +184,8 @@ export async function preAuthenticate(
 		pending = logIn(helpers, keys.baseUrl, credentials).finally(() => loggingIn.delete(keys.full));
 		remember(loggingIn, keys.full, pending);
 	}
-	return await pending.then(
-		(tokens) => ({ ...tokens, loginRecord: '' }),
+	const outcome = pending.then(
+		(tokens): IDataObject => ({ ...tokens, loginRecord: '' }),
 		(error: ThingSpaceAuthError) => {
 			if (error instanceof LoginRefused) {
 				const refused = { login: keys.login, at: clock.now(), reason: error.reason };
@@ -195,6 +198,25 @@ export async function preAuthenticate(
 			return storeRecord({ failed: { by: processId, message, description: error.description } });
 		},
 	);
+	if (record.step !== 'login' || !claim) return await outcome;
+	// n8n 1.x stores all the data a preAuthentication was given, read before a login that may take seconds: a
+	// password fixed meanwhile would be overwritten. So the login step stores nothing (no session key), and
+	// the save step stores its outcome with the data read just before.
+	remember(outcomes, keys.full, { claimAt: claim.at, stored: await outcome });
+	return {};
+}
+
+/** The save step: the outcome of this claim's login with these credentials; nothing when they changed since (it logs in again). */
+function savedOutcome(full: string, record: LoginRecord): IDataObject {
+	const outcome = outcomes.get(full);
+	if (!outcome || outcome.claimAt !== record.claim?.at) return {};
+	outcomes.delete(full);
+	return outcome.stored;
+}
+
+/** This process logged in for its claim with exactly these credentials, and has yet to store the outcome. */
+function loggedInFor(credentials: ICredentialDataDecryptedObject, claim: { at: number }): boolean {
+	return outcomes.get(keysOf(credentials).full)?.claimAt === claim.at;
 }
 
 /**
@@ -274,6 +296,13 @@ async function sessionOfInstance(context: SessionContext, logins: LoginBudget): 
 	for (;;) {
 		const readAt = clock.now();
 		const credentials = await context.getCredentials(CREDENTIAL_TYPE);
+		const record = loginRecordOf(credentials);
+		const claim = liveClaim(record);
+		// This process's login is over: its outcome, a refusal too, is stored before anything else, for every process.
+		if (claim?.by === processId && loggedInFor(credentials, claim)) {
+			await storeStep(context, credentials, 'save');
+			continue;
+		}
 		const session = storedSession(credentials);
 		// The session of this call's own login is ThingSpace's latest word, even one it refused before: it is
 		// used, and if refused again the request ends; it never starts another login here.
@@ -282,10 +311,8 @@ async function sessionOfInstance(context: SessionContext, logins: LoginBudget): 
 			return session;
 		}
 		if (loggedIn) throw new ThingSpaceAuthError('the login stored no session', 'Nothing was sent. Run the node again; if it persists, report it to the node maintainers.');
-		const record = loginRecordOf(credentials);
 		const refusal = heldRefusal(record, keysOf(credentials).login);
 		if (refusal) throw notAttempted(refusal);
-		const claim = liveClaim(record);
 		if (claim?.by === processId && mine && !mine.late) {
 			const wait = mine.wroteAt + mine.settleMs - clock.now();
 			if (wait > 0) await clock.sleep(wait);

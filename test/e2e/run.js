@@ -18,8 +18,8 @@ const { NODE_TYPE, finish, ROOT, TARGETS, installInto, installN8n, log, n8nEnv, 
 const EXPIRED = { errorCode: 'UnifiedWebService.REQUEST_FAILED.SessionToken.Expired', errorMessage: 'The Session has expired.' };
 const trigger = { id: 't', name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} };
 
-/** A workflow: Manual Trigger → (items from a list) → ThingSpace SIM-Secure. */
-function workflow(id, parameters, { items, settings = {} } = {}) {
+/** A workflow: Manual Trigger → (items from a list) → ThingSpace SIM-Secure, with the simulator credential or `credential`. */
+function workflow(id, parameters, { items, settings = {}, credential = simulatorCredential('')[0] } = {}) {
 	const node = {
 		id: 'n',
 		name: 'ThingSpace',
@@ -27,7 +27,7 @@ function workflow(id, parameters, { items, settings = {} } = {}) {
 		typeVersion: 1,
 		position: [400, 0],
 		parameters,
-		credentials: { thingSpaceApi: { id: 'tsSimCredential', name: 'ThingSpace simulator' } },
+		credentials: { thingSpaceApi: { id: credential.id, name: credential.name } },
 		...settings,
 	};
 	if (!items) {
@@ -316,6 +316,46 @@ CASES.push(
 );
 
 /**
+ * What n8n stores of the credential after logins (issue #19): a field given as an expression, and the Login Record.
+ * Each case imports a credential of its own (`credential`, its Base URL filled in at import), may run its workflow
+ * more than once (`runs`, each a new n8n process) and gets the credential's stored data back (`stored`, exported
+ * decrypted from n8n's database).
+ */
+const ownCredential = (id, name, data) => ({ id, name, type: 'thingSpaceApi', data });
+const EXPRESSION = { username: '={{ "demo-uws-user" }}', accountName: '={{ "0000123456-00001" }}' };
+const expressionCredential = ownCredential('tsExprCredential', 'ThingSpace with expressions', EXPRESSION);
+const wrongCredential = ownCredential('tsWrongCredential', 'ThingSpace wrong password', { password: 'wrong-password' });
+CASES.push(
+	{
+		name: 'a field given as an expression after a login: n8n 2.x keeps the expression, n8n 1.x stores its value',
+		credential: expressionCredential,
+		workflow: workflow('tsExprLogin', list(ids[14]), { credential: expressionCredential }),
+		check: ({ items, requests, stored, target }) => {
+			assert.equal(items[0].json.requestIds.length, 1);
+			const [login] = requests.filter((request) => request.route === 'login');
+			assert.equal(login.body.username, 'demo-uws-user', 'the login sent the value');
+			assert.match(stored.sessionToken, /^[0-9a-f-]{36}$/, 'the session was stored');
+			// n8n 2.x writes only the keys preAuthentication returns and keeps a field stored as an expression;
+			// n8n 1.x writes back the whole credential as resolved for the request (see the README).
+			const expected = target.name === 'n8n 2.x' ? EXPRESSION : { username: 'demo-uws-user', accountName: '0000123456-00001' };
+			assert.deepEqual({ username: stored.username, accountName: stored.accountName }, expected);
+		},
+	},
+	{
+		name: 'a wrong password, run twice (two n8n processes): 1 login attempt; the Login Record (a password field) is stored and read back',
+		credential: wrongCredential,
+		runs: 2,
+		workflow: workflow('tsWrongTwice', list(ids[15]), { credential: wrongCredential }),
+		check: ({ error, requests, stored }) => {
+			assert.equal(requests.filter((request) => request.route === 'login').length, 1);
+			assert.match(error.message, /^ThingSpace credential: login not attempted/);
+			assert.ok(JSON.parse(stored.loginRecord).refused, 'the refusal is in the stored Login Record');
+			assert.ok(!stored.loginRecord.includes('wrong-password'));
+		},
+	},
+);
+
+/**
  * The importable examples in examples/, run with their outside world swapped for n8n's own credential-free
  * nodes under the same names: a trigger becomes a Manual Trigger feeding sample data, a file read becomes
  * rows, a call to a ticketing or chat system becomes No Operation.
@@ -382,6 +422,14 @@ function readRun(output, nodeName = 'ThingSpace') {
 	return { items: task?.data?.main?.[0] ?? [], error: task?.error ?? resultData.error, runData: resultData.runData };
 }
 
+/** The credential's data as n8n stores it, exported decrypted from its database. */
+function storedCredential(cli, home, id) {
+	const file = path.join(home, `${id}.export.json`);
+	assert.equal(cli('export:credentials', `--id=${id}`, '--decrypted', `--output=${file}`).status, 0, 'credential export');
+	const [credential] = JSON.parse(fs.readFileSync(file, 'utf8'));
+	return credential.data;
+}
+
 async function runTarget(target, tarball) {
 	const bin = nodeBin(target.nodeMajor);
 	const n8n = installN8n(target, bin);
@@ -394,26 +442,32 @@ async function runTarget(target, tarball) {
 		const env = n8nEnv(home, bin, { N8N_LOG_LEVEL: 'info', N8N_LOG_FORMAT: 'json' });
 		// SIGKILL: n8n waits for a running execution on SIGTERM, so a run that never ends would hold the suite.
 		const cli = (...args) => spawnSync(n8n, args, { env, encoding: 'utf8', timeout: 5 * 60 * 1000, killSignal: 'SIGKILL', maxBuffer: 1 << 28 });
+		// N8N_E2E_CASES=<regular expression> runs only the cases whose names match.
+		const only = process.env.N8N_E2E_CASES ? new RegExp(process.env.N8N_E2E_CASES, 'i') : undefined;
+		const cases = [...CASES, ...EXAMPLES].filter((testCase) => !only || only.test(testCase.name));
+		const [base] = simulatorCredential(sim.url);
+		const own = cases.flatMap((testCase) => (testCase.credential ? [{ ...testCase.credential, data: { ...base.data, ...testCase.credential.data } }] : []));
 		const credentials = path.join(home, 'credentials.json');
-		fs.writeFileSync(credentials, JSON.stringify(simulatorCredential(sim.url)));
+		fs.writeFileSync(credentials, JSON.stringify([base, ...own]));
 		assert.equal(cli('import:credentials', `--input=${credentials}`).status, 0, 'credential import');
 		const workflows = path.join(home, 'workflows');
 		fs.mkdirSync(workflows);
-		// N8N_E2E_CASES=<regular expression> runs only the cases whose names match.
-		const only = process.env.N8N_E2E_CASES ? new RegExp(process.env.N8N_E2E_CASES, 'i') : undefined;
-		const selected = [...CASES, ...EXAMPLES].filter((testCase) => !only || only.test(testCase.name));
-		for (const testCase of selected) fs.writeFileSync(path.join(workflows, `${testCase.workflow.id}.json`), JSON.stringify(testCase.workflow));
+		for (const testCase of cases) fs.writeFileSync(path.join(workflows, `${testCase.workflow.id}.json`), JSON.stringify(testCase.workflow));
 		assert.equal(cli('import:workflow', '--separate', `--input=${workflows}`).status, 0, 'workflow import');
 
-		for (const testCase of selected) {
+		for (const testCase of cases) {
 			const started = Date.now();
 			try {
 				await sim.reset();
 				await testCase.before?.(sim);
-				const result = cli('execute', `--id=${testCase.workflow.id}`, '--rawOutput');
-				const output = `${result.stdout}\n${result.stderr}`;
+				let output = '';
+				for (let n = 0; n < (testCase.runs ?? 1); n++) {
+					const result = cli('execute', `--id=${testCase.workflow.id}`, '--rawOutput');
+					output = `${result.stdout}\n${result.stderr}`;
+				}
 				const { items, error, runData } = readRun(output);
-				await testCase.check({ items, error: error ?? {}, runData, output, requests: await sim.requests(), stats: await sim.stats() });
+				const stored = testCase.credential ? storedCredential(cli, home, testCase.credential.id) : undefined;
+				await testCase.check({ items, error: error ?? {}, runData, output, requests: await sim.requests(), stats: await sim.stats(), stored, target });
 				results.push(true);
 				log(`ok - ${target.name} - ${testCase.name} (${Date.now() - started} ms)`);
 			} catch (failure) {

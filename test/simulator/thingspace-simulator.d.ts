@@ -56,10 +56,13 @@ export interface SimulatorOptions {
 	reuseSessionToken?: boolean;
 	/** Device ids whose assign/unassign callbacks report status 'Failed' (DeviceNotFound). */
 	failingDevices?: string[];
+	/** Called with each request's record the moment it reaches the simulator, before its body is read. */
+	onRequest?: ((request: RecordedRequest) => void) | null;
 }
 
 /** Resolved, mutable configuration (changes apply to later requests). */
-export interface SimulatorConfig extends Required<Omit<SimulatorOptions, 'failingDevices' | 'licenses'>> {
+export interface SimulatorConfig extends Required<Omit<SimulatorOptions, 'failingDevices' | 'licenses' | 'onRequest'>> {
+	onRequest: SimulatorOptions['onRequest'];
 	licenses?: SimulatorOptions['licenses'];
 	/** Mutable set of failing device ids. */
 	failingDevices: Set<string>;
@@ -82,7 +85,7 @@ export interface RecordedRequest {
 	answer?: unknown;
 	/** The request was processed but its answer lost (inject {destroy, applied}). */
 	applied?: boolean;
-	/** Arrival time, ms since epoch. */
+	/** Arrival time, ms since epoch (after any transit delay: when the rate limit counts it). */
 	at: number;
 }
 
@@ -107,12 +110,31 @@ export interface InjectRule {
 	applied?: boolean;
 	/** Never answer (a call that hangs until the client gives up or the simulator closes). */
 	hang?: boolean;
-	/** Answer with `status` and an error body that quotes the request's headers and body (a server that echoes requests). */
-	echo?: boolean;
+	/**
+	 * Answer with `status` and an error that quotes the request (a server that echoes requests): true or 'dump':
+	 * method, path, headers and body in a JSON message; 'body': the raw body first (JSON-escaped by the answer's
+	 * JSON); 'html': an error page quoting body, Authorization and session token HTML-escaped; 'wrapped': those
+	 * three wrapped onto lines of 24 characters.
+	 */
+	echo?: boolean | 'dump' | 'body' | 'html' | 'wrapped';
+	/** A response header (e.g. 'Retry-After') that repeats the request's session token, else its Authorization value. */
+	echoInHeader?: string;
 	/** Answer this many ms later; without a status of its own, with the normal answer. */
 	delayMs?: number;
 	/** Send the headers at once, then the body one byte every this many ms (a link that never idles out); without a status, the normal answer. */
 	trickleMs?: number;
+}
+
+/** Requests held in transit: they arrive (and count for the rate limit) `ms` later. */
+export interface DelayRule {
+	route: RouteName | '*';
+	ms: number;
+	/** How many matching requests to hold (default 1; Infinity allowed). */
+	times?: number;
+	/** Skip this many matching requests first (default 0). */
+	after?: number;
+	/** Then hold every n-th matching request (default 1: each). */
+	every?: number;
 }
 
 export interface CallbackRegistration {
@@ -190,12 +212,14 @@ export interface Simulator {
 	planFaults(route: RouteName, plan?: (n: number) => InjectRule | undefined): void;
 	/** Fault injection; takes precedence over normal processing; injected answers never accept devices. */
 	inject(rule: InjectRule): void;
+	/** Holds matching requests in transit (a slow path or a stalled proxy); cleared by reset(). */
+	delay(rule: DelayRule): void;
 	/** All session tokens become expired (next use -> SessionToken.Expired). */
 	expireSessions(): void;
 	/** All OAuth tokens become invalid (next use -> 401 fault 900901; next token request issues a new one). */
 	expireTokens(): void;
 	/**
-	 * Clears requests, counters, devicesSent, maxInFlight, inject rules, callbacksDelivered and
+	 * Clears requests, counters, devicesSent, maxInFlight, inject and delay rules, callbacksDelivered and
 	 * pending callback deliveries. With {all: true} also licences, assignments, callback
 	 * registrations and login lockouts. OAuth tokens and sessions are kept either way.
 	 */

@@ -8,6 +8,7 @@ const http = require('http');
 const { createState, resetBusinessState } = require('./state');
 const { resolveRoute, createHandlers } = require('./routes');
 const { CallbackDeliverer } = require('./callbacks');
+const { echoAnswer, echoHeader } = require('./echo');
 
 const HOST = '127.0.0.1';
 const MAX_BODY_BYTES = 5 * 1024 * 1024;
@@ -33,6 +34,8 @@ const DEFAULTS = {
 	rateLimitRetryAfter: '1',
 	// Every login answers the same session token (as the OAuth token is re-issued within its hour).
 	reuseSessionToken: false,
+	// Called with each request's record the moment it reaches the simulator (before its body is read).
+	onRequest: null,
 };
 
 function resolveConfig(options) {
@@ -70,6 +73,7 @@ async function startSimulator(options = {}) {
 	let rules = [];
 	const faultPlans = new Map(); // route -> (n) => rule | undefined, for the n-th request of the route
 	const planned = new Map();
+	let delays = [];
 	let closed = false;
 	let closing = null;
 	const timers = new Set();
@@ -110,18 +114,21 @@ async function startSimulator(options = {}) {
 			if (res.destroyed) return;
 			if (next >= bytes.length) return void res.end();
 			res.write(bytes.subarray(next, ++next));
-			later(drip, trickleMs);
+			after(trickleMs, drip);
 		};
 		drip();
 	}
 
-	/** A timer that close() clears. */
-	function later(fn, ms) {
-		const t = setTimeout(() => {
-			timers.delete(t);
-			fn();
-		}, ms);
-		timers.add(t);
+	/** How long a request to this route is held in transit: the first delay rule that takes it. */
+	function transitDelay(route) {
+		for (const rule of delays) {
+			if (rule.route !== '*' && rule.route !== route) continue;
+			const nth = rule.seen++;
+			if (nth < rule.skip || (nth - rule.skip) % rule.every !== 0 || rule.remaining <= 0) continue;
+			rule.remaining--;
+			return rule.ms;
+		}
+		return 0;
 	}
 
 	/** First active fault-injection rule for this route, honouring `after` (skip) and `times`. */
@@ -158,6 +165,16 @@ async function startSimulator(options = {}) {
 		return false;
 	}
 
+	/** Runs `fn` after `ms` (at once for 0), on a timer close() clears. */
+	function after(ms, fn) {
+		if (!(ms > 0)) return fn();
+		const t = setTimeout(() => {
+			timers.delete(t);
+			fn();
+		}, ms);
+		timers.add(t);
+	}
+
 	function dispatch(req, res, record, resolved, ctx) {
 		const route = resolved && resolved.route;
 		if (ctx.rateLimited) {
@@ -168,7 +185,7 @@ async function startSimulator(options = {}) {
 			});
 		}
 		const rule = takeRule(route);
-		if (rule && rule.delayMs) return later(() => answer(req, res, record, resolved, ctx, rule), rule.delayMs);
+		if (rule && rule.delayMs) return after(rule.delayMs, () => answer(req, res, record, resolved, ctx, rule));
 		answer(req, res, record, resolved, ctx, rule);
 	}
 
@@ -186,12 +203,10 @@ async function startSimulator(options = {}) {
 			}
 			if (rule.destroy) return void req.socket.destroy(); // simulates a lost response
 			if (rule.hang) return; // never answers (the socket ends with close())
-			if (rule.echo) {
-				// A misbehaving server that quotes the request, headers and body, in its error.
-				const dump = `${req.method} ${record.path} headers=${JSON.stringify(req.headers)} body=${ctx.rawBody}`;
-				return send(res, record, { ...rule, body: { errorCode: 'Echo.Request', errorMessage: dump, request: { headers: req.headers, body: ctx.rawBody } } });
-			}
-			return send(res, record, rule);
+			// A misbehaving server that quotes the request (headers, body) in its error or in a header.
+			const echoed = rule.echo ? echoAnswer(rule.echo, { method: req.method, path: record.path, headers: req.headers, rawBody: ctx.rawBody }) : {};
+			const headers = { ...rule.headers, ...(rule.echoInHeader ? echoHeader(rule.echoInHeader, req.headers) : {}) };
+			return send(res, record, { ...rule, ...echoed, headers });
 		}
 		if (!resolved) {
 			return send(res, record, {
@@ -222,6 +237,7 @@ async function startSimulator(options = {}) {
 		const headers = { ...req.headers }; // Node already lower-cases names
 		const record = { seq: ++seq, method: req.method, path, route, headers, body: undefined, status: undefined, at: Date.now() };
 		requests.push(record);
+		config.onRequest?.(record);
 		if (route) counts.set(route, (counts.get(route) || 0) + 1);
 		track(route, +1);
 		res.on('close', () => track(route, -1));
@@ -240,16 +256,14 @@ async function startSimulator(options = {}) {
 			if (size > MAX_BODY_BYTES) {
 				return send(res, record, { status: 413, body: { errorCode: 'PayloadTooLarge', errorMessage: 'Request body too large.' } });
 			}
-			// A gateway limits the rate where requests arrive, before the latency of the answer.
-			const ctx = { headers, rawBody, mediaType, params: resolved ? resolved.params : [], rateLimited: overRateLimit(route) };
-			const go = () => dispatch(req, res, record, resolved, ctx);
-			if (config.latencyMs > 0) {
-				const t = setTimeout(() => {
-					timers.delete(t);
-					go();
-				}, config.latencyMs);
-				timers.add(t);
-			} else go();
+			const arrive = () => {
+				// A gateway limits the rate where requests arrive, before the latency of the answer.
+				record.at = Date.now();
+				const ctx = { headers, rawBody, mediaType, params: resolved ? resolved.params : [], rateLimited: overRateLimit(route) };
+				after(config.latencyMs, () => dispatch(req, res, record, resolved, ctx));
+			};
+			// A request held in transit (a slow network path, a stalled proxy) arrives that much later.
+			after(transitDelay(route), arrive);
 		});
 	}
 
@@ -338,6 +352,10 @@ async function startSimulator(options = {}) {
 			const times = rule.times === undefined ? 1 : rule.times;
 			rules.push({ ...rule, remaining: times, skip: rule.after || 0 });
 		},
+		delay(rule) {
+			if (!rule || !rule.route || !(rule.ms > 0)) throw new Error('delay: rule needs {route, ms}');
+			delays.push({ ...rule, remaining: rule.times === undefined ? 1 : rule.times, skip: rule.after || 0, every: rule.every || 1, seen: 0 });
+		},
 		expireSessions() {
 			state.sessions.clear(); // unknown and expired tokens get the same Expired error
 		},
@@ -353,6 +371,7 @@ async function startSimulator(options = {}) {
 			peakAll = inFlightAll;
 			seq = 0;
 			rules = [];
+			delays = [];
 			devicesSent.assign.clear();
 			devicesSent.unassign.clear();
 			deliverer.cancelAll(); // pending deliveries would otherwise land in the fresh log

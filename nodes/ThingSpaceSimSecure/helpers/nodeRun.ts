@@ -3,7 +3,7 @@ import { NodeOperationError, sleep } from 'n8n-workflow';
 
 import { thingSpaceRequest } from '../../shared/client';
 import { fateOf, thingSpaceError, type Failure } from '../../shared/errors';
-import { pacerFor, type Pacer } from '../../shared/pacer';
+import { pacerFor, type Pace } from '../../shared/pacer';
 import { MAX_DEVICES_PER_REQUEST, PATHS, RATE_LIMIT } from '../../shared/policy';
 import { quoted } from '../../shared/parameterValues';
 import { cut, firstFew } from '../../shared/text';
@@ -101,7 +101,7 @@ class NodeRun {
 	private readonly defaults: Promise<CredentialDefaults>;
 
 	/** The credential's pace, and how long this run's requests waited for it. */
-	private pace?: Pacer;
+	private pace?: Pace;
 
 	private pacedMs = 0;
 

@@ -1,0 +1,64 @@
+/**
+ * What a secret can become when a server quotes it back: JSON-escaped (at any depth), URL-encoded
+ * (also twice), HTML-escaped (also twice), base64, or wrapped onto the next line. One pattern per
+ * secret matches all of these, and any mix of them, so that no part of it is left behind.
+ */
+
+/** Secrets shorter than this are not searched for: they would match ordinary words. */
+const MIN_SECRET_LENGTH = 4;
+
+const NAMED_ENTITIES: Record<string, string> = { '"': 'quot', '&': 'amp', '<': 'lt', '>': 'gt', "'": 'apos' };
+
+/** A line break where a log or a mail wraps a long value, raw or JSON-escaped, with the next line's indent. */
+const WRAP = String.raw`(?:(?:\r\n|\r|\n|\\r\\n|\\n|\\r)[ \t]*)?`;
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+
+/** A hex number as the regex of its digits in either case. */
+const hexDigits = (value: number, width: number) =>
+	value
+		.toString(16)
+		.padStart(width, '0')
+		.split('')
+		.map((digit) => (/[a-f]/.test(digit) ? `[${digit}${digit.toUpperCase()}]` : digit))
+		.join('');
+
+/** Every way one character of a secret may be written in an echo. */
+function characterForms(character: string): string {
+	const code = character.codePointAt(0) as number;
+	const forms = [escapeRegExp(character)];
+	// JSON and JavaScript escapes: \uXXXX (a surrogate pair beyond the BMP).
+	const units = code > 0xffff ? [0xd800 + ((code - 0x10000) >> 10), 0xdc00 + ((code - 0x10000) & 0x3ff)] : [code];
+	forms.push(units.map((unit) => String.raw`\\+u${hexDigits(unit, 4)}`).join(''));
+	// HTML: numeric and named entities, also escaped once more (&amp;quot;).
+	const named = NAMED_ENTITIES[character];
+	forms.push(`&(?:amp;)*(?:#0*${code}|#[xX]0*${hexDigits(code, 1)}${named ? `|${named}` : ''});?`);
+	// URL: the UTF-8 bytes as %XX (also %25XX, encoded twice); a space may be a plus.
+	const bytes = Array.from(Buffer.from(character, 'utf8'));
+	forms.push(bytes.map((byte) => `%(?:25)*${hexDigits(byte, 2)}`).join(''));
+	if (character === ' ') forms.push(String.raw`\+`);
+	// Any of them may follow backslashes: an echo of an echo escapes its quotes and backslashes again.
+	return String.raw`\\*(?:${forms.join('|')})`;
+}
+
+/** The pattern of one value in every echoed form, wrapped lines included. */
+function echoPattern(value: string): string {
+	return Array.from(value).map(characterForms).join(WRAP);
+}
+
+/** One global pattern for all these secrets (strings of at least 4 characters) and their base64 forms; undefined when there are none. */
+export function secretEchoes(secrets: unknown[]): RegExp | undefined {
+	const values = new Set<string>();
+	for (const secret of secrets) {
+		if (typeof secret !== 'string' || secret.length < MIN_SECRET_LENGTH) continue;
+		const base64 = Buffer.from(secret, 'utf8').toString('base64');
+		values.add(secret);
+		values.add(base64);
+		values.add(base64.replace(/=+$/, ''));
+		values.add(base64.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''));
+	}
+	if (values.size === 0) return undefined;
+	// Longest first, so a secret that contains another is removed whole.
+	const patterns = [...values].sort((a, b) => b.length - a.length).map(echoPattern);
+	return new RegExp(patterns.join('|'), 'g');
+}

@@ -1,0 +1,55 @@
+import { failureOf } from '../../nodes/shared/errors';
+import { ERROR_TEXT_LIMIT } from '../../nodes/shared/policy';
+import { quote, redact } from '../../nodes/shared/text';
+
+const SECRET = `s3"cr\\et&<pa ss>'%+Q9-TAIL`;
+const GUID = '7d3e2a10-55b4-4c8e-9a61-0c2f4b9e8d71';
+const html = (text: string) => text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/'/g, '&#39;');
+const base64 = (text: string) => Buffer.from(text).toString('base64');
+
+describe('redact: a secret in every form a server may echo it', () => {
+	it.each([
+		['as it is', SECRET],
+		['JSON-escaped', JSON.stringify(SECRET)],
+		['JSON-escaped twice', JSON.stringify(JSON.stringify(SECRET))],
+		['with \\u escapes', JSON.stringify(SECRET).replace(/"/g, '\\u0022')],
+		['URL-encoded', encodeURIComponent(SECRET)],
+		['form-encoded', new URLSearchParams({ p: SECRET }).toString()],
+		['URL-encoded twice', encodeURIComponent(encodeURIComponent(SECRET))],
+		['HTML-escaped', html(SECRET)],
+		['HTML-escaped twice', html(html(SECRET))],
+		['HTML-escaped JSON', html(JSON.stringify(SECRET))],
+		['base64', base64(SECRET)],
+		['wrapped onto a second line', `${SECRET.slice(0, 9)}\n    ${SECRET.slice(9)}`],
+		['wrapped, JSON-escaped', JSON.stringify(`${SECRET.slice(0, 9)}\r\n${SECRET.slice(9)}`)],
+	])('%s', (_form, echoed) => {
+		const clean = redact(`before ${echoed} after`, [SECRET]);
+		expect(clean).toMatch(/^before .*\[redacted\].* after$/);
+		expect(clean).not.toMatch(/TAIL|Q9|s3|cr|pa/);
+	});
+
+	it('a wrapped Basic value and a token in a header are removed whole', () => {
+		const basic = base64('demo-app-key:demo-app-secret');
+		const clean = redact(`Authorization: Basic ${basic.slice(0, 20)}\n  ${basic.slice(20)}`, [basic]);
+		expect(clean).toMatch(/^Authorization: .*\[redacted\]$/);
+		expect(clean).not.toMatch(/ZGVt|bW8t|\n/);
+		expect(failureOf({ statusCode: 429, headers: { 'retry-after': GUID } }, [GUID]).retryAfter).toBe('[redacted]');
+	});
+
+	it('leaves ordinary text alone and ignores secrets shorter than 4 characters', () => {
+		expect(redact('Device not found.', ['abc', '', undefined, 42])).toBe('Device not found.');
+	});
+
+	it('quote redacts before it cuts: a secret across the cut leaves no first characters behind', () => {
+		const text = `${'x'.repeat(ERROR_TEXT_LIMIT - 5)}${GUID}${'y'.repeat(1000)}`;
+		const quoted = quote(text, [GUID]);
+		expect(quoted).not.toContain(GUID.slice(0, 5));
+		expect(quoted).toMatch(/… \(\d+ more characters\)$/);
+	});
+
+	it('quote searches a 5 MB text only as far as it can matter, and counts what it left out', () => {
+		const quoted = quote(`${GUID} ${'z'.repeat(5 * 1024 * 1024)}`, [GUID, SECRET]);
+		expect(quoted.startsWith('[redacted] zzz')).toBe(true);
+		expect(quoted).toContain(`(${5 * 1024 * 1024 + 11 - ERROR_TEXT_LIMIT} more characters)`);
+	});
+});
