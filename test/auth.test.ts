@@ -142,7 +142,7 @@ describe('Credential: token, session, refresh and lockout through n8n', () => {
 			expect(errors.every(Boolean)).toBe(true);
 			expect(errors.filter((error) => /^ThingSpace refuses every new session/.test(error)).length).toBeGreaterThan(0);
 			expect(errors[9]).toMatch(new RegExp(`after this run's ${MAX_LOGINS_PER_RUN} logins \\(HTTP 401 \\[UnifiedWebService\\.REQUEST_FAILED\\.SessionToken\\.Expired\\]\\), so the node stopped logging in`));
-			const description = String((result.items[9].error as { description?: string } | undefined)?.description);
+			const description = String(result.items[9].json.description);
 			expect(description).toMatch(/UWS username and password are right/);
 			expect(description).toMatch(/Not sent: 1 devices/);
 		},

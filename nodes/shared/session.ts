@@ -60,7 +60,7 @@ const rejectedHere = new Set<string>();
 /** When this process first saw each stamp of the store, by its own clock. */
 const firstSeen = new Map<string, number>();
 /** What a login step of this process got (by the credential fingerprint it logged in with), until its save step stores it. */
-const outcomes = new Map<string, { claimAt: number; stored: IDataObject }>();
+const outcomes = new Map<string, IDataObject>();
 
 /** Marks ensureSession's own calls to n8n's authenticated helper: they only write the store and are never sent. */
 const LOGIN_STEP_HEADER = 'x-n8n-thingspace-login-step';
@@ -171,7 +171,7 @@ export async function preAuthenticate(
 ): Promise<IDataObject> {
 	const keys = keysOf(credentials);
 	const record = loginRecordOf(credentials);
-	if (record.step === 'save') return savedOutcome(keys.full, record);
+	if (record.step === 'save') return savedOutcome(keys.full);
 	const refusal = heldRefusal(record, keys.login);
 	if (refusal) throw notAttempted(refusal);
 	if (record.step === 'claim') return storeRecord({ claim: { by: processId, at: clock.now() } });
@@ -202,21 +202,15 @@ export async function preAuthenticate(
 	// n8n 1.x stores all the data a preAuthentication was given, read before a login that may take seconds: a
 	// password fixed meanwhile would be overwritten. So the login step stores nothing (no session key), and
 	// the save step stores its outcome with the data read just before.
-	remember(outcomes, keys.full, { claimAt: claim.at, stored: await outcome });
+	remember(outcomes, keys.full, await outcome);
 	return {};
 }
 
-/** The save step: the outcome of this claim's login with these credentials; nothing when they changed since (it logs in again). */
-function savedOutcome(full: string, record: LoginRecord): IDataObject {
-	const outcome = outcomes.get(full);
-	if (!outcome || outcome.claimAt !== record.claim?.at) return {};
+/** The save step: the outcome of the login with these credentials; nothing when they changed since (then it logs in again). */
+function savedOutcome(full: string): IDataObject {
+	const outcome = outcomes.get(full) ?? {};
 	outcomes.delete(full);
-	return outcome.stored;
-}
-
-/** This process logged in for its claim with exactly these credentials, and has yet to store the outcome. */
-function loggedInFor(credentials: ICredentialDataDecryptedObject, claim: { at: number }): boolean {
-	return outcomes.get(keysOf(credentials).full)?.claimAt === claim.at;
+	return outcome;
 }
 
 /**
@@ -292,17 +286,23 @@ async function sessionOfInstance(context: SessionContext, logins: LoginBudget): 
 	const giveUpAt = clock.now() + 2 * LOGIN_CLAIM.leaseMs;
 	/** This call's claim: when its write ended and how long it must last, by this process's clock. */
 	let mine: { wroteAt: number; settleMs: number; late: boolean } | undefined;
-	let loggedIn = false;
+	/** The credentials (fingerprint) this call logged in with. */
+	let loggedInAs: string | undefined;
 	for (;;) {
 		const readAt = clock.now();
 		const credentials = await context.getCredentials(CREDENTIAL_TYPE);
-		const record = loginRecordOf(credentials);
-		const claim = liveClaim(record);
-		// This process's login is over: its outcome, a refusal too, is stored before anything else, for every process.
-		if (claim?.by === processId && loggedInFor(credentials, claim)) {
+		const keys = keysOf(credentials);
+		// This call's login is over: its outcome, a refusal too, is stored before anything else, for every process
+		// (also when a late claim replaced this call's meanwhile).
+		if (loggedInAs === keys.full && outcomes.has(keys.full)) {
 			await storeStep(context, credentials, 'save');
 			continue;
 		}
+		// Credentials changed in the editor since this call's login (a password fixed): that login is void.
+		if (loggedInAs !== keys.full) loggedInAs = undefined;
+		const loggedIn = loggedInAs !== undefined;
+		const record = loginRecordOf(credentials);
+		const claim = liveClaim(record);
 		const session = storedSession(credentials);
 		// The session of this call's own login is ThingSpace's latest word, even one it refused before: it is
 		// used, and if refused again the request ends; it never starts another login here.
@@ -311,13 +311,13 @@ async function sessionOfInstance(context: SessionContext, logins: LoginBudget): 
 			return session;
 		}
 		if (loggedIn) throw new ThingSpaceAuthError('the login stored no session', 'Nothing was sent. Run the node again; if it persists, report it to the node maintainers.');
-		const refusal = heldRefusal(record, keysOf(credentials).login);
+		const refusal = heldRefusal(record, keys.login);
 		if (refusal) throw notAttempted(refusal);
 		if (claim?.by === processId && mine && !mine.late) {
 			const wait = mine.wroteAt + mine.settleMs - clock.now();
 			if (wait > 0) await clock.sleep(wait);
 			else {
-				loggedIn = true;
+				loggedInAs = keys.full;
 				logins.used++;
 				await storeStep(context, credentials, 'login');
 			}
