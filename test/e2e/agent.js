@@ -29,8 +29,8 @@ const AGENT_VERSION = 3;
 const CHAT_MODEL_VERSION = 1.2;
 
 /** Manual Trigger → AI Agent, with the OpenAI Chat Model as its model and ThingSpace SIM-Secure as its tool. */
-function agentWorkflow(id, prompt) {
-	return {
+function agentWorkflow(id, prompt, { failWhenNotLicensed = false } = {}) {
+	const flow = {
 		id,
 		name: id,
 		active: false,
@@ -45,7 +45,7 @@ function agentWorkflow(id, prompt) {
 				type: '@n8n/n8n-nodes-langchain.agent',
 				typeVersion: AGENT_VERSION,
 				position: [250, 0],
-				parameters: { promptType: 'define', text: prompt, options: { maxIterations: 4 } },
+				parameters: { promptType: 'define', text: prompt, options: { maxIterations: 4, ...(failWhenNotLicensed ? { returnIntermediateSteps: true } : {}) } },
 			},
 			{
 				id: 'model',
@@ -82,6 +82,30 @@ function agentWorkflow(id, prompt) {
 			[TOOL]: { ai_tool: [[{ node: AGENT, type: 'ai_tool', index: 0 }]] },
 		},
 	};
+	if (failWhenNotLicensed) {
+		// The README's recipe: the agent's intermediate steps, an If on licensed: false, and Stop and Error.
+		flow.nodes.push(
+			{
+				id: 'notLicensed',
+				name: 'Not Licensed?',
+				type: 'n8n-nodes-base.if',
+				typeVersion: 2,
+				position: [500, 0],
+				parameters: {
+					conditions: {
+						options: { caseSensitive: true, leftValue: '', typeValidation: 'loose' },
+						conditions: [{ id: 'c1', leftValue: '={{ /licensed\\W+false/.test(JSON.stringify($json.intermediateSteps ?? [])) }}', rightValue: '', operator: { type: 'boolean', operation: 'true', singleValue: true } }],
+						combinator: 'and',
+					},
+					options: {},
+				},
+			},
+			{ id: 'stop', name: 'Stop', type: 'n8n-nodes-base.stopAndError', typeVersion: 1, position: [700, 0], parameters: { errorMessage: 'ThingSpace licensing was not done' } },
+		);
+		flow.connections[AGENT] = { main: [[{ node: 'Not Licensed?', type: 'main', index: 0 }]] };
+		flow.connections['Not Licensed?'] = { main: [[{ node: 'Stop', type: 'main', index: 0 }], []] };
+	}
+	return flow;
 }
 
 /**
@@ -157,6 +181,26 @@ const CASES = [
 			assert.equal(agentOutput(resultData)?.output, `${FINAL_PREFIX}${result}`);
 		},
 	},
+	{
+		name: 'the README\'s recipe: a licensing ThingSpace refused (licensed: false) fails the execution',
+		workflow: agentWorkflow('agentRefusedFails', `License SIM-Secure for this SIM: ${good}`, { failWhenNotLicensed: true }),
+		before: (sim) => sim.inject({ route: 'assign', status: 400, body: { errorCode: 'UnifiedWebService.REQUEST_FAILED.License.NotAvailable', errorMessage: 'No licenses left.' } }),
+		script: callWith(good),
+		check: ({ resultData, calls }) => {
+			offeredAndCalled(calls);
+			assert.match(calls[1].answer.toolResult, /licensed\W+false/);
+			assert.equal(resultData.error?.message, 'ThingSpace licensing was not done', `the execution did not fail: ${JSON.stringify(resultData.error ?? null)}`);
+		},
+	},
+	{
+		name: 'the same recipe lets a licensing that was done through',
+		workflow: agentWorkflow('agentLicensedPasses', `License SIM-Secure for this SIM: ${imeis(1, 7300)[0]}`, { failWhenNotLicensed: true }),
+		script: callWith(imeis(1, 7300)[0]),
+		check: ({ resultData, requests }) => {
+			assert.equal(assigns(requests).length, 1);
+			assert.ok(!resultData.error, `the execution failed: ${resultData.error?.message}`);
+		},
+	},
 ];
 
 /** The process groups of the n8n commands running now: stopped if this script is stopped. */
@@ -228,6 +272,7 @@ async function runTarget(target, tarball) {
 			const started = Date.now();
 			try {
 				await sim.reset();
+				await testCase.before?.(sim);
 				model.reset();
 				model.setScript(testCase.script);
 				const result = await run('execute', `--id=${testCase.workflow.id}`, '--rawOutput');

@@ -53,6 +53,7 @@ const list = (deviceList, extra = {}) => ({ resource: 'license', operation: 'ass
 const ids = imeis(250, 7000);
 const badImei = ids[1].slice(0, 14) + String((Number(ids[1][14]) + 1) % 10);
 const assigns = (requests) => requests.filter((request) => request.route === 'assign');
+const iccids = ['89148000004123456785', '89148000004123456793'];
 /** A second simulator on loopback: where redirects point. Nothing may ever reach it. */
 let other;
 const REFUSED = { errorCode: 'UnifiedWebService.REQUEST_FAILED.License.NotAvailable', errorMessage: 'No licenses left.' };
@@ -237,6 +238,47 @@ CASES.push(
 	},
 );
 
+/** What the user gave is what gets done (issue #18), in real n8n. */
+const device = (...pairs) => ({ deviceIds: pairs.map(([kind, id]) => ({ kind, id })) });
+CASES.push(
+	{
+		name: 'Dry Run given by expression as "true", for the Lifetime SKU: nothing is sent',
+		workflow: workflow('tsDryByExpression', list('={{ $json.sims }}', { skuNumber: 'SIMSec-IoT-Lt', options: { dryRun: '={{ $json.dry }}' } }), {
+			items: [{ sims: ids[30], dry: 'true' }, { sims: ids[31], dry: 'yes' }, { sims: ids[32], dry: 1 }],
+		}),
+		check: ({ items, requests }) => {
+			assert.equal(assigns(requests).length, 0);
+			assert.deepEqual(items.map((item) => item.json.dryRun), [true, true, true]);
+		},
+	},
+	{
+		name: 'two items sharing an IMEI with different ICCIDs: refused by name, nothing sent',
+		workflow: workflow('tsSharedIdentifier', list('={{ $json.devices }}'), {
+			items: [{ devices: [device(['ICCID', iccids[0]], ['IMEI', ids[33]])] }, { devices: [device(['ICCID', iccids[1]], ['IMEI', ids[33]])] }],
+		}),
+		check: ({ error, requests }) => {
+			assert.equal(assigns(requests).length, 0);
+			assert.match(error.message, new RegExp(`of item 1 shares IMEI ${ids[33]} with device .* of item 0, but not its other identifiers`));
+		},
+	},
+	{
+		name: 'a stopped run names every accepted requestId of the run and counts the devices in doubt',
+		workflow: workflow('tsStoppedRun', list('={{ $json.sims }}'), { items: Array.from({ length: 12 }, (_, i) => ({ sims: imeis(75, 20000 + i * 75).join(',') })) }),
+		before: async (sim) => {
+			await sim.inject({ route: 'assign', status: 400, body: REFUSED, after: 3 });
+			await sim.inject({ route: 'assign', destroy: true, applied: true, after: 4 });
+		},
+		check: ({ error, requests }) => {
+			const accepted = assigns(requests).filter((request) => request.status === 200);
+			assert.equal(accepted.length, 7);
+			for (const request of accepted) assert.ok(error.description.includes(request.answer.requestId), `the error names ${request.answer.requestId}`);
+			assert.match(error.description, /700 devices accepted by ThingSpace in 7 requests/);
+			assert.match(error.description, /100 devices in doubt/);
+			assert.match(error.description, /100 devices refused by ThingSpace/);
+		},
+	},
+);
+
 /** Dry Run and Check Availability First (issue #13), in real n8n. The Intelligence bundle SKU has 200 licenses. */
 const TIERED = 'TSS-IOT-INTLG-TIERED-SIMSEC';
 CASES.push(
@@ -378,7 +420,6 @@ function example(file, id, swaps) {
 	return flow;
 }
 
-const iccids = ['89148000004123456785', '89148000004123456793'];
 const EXAMPLES = [
 	{
 		name: 'example: CRM deal won → Assign → ticket update',

@@ -34,11 +34,13 @@ process.on('message', async ({ id, command, options }) => {
 		sim.expireSessions();
 		result = {};
 	} else if (command === 'requests') {
-		result = sim.requests.map(({ route, method, status, body, headers }) => ({
+		result = sim.requests.map(({ route, method, status, body, headers, answer, applied }) => ({
 			route,
 			method,
 			status,
 			body,
+			answer,
+			applied,
 			requestId: headers['x-request-id'],
 			// The tokens n8n sent, so a test can make sure none of them shows up in n8n's output.
 			bearer: (headers.authorization || '').replace(/^(Bearer|Basic)\s+/i, ''),
