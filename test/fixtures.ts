@@ -1,4 +1,4 @@
-import { luhnCheckDigit } from '../nodes/ThingSpaceSimSecure/helpers/devices';
+import { luhnCheckDigit } from '../nodes/ThingSpaceSimSecure/helpers/deviceChecks';
 import { startSimulator, type Simulator, type SimulatorOptions } from './simulator/thingspace-simulator';
 import { freshProcess, Harness, simulatorCredentials } from './harness';
 

@@ -1,11 +1,5 @@
-import {
-	checkDevices,
-	DeviceInputError,
-	devicesFromCollection,
-	devicesFromList,
-	luhnCheckDigit,
-	luhnValid,
-} from '../../nodes/ThingSpaceSimSecure/helpers/devices';
+import { checkDevices, luhnCheckDigit, luhnValid } from '../../nodes/ThingSpaceSimSecure/helpers/deviceChecks';
+import { DeviceInputError, devicesFromCollection, devicesFromList } from '../../nodes/ThingSpaceSimSecure/helpers/deviceInput';
 
 describe('devices: reading and checking device ids', () => {
 	it('computes the Luhn check digit of known IMEI and ICCID examples', () => {

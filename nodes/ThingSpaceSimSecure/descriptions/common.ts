@@ -2,7 +2,7 @@ import type { IExecutePaginationFunctions, INodeExecutionData, INodeProperties, 
 
 import { accountNameProperty } from '../../shared/descriptions';
 import { DEVICE_ID_KINDS, SKUS } from '../../shared/policy';
-import { keepFullResponse, type RequestData } from '../helpers/hooks';
+import { keepFullResponse, type RequestData } from '../helpers/routing';
 
 type OperationHook = (this: IExecutePaginationFunctions, requestData: RequestData) => Promise<INodeExecutionData[]>;
 

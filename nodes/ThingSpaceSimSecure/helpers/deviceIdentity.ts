@@ -1,4 +1,4 @@
-import { deviceIdKey, type LicenseDevice } from './devices';
+import { deviceIdKey, type LicenseDevice } from './deviceInput';
 
 /**
  * A device is all of its identifiers. Two items name the same device only when they give the same

@@ -2,7 +2,9 @@ import type { IDataObject, IExecutePaginationFunctions, INodeExecutionData } fro
 
 import { thingSpaceRequest } from '../../shared/client';
 import { thingSpaceError } from '../../shared/errors';
-import { asItemError, credentialDefaults, pairedItems, routedSend, withDefaults, type RequestData } from './hooks';
+import { credentialDefaults, withDefaults } from './credentialDefaults';
+import { asItemError, pairedItems } from './itemErrors';
+import { routedSend, type RequestData } from './routing';
 
 /** Get License Counts: one output item per SKU of the account. */
 export async function listLicenseCounts(

@@ -2,16 +2,10 @@ import type { IDataObject, IExecutePaginationFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import { DEFAULT_MAX_CONCURRENT_REQUESTS, MAX_DEVICES_PER_REQUEST, SKUS } from '../../shared/policy';
-import {
-	checkDevices,
-	DeviceInputError,
-	devicesFromCollection,
-	devicesFromList,
-	type LicenseDevice,
-	type RefusedDevice,
-} from './devices';
+import { checkDevices, type RefusedDevice } from './deviceChecks';
+import { DeviceInputError, devicesFromCollection, devicesFromList, type LicenseDevice } from './deviceInput';
 import { booleanValue, numberValue, ParameterValueError, quoted, textValue } from '../../shared/parameterValues';
-import { accountFor, type CredentialDefaults } from './hooks';
+import { accountFor, type CredentialDefaults } from './credentialDefaults';
 import { transactionIdProblem, transactionIds } from './transactionId';
 
 /** The Options collection as stored: each value may come from an expression, so any type. */

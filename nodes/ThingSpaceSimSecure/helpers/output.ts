@@ -3,7 +3,7 @@ import type { IDataObject, INodeExecutionData, NodeApiError } from 'n8n-workflow
 import type { Failure } from '../../shared/errors';
 import { fateOf } from '../../shared/errors';
 import { firstFew } from '../../shared/text';
-import type { LicenseDevice } from './devices';
+import type { LicenseDevice } from './deviceInput';
 import type { LicenseRequest } from './licenseRequest';
 
 /** One licensing request, as an item's output lists it: only the devices of that item. */

@@ -1,9 +1,9 @@
 import type { INodeProperties } from 'n8n-workflow';
 
 import { PATHS } from '../../../shared/policy';
-import { sendLicenseRequests } from '../../helpers/nodeRun';
+import { sendLicenseRequests } from '../../helpers/licenseRun';
 import { accountNameField, operationField, operationRouting, skuField } from '../common';
-import { deviceFields } from './devices';
+import { deviceFields } from './deviceFields';
 
 /*
  * Why the operations run through a routing pagination hook: the node is declarative by design (n8n's

@@ -1,0 +1,128 @@
+import type { IExecutePaginationFunctions, INodeExecutionData } from 'n8n-workflow';
+import { NodeOperationError, sleep } from 'n8n-workflow';
+
+import { clock } from '../../shared/clock';
+import { errorItem, keepsGoing, runsAsTool } from './itemErrors';
+import type { PlanMemory } from './licensePlan';
+import type { RequestData } from './routing';
+
+/**
+ * The one place that knows how n8n's routing engine hands a declarative node its items (RoutingNode.runNode,
+ * n8n-core 1.x and 2.x). Assignments and unassignments of a run are combined, so their items meet here
+ * before anything is sent. What this relies on, and what happens if n8n changes it:
+ * - Every item's pagination hook gets a context whose getExecuteData() is the one object of this node's
+ *   execution, for all items and all tries of Retry On Fail. (If not, each item runs alone: nothing lost.)
+ * - That object's data.main[0] holds the items the node was given; Execute Once runs the first only.
+ *   (Where it is missing, as for an AI Agent's tool call, the items of one event-loop turn form the run.)
+ * - The engine starts every item before it waits for any: today all in one turn, or in spaced batches
+ *   with its Batching option. Items that come in later turns still join, as long as they keep coming
+ *   (JOIN_IDLE_MS after the last one); the same requests and outputs as when they come together.
+ * A run that stays short: with Continue On Fail (or as a tool) n8n failed the missing items itself, and the
+ * run goes on; without it, n8n has already failed the run at the first missing item, so nothing is sent, and
+ * each item that came ends with an error saying so (the run never ends empty and successful).
+ */
+
+/** Items that joined a run, each with how to end it. */
+export interface JoinedItem {
+	context: IExecutePaginationFunctions;
+	itemIndex: number;
+	routed: RequestData;
+	settle: { resolve: (items: INodeExecutionData[]) => void; reject: (error: Error) => void };
+}
+
+/** What runs the joined items; it settles every one of them. */
+export type RunItems = (items: JoinedItem[], memory: PlanMemory) => Promise<void>;
+
+/** How long a run that misses items waits for the next one, and how often it looks. */
+export const JOIN_IDLE_MS = 250;
+const JOIN_POLL_MS = 10;
+
+/** Per execution and node: lives exactly as long as the execute data object n8n drops with the execution. */
+interface NodeMemory extends PlanMemory {
+	/** The run whose items are still joining. */
+	open?: ItemJoin;
+}
+
+const memories = new WeakMap<object, NodeMemory>();
+
+/** The pagination hook's side of the join: the item joins the open run of its node and gets its output once that run is done. */
+export function joinRun(context: IExecutePaginationFunctions, routed: RequestData, run: RunItems): Promise<INodeExecutionData[]> {
+	const key = context.getExecuteData();
+	let memory = memories.get(key);
+	if (!memory) {
+		memory = { accepted: new Map(), scopes: new Map() };
+		memories.set(key, memory);
+	}
+	const join = (memory.open ??= new ItemJoin(memory, context, run));
+	const output = new Promise<INodeExecutionData[]>((resolve, reject) => {
+		join.items.push({ context, itemIndex: context.getItemIndex(), routed, settle: { resolve, reject } });
+	});
+	// Handled here too: when n8n has failed the run already, nobody awaits this item's error.
+	output.catch(() => {});
+	return output;
+}
+
+class ItemJoin {
+	readonly items: JoinedItem[] = [];
+
+	/** The items this run is waiting for: from its first item to the last item the node was given; undefined: not known. */
+	private readonly wanted?: number;
+
+	constructor(
+		private readonly memory: NodeMemory,
+		first: IExecutePaginationFunctions,
+		run: RunItems,
+	) {
+		const given = itemsGiven(first);
+		this.wanted = given === undefined ? undefined : Math.max(1, given - first.getItemIndex());
+		void this.gather().then(async () => {
+			// Items that come later (the next try of Retry On Fail, the next batch) make a new run.
+			if (this.memory.open === this) delete this.memory.open;
+			const short = this.wanted !== undefined && this.items.length < this.wanted && !batched(first) && !keepsGoing(first);
+			if (short) for (const item of this.items) item.settle.reject(missingItems(first, this.items.length, this.wanted as number));
+			else await run(this.items, this.memory).catch((error: Error) => this.items.forEach((item) => failItem(item, error)));
+		});
+	}
+
+	/** Until every wanted item has come, or none came for JOIN_IDLE_MS. */
+	private async gather(): Promise<void> {
+		await sleep(0);
+		let seen = this.items.length;
+		let lastAt = clock.now();
+		while (this.wanted !== undefined && this.items.length < this.wanted) {
+			await clock.sleep(JOIN_POLL_MS);
+			if (this.items.length > seen) [seen, lastAt] = [this.items.length, clock.now()];
+			else if (clock.now() - lastAt >= JOIN_IDLE_MS) return;
+		}
+	}
+}
+
+/** How many items this node was given in this run (Execute Once: one); undefined where n8n does not say. */
+function itemsGiven(context: IExecutePaginationFunctions): number | undefined {
+	const items = context.getExecuteData()?.data?.main?.[0];
+	// A tool call is one item, whatever the agent was given.
+	if (!Array.isArray(items) || runsAsTool(context)) return undefined;
+	return context.getNode().executeOnce === true ? Math.min(1, items.length) : items.length;
+}
+
+/** n8n's Batching option hands items over in spaced batches: each batch that comes alone is its own run. */
+function batched(context: IExecutePaginationFunctions): boolean {
+	const { batching } = context.getNodeParameter('requestOptions', {}) as { batching?: { batch?: { batchInterval?: number } } };
+	return Number(batching?.batch?.batchInterval ?? 0) > 0;
+}
+
+function missingItems(context: IExecutePaginationFunctions, came: number, wanted: number): Error {
+	return new NodeOperationError(context.getNode(), `n8n handed this node ${came} of its ${wanted} items, so nothing was sent`, {
+		description:
+			'n8n stops a run at an item it cannot start (an expression error, for example), and that error is the run\'s. If this message is the only error you see, report it to the node maintainers with your n8n version; turn on Continue On Fail to send the items that came.',
+	});
+}
+
+/** An item's error: its output item with Continue On Fail (or the error output), else the run's error. */
+export function failItem(item: JoinedItem, error: Error): void {
+	try {
+		item.settle.resolve([errorItem(item.context, error)]);
+	} catch (thrown) {
+		item.settle.reject(thrown as Error);
+	}
+}

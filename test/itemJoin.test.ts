@@ -1,0 +1,96 @@
+import type { IExecutePaginationFunctions, INodeExecutionData } from 'n8n-workflow';
+import { sleep } from 'n8n-workflow';
+
+import { joinRun, JOIN_IDLE_MS, type JoinedItem } from '../nodes/ThingSpaceSimSecure/helpers/itemJoin';
+import type { RequestData } from '../nodes/ThingSpaceSimSecure/helpers/routing';
+import { assignParams, imeis, itemsOf, simulatorPerTest } from './fixtures';
+import type { Simulator } from './simulator/thingspace-simulator';
+
+/** The requests and outputs of a run, without what differs between two runs (requestIds, generated Transaction IDs). */
+function shapeOf(sim: Simulator, items: INodeExecutionData[]) {
+	const requests = sim.requests
+		.filter((request) => request.route === 'assign')
+		.map((request) => (request.body as { devices: Array<{ deviceIds: Array<{ id: string }> }> }).devices.map((device) => device.deviceIds[0].id));
+	const outputs = items.map((item) => ({
+		paired: item.pairedItem,
+		deviceCount: item.json.deviceCount,
+		requestCount: item.json.requestCount,
+		devices: (item.json.requests as Array<{ devices: Array<{ deviceIds: Array<{ id: string }> }> }>).map((request) => request.devices.map((device) => device.deviceIds[0].id)),
+	}));
+	return { requests, outputs };
+}
+
+describe("The engine adapter: items join their node run whatever turns n8n's engine hands them over in", () => {
+	const t = simulatorPerTest();
+	const ids = imeis(6, 300);
+	const params = (requestOptions: Record<string, unknown> = {}) => assignParams({ deviceList: '={{ $json.sims }}', requestOptions });
+
+	it("items handed over one per turn (n8n's Batching, 1 item every 5 ms) make the same requests and outputs as items handed over together", async () => {
+		const together = await t.harness.run(params(), itemsOf(ids));
+		expect(together.error).toBeUndefined();
+		const expected = shapeOf(t.sim, together.items);
+		expect(expected.requests).toEqual([ids]);
+		t.sim.reset();
+
+		const apart = await t.harness.run(params({ batching: { batch: { batchSize: 1, batchInterval: 5 } } }), itemsOf(ids));
+		expect(apart.error).toBeUndefined();
+		expect(shapeOf(t.sim, apart.items)).toEqual(expected);
+	});
+
+	it(`batches further apart than ${JOIN_IDLE_MS} ms are runs of their own: every item is still sent and answered`, async () => {
+		const result = await t.harness.run(params({ batching: { batch: { batchSize: 3, batchInterval: JOIN_IDLE_MS + 150 } } }), itemsOf(ids));
+		expect(result.error).toBeUndefined();
+		expect(shapeOf(t.sim, result.items).requests).toEqual([ids.slice(0, 3), ids.slice(3)]);
+		expect(result.items.map((item) => item.json.deviceCount)).toEqual(Array(6).fill(1));
+	});
+});
+
+/**
+ * An engine that hands items over as no n8n release does today (each item after an awaited step, or some
+ * never): driven here with contexts that give what the adapter reads of n8n's, so the rule is shown.
+ */
+describe('The engine adapter with an engine of the future', () => {
+	function engine(count: number, continueOnFail: boolean) {
+		const executeData = { data: { main: [Array.from({ length: count }, () => ({ json: {} }))] } };
+		const node = { name: 'ThingSpace SIM-Secure', type: 'thingSpaceSimSecure', typeVersion: 1, position: [0, 0], parameters: {} };
+		const contextOf = (itemIndex: number) =>
+			({
+				getExecuteData: () => executeData,
+				getItemIndex: () => itemIndex,
+				getNode: () => node,
+				getNodeParameter: () => ({}),
+				continueOnFail: () => continueOnFail,
+			}) as unknown as IExecutePaginationFunctions;
+		const runs: number[][] = [];
+		const run = async (items: JoinedItem[]) => {
+			runs.push(items.map((item) => item.itemIndex));
+			for (const item of items) item.settle.resolve([{ json: { item: item.itemIndex } }]);
+		};
+		const hand = (itemIndex: number) => joinRun(contextOf(itemIndex), {} as RequestData, run);
+		return { runs, hand };
+	}
+
+	it('items that come one by one, each after an awaited step, still form one run', async () => {
+		const { runs, hand } = engine(4, false);
+		const outputs: Array<Promise<INodeExecutionData[]>> = [];
+		for (let item = 0; item < 4; item++) {
+			outputs.push(hand(item));
+			await sleep(30);
+		}
+		expect((await Promise.all(outputs)).map(([output]) => output.json.item)).toEqual([0, 1, 2, 3]);
+		expect(runs).toEqual([[0, 1, 2, 3]]);
+	});
+
+	it('a run whose last items never come, without Continue On Fail: nothing is run, each item that came ends with an error that says why', async () => {
+		const { runs, hand } = engine(3, false);
+		const outputs = [hand(0), hand(1)];
+		for (const output of outputs) await expect(output).rejects.toThrow('n8n handed this node 2 of its 3 items, so nothing was sent');
+		expect(runs).toEqual([]);
+	});
+
+	it('with Continue On Fail (n8n failed the missing item itself), the items that came are run', async () => {
+		const { runs, hand } = engine(3, true);
+		await Promise.all([hand(0), hand(1)]);
+		expect(runs).toEqual([[0, 1]]);
+	});
+});
