@@ -10,7 +10,8 @@ import type {
 
 import { tokensBelongHere } from '../nodes/shared/host';
 import { PATHS, PRODUCTION_BASE_URL } from '../nodes/shared/policy';
-import { checkLoginRecord, preAuthenticate } from '../nodes/shared/session';
+import { checkLoginRecord } from '../nodes/shared/loginRecord';
+import { preAuthenticate } from '../nodes/shared/preAuthentication';
 
 const BASE_URL_EXPRESSION = `={{ $credentials.environment === 'custom' ? String($credentials.baseUrl).replace(/\\/+$/, '') : '${PRODUCTION_BASE_URL}' }}`;
 

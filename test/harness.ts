@@ -29,7 +29,7 @@ import { ICredentialsHelper, Workflow } from 'n8n-workflow';
 import { ThingSpaceApi } from '../credentials/ThingSpaceApi.credentials';
 import { useClock as useModuleClock, type Clock } from '../nodes/shared/clock';
 import { resetPacers } from '../nodes/shared/pacer';
-import { resetSessionCache } from '../nodes/shared/session';
+import { resetSessionCache } from '../nodes/shared/sessionLease';
 import { ThingSpaceSimSecure } from '../nodes/ThingSpaceSimSecure/ThingSpaceSimSecure.node';
 import { ThingSpaceSimSecureTrigger } from '../nodes/ThingSpaceSimSecureTrigger/ThingSpaceSimSecureTrigger.node';
 import type { Simulator } from './simulator/thingspace-simulator';

@@ -12,7 +12,8 @@ import { redirectTarget } from './host';
 import type { Pace } from './pacer';
 import { CREDENTIAL_TYPE, MAX_SERVER_RETRIES, RATE_LIMIT, REQUEST_TIMEOUT_MS } from './policy';
 import { credentialSecrets } from './login';
-import { ensureSession, isLoginBusy, NoLoginLeft, type LoginBudget } from './session';
+import { isLoginBusy } from './loginRecord';
+import { ensureSession, NoLoginLeft, type LoginBudget } from './sessionLease';
 import { describeAnswer } from './text';
 
 /**

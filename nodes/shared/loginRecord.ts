@@ -1,0 +1,174 @@
+import { createHash, randomUUID } from 'crypto';
+import type { ICredentialDataDecryptedObject, IDataObject, IHttpRequestOptions } from 'n8n-workflow';
+
+import { clock } from './clock';
+import { CREDENTIAL_ERROR_PREFIX, resolveBaseUrl, ThingSpaceAuthError } from './host';
+import { FAILED_LOGIN_HOLD_MS, LOGIN_CLAIM } from './policy';
+
+/**
+ * The OAuth token and the VZ-M2M session, and who may log in.
+ *
+ * n8n calls the credential's preAuthentication for every request whose stored session is empty, in
+ * every process of the instance (main and workers), with no lock. Five failed logins lock the
+ * ThingSpace account. So the instance logs in once at a time, and a refused password is not sent
+ * again for FAILED_LOGIN_HOLD_MS, also after a restart. Both facts live in the credential's own stored
+ * data (its hidden Login Record), which n8n saves after preAuthentication and every process reads
+ * from the database: nothing new for users to run.
+ *
+ * Taking turns is a lease: a process writes its claim, reads the store again after a pause and logs in
+ * only if its claim is still there; the others wait for the session it stores. The pause grows with the
+ * time the claim's read and write took; a claim that took maxSettleMs or longer (a slow database, a busy
+ * process) may have overwritten a claim that already passed its check, so its process does not log in on
+ * it. Stamps are the writer's clock: one ahead of this process's, or not a number, counts from when this
+ * process first saw it. Per process, in memory: one login at a time per credential (whatever the number
+ * of items), the sessions ThingSpace refused here, and the refusals seen here (the Test button tests the
+ * form's data, which may lack the record).
+ */
+
+/** The credential's Login Record (hidden field `loginRecord`, JSON). */
+export interface LoginRecord {
+	/** A process about to log in; the others wait for its session. */
+	claim?: { by: string; at: number };
+	/** A refused login (`login` fingerprints host, username and password): not repeated within the hold. */
+	refused?: { login: string; at: number; reason: string };
+	/** The login of `by` failed for another reason; only that process reports it, the others may try. */
+	failed?: { by: string; message: string; description: string };
+	/** Set only on the way in by ensureSession: this preAuthentication writes a claim, logs in, or stores the login's outcome. */
+	step?: 'claim' | 'login' | 'save';
+}
+
+interface Refusal {
+	at: number;
+	reason: string;
+}
+
+interface Refusal {
+	at: number;
+	reason: string;
+}
+
+/** This process, as named in a claim. A restart is another process. */
+export const thisProcess = { id: randomUUID() };
+
+const MAX_ENTRIES = 1000;
+/** The refusals this process saw itself. */
+export const refusedHere = new Map<string, Refusal>();
+/** When this process first saw each stamp of the store, by its own clock. */
+const firstSeen = new Map<string, number>();
+
+/** Marks ensureSession's own calls to n8n's authenticated helper: they only write the store and are never sent. */
+export const LOGIN_STEP_HEADER = 'x-n8n-thingspace-login-step';
+export const STEP_SAVED = 'login record saved';
+export const LOGIN_BUSY = 'another n8n process is logging in to ThingSpace';
+
+function fingerprint(...parts: unknown[]): string {
+	return createHash('sha256').update(parts.map(String).join('\u0000')).digest('hex');
+}
+
+export function keysOf(credentials: ICredentialDataDecryptedObject) {
+	const baseUrl = resolveBaseUrl(credentials);
+	const login = fingerprint(baseUrl, credentials.username, credentials.password);
+	return { baseUrl, login, full: fingerprint(login, credentials.appKey, credentials.appSecret) };
+}
+
+export function remember<T>(map: Map<string, T> | Set<string>, key: string, value?: T): void {
+	if (map instanceof Set) map.add(key);
+	else map.set(key, value as T);
+	if (map.size > MAX_ENTRIES) map.delete(map.keys().next().value as string);
+}
+
+/** As after an n8n restart: a new process, nothing in memory. */
+export function forgetLoginRecords(): void {
+	thisProcess.id = randomUUID();
+	refusedHere.clear();
+	firstSeen.clear();
+}
+
+export function loginRecordOf(credentials: ICredentialDataDecryptedObject): LoginRecord {
+	try {
+		const record = JSON.parse(String(credentials.loginRecord || '{}')) as unknown;
+		return record && typeof record === 'object' ? (record as LoginRecord) : {};
+	} catch {
+		return {};
+	}
+}
+
+/**
+ * How long ago a stamp of the store was written, by this process's clock. A stamp ahead of this clock
+ * (another host's clock runs ahead) or not a finite number counts as written when this process first saw
+ * it, so it lasts its stated time from then and never longer; a past stamp is taken as it is.
+ */
+function ageOf(what: string, stamp: unknown): number {
+	const now = clock.now();
+	const key = `${what}\u0000${typeof stamp}:${String(stamp)}`;
+	let seen = firstSeen.get(key);
+	if (seen === undefined) {
+		seen = typeof stamp === 'number' && Number.isFinite(stamp) ? Math.min(stamp, now) : now;
+		remember(firstSeen, key, seen);
+	}
+	return now - seen;
+}
+
+/** A refusal still held, and for how many more milliseconds. */
+interface Held extends Refusal {
+	leftMs: number;
+}
+
+/** The store's refusal of this host, username and password, while its hold lasts. */
+function storedRefusal(record: LoginRecord, login: string): Held | undefined {
+	const refused = record.refused;
+	if (refused?.login !== login) return undefined;
+	return withinHold(refused, ageOf(`refused ${login}`, refused.at));
+}
+
+/** A refusal within the hold, from the store or seen by this process. */
+export function heldRefusal(record: LoginRecord, login: string): Held | undefined {
+	const here = refusedHere.get(login);
+	return storedRefusal(record, login) ?? (here && withinHold(here, clock.now() - here.at));
+}
+
+function withinHold(refusal: Refusal, ageMs: number): Held | undefined {
+	return ageMs < FAILED_LOGIN_HOLD_MS ? { ...refusal, leftMs: FAILED_LOGIN_HOLD_MS - ageMs } : undefined;
+}
+
+export function liveClaim(record: LoginRecord) {
+	const claim = record.claim;
+	return claim && ageOf(`claim ${String(claim.by)}`, claim.at) < LOGIN_CLAIM.leaseMs ? claim : undefined;
+}
+
+const refusedError = (refusal: Refusal) =>
+	new ThingSpaceAuthError(
+		`the Connectivity Management login refused the UWS username or password (${refusal.reason})`,
+		`The app key and secret were accepted. Check the UWS Username and UWS Password in the ThingSpace API credential. Five failed logins lock the account, so no process of this n8n repeats a refused login with the same password for ${FAILED_LOGIN_HOLD_MS / 60000} minutes.`,
+	);
+
+export function notAttempted(refusal: Held): ThingSpaceAuthError {
+	const minutes = Math.ceil(refusal.leftMs / 60000);
+	return new ThingSpaceAuthError(
+		`login not attempted: the last login with this UWS username and password was refused (${refusal.reason}), and repeating it could lock the account`,
+		`Five failed logins lock the ThingSpace account, so no process of this n8n sends this password again for ${minutes} more minute(s), also after a restart. Fix the UWS Username or UWS Password in the ThingSpace API credential; a changed password is tried at once.`,
+	);
+}
+
+/** What the credential stores besides a session: the tokens emptied, and the record. */
+export function storeRecord(record: LoginRecord): IDataObject {
+	return { sessionToken: '', accessToken: '', loginHost: '', loginRecord: JSON.stringify(record) };
+}
+
+/**
+ * The credential's authenticate calls this first: a refusal that preAuthentication just stored is this
+ * request's error, and ensureSession's store writes end here, before anything is sent.
+ */
+export function checkLoginRecord(credentials: ICredentialDataDecryptedObject, requestOptions: IHttpRequestOptions): void {
+	const record = loginRecordOf(credentials);
+	const refusal = record.refused && storedRefusal(record, keysOf(credentials).login);
+	if (refusal) throw refusedError(refusal);
+	if (requestOptions.headers?.[LOGIN_STEP_HEADER] === undefined) return;
+	if (record.failed?.by === thisProcess.id) throw new ThingSpaceAuthError(record.failed.message, record.failed.description);
+	throw new ThingSpaceAuthError(STEP_SAVED, '');
+}
+
+/** A preAuthentication that found another process logging in: send again once ensureSession has the session. */
+export function isLoginBusy(message: string | undefined): boolean {
+	return message === CREDENTIAL_ERROR_PREFIX + LOGIN_BUSY;
+}

@@ -1,0 +1,73 @@
+import type { ICredentialDataDecryptedObject, IDataObject, IHttpRequestHelper } from 'n8n-workflow';
+
+import { clock } from './clock';
+import { CREDENTIAL_ERROR_PREFIX, ThingSpaceAuthError } from './host';
+import { logIn, LoginRefused, type ThingSpaceTokens } from './login';
+import { heldRefusal, keysOf, liveClaim, LOGIN_BUSY, loginRecordOf, notAttempted, refusedHere, remember, storeRecord, thisProcess } from './loginRecord';
+
+/** One login at a time per credential in this process, whatever the number of items. */
+const loggingIn = new Map<string, Promise<ThingSpaceTokens>>();
+/** What a login step of this process got (by the credential fingerprint it logged in with), until its save step stores it. */
+const outcomes = new Map<string, IDataObject>();
+
+/** A login of this process with these credentials (fingerprint) whose outcome is yet to be stored. */
+export const hasOutcome = (full: string): boolean => outcomes.has(full);
+
+/** As after an n8n restart. */
+export function forgetLogins(): void {
+	loggingIn.clear();
+	outcomes.clear();
+}
+
+/**
+ * The credential's preAuthentication. n8n persists what it returns (the session, or the record) for
+ * every process. Without a step (the Test button, or a request that found no session) it logs in
+ * unless another process is doing so.
+ */
+export async function preAuthenticate(
+	helpers: IHttpRequestHelper['helpers'],
+	credentials: ICredentialDataDecryptedObject,
+): Promise<IDataObject> {
+	const keys = keysOf(credentials);
+	const record = loginRecordOf(credentials);
+	if (record.step === 'save') return savedOutcome(keys.full);
+	const refusal = heldRefusal(record, keys.login);
+	if (refusal) throw notAttempted(refusal);
+	if (record.step === 'claim') return storeRecord({ claim: { by: thisProcess.id, at: clock.now() } });
+	const claim = liveClaim(record);
+	if (record.step !== 'login' && claim && claim.by !== thisProcess.id) {
+		throw new ThingSpaceAuthError(LOGIN_BUSY, 'n8n waits for its session; if this persists, run the node again.');
+	}
+	let pending = loggingIn.get(keys.full);
+	if (!pending) {
+		pending = logIn(helpers, keys.baseUrl, credentials).finally(() => loggingIn.delete(keys.full));
+		remember(loggingIn, keys.full, pending);
+	}
+	const outcome = pending.then(
+		(tokens): IDataObject => ({ ...tokens, loginRecord: '' }),
+		(error: ThingSpaceAuthError) => {
+			if (error instanceof LoginRefused) {
+				const refused = { login: keys.login, at: clock.now(), reason: error.reason };
+				remember(refusedHere, keys.login, refused);
+				return storeRecord({ refused });
+			}
+			if (record.step !== 'login') throw error;
+			// Release the claim at once (the others need not wait for its lease); only this process reports why.
+			const message = error.message.slice(CREDENTIAL_ERROR_PREFIX.length);
+			return storeRecord({ failed: { by: thisProcess.id, message, description: error.description } });
+		},
+	);
+	if (record.step !== 'login' || !claim) return await outcome;
+	// n8n 1.x stores all the data a preAuthentication was given, read before a login that may take seconds: a
+	// password fixed meanwhile would be overwritten. So the login step stores nothing (no session key), and
+	// the save step stores its outcome with the data read just before.
+	remember(outcomes, keys.full, await outcome);
+	return {};
+}
+
+/** The save step: the outcome of the login with these credentials; nothing when they changed since (then it logs in again). */
+function savedOutcome(full: string): IDataObject {
+	const outcome = outcomes.get(full) ?? {};
+	outcomes.delete(full);
+	return outcome;
+}

@@ -1,0 +1,171 @@
+import type { ICredentialDataDecryptedObject, IDataObject, IHttpRequestOptions, INode } from 'n8n-workflow';
+
+import { clock } from './clock';
+import { CREDENTIAL_ERROR_PREFIX, resolveBaseUrl, ThingSpaceAuthError, tokensBelongHere } from './host';
+import {
+	forgetLoginRecords,
+	heldRefusal,
+	keysOf,
+	liveClaim,
+	LOGIN_BUSY,
+	LOGIN_STEP_HEADER,
+	loginRecordOf,
+	notAttempted,
+	remember,
+	STEP_SAVED,
+	thisProcess,
+	type LoginRecord,
+} from './loginRecord';
+import { CREDENTIAL_TYPE, LOGIN_CLAIM, MAX_LOGINS_PER_RUN, PATHS } from './policy';
+import { forgetLogins, hasOutcome } from './preAuthentication';
+
+/**
+ * The node's and trigger's side of the session: a session in the credential's store that ThingSpace has
+ * not refused here, taking turns to log in with every process of the instance (loginRecord.ts says how).
+ */
+
+const ensuring = new Map<string, Promise<string>>();
+/** The sessions ThingSpace refused here. */
+const rejectedHere = new Set<string>();
+
+/** As after an n8n restart: a new process, nothing in memory (tests; the store keeps what it holds). */
+export function resetSessionCache(): void {
+	forgetLoginRecords();
+	forgetLogins();
+	ensuring.clear();
+	rejectedHere.clear();
+}
+
+/** What ensureSession needs of a node's or trigger's context. */
+export interface SessionContext {
+	getCredentials<T extends object = ICredentialDataDecryptedObject>(type: string): Promise<T>;
+	getNode(): INode;
+	helpers: {
+		httpRequestWithAuthentication(this: unknown, type: string, options: IHttpRequestOptions, additional?: IDataObject): Promise<unknown>;
+	};
+}
+
+/** The logins a node run has started (client.ts keeps one per run); ensureSession starts none beyond MAX_LOGINS_PER_RUN. */
+export interface LoginBudget {
+	used: number;
+}
+
+/** The run has logged in MAX_LOGINS_PER_RUN times and would need another login. */
+export class NoLoginLeft extends ThingSpaceAuthError {
+	constructor(readonly used: number) {
+		super(
+			`login not attempted: this run has already logged in ${used} times, the most one run may`,
+			'Nothing more was sent. Run the node again; if every run ends like this, check the ThingSpace API credential.',
+		);
+	}
+}
+
+/**
+ * Makes sure the credential's store holds a session for its host that ThingSpace has not refused here
+ * (`rejected`, the session a call just had refused), logging in when needed and the run's budget allows;
+ * returns that session.
+ */
+export async function ensureSession(context: SessionContext, logins: LoginBudget, rejected = ''): Promise<string> {
+	if (rejected) remember(rejectedHere, rejected);
+	const id = context.getNode().credentials?.[CREDENTIAL_TYPE]?.id ?? '';
+	// A run with no login left never waits on, nor stands in for, one that may log in.
+	const key = `${id}\u0000${logins.used < MAX_LOGINS_PER_RUN}`;
+	for (let round = 1; ; round++) {
+		let running = ensuring.get(key);
+		if (!running) {
+			running = sessionOfInstance(context, logins).finally(() => ensuring.delete(key));
+			remember(ensuring, key, running);
+		}
+		const session = await running;
+		// A caller that joined late may have seen this very session refused: then once more.
+		if (!rejectedHere.has(session) || round === 2) return session;
+	}
+}
+
+function storedSession(credentials: ICredentialDataDecryptedObject): string | undefined {
+	const session = String(credentials.sessionToken ?? '');
+	return session && tokensBelongHere(credentials) ? session : undefined;
+}
+
+async function sessionOfInstance(context: SessionContext, logins: LoginBudget): Promise<string> {
+	const giveUpAt = clock.now() + 2 * LOGIN_CLAIM.leaseMs;
+	/** This call's claim: when its write ended and how long it must last, by this process's clock. */
+	let mine: { wroteAt: number; settleMs: number; late: boolean } | undefined;
+	/** The credentials (fingerprint) this call logged in with. */
+	let loggedInAs: string | undefined;
+	for (;;) {
+		const readAt = clock.now();
+		const credentials = await context.getCredentials(CREDENTIAL_TYPE);
+		const keys = keysOf(credentials);
+		// This call's login is over: its outcome, a refusal too, is stored before anything else, for every process
+		// (also when a late claim replaced this call's meanwhile).
+		if (loggedInAs === keys.full && hasOutcome(keys.full)) {
+			await storeStep(context, credentials, 'save');
+			continue;
+		}
+		// Credentials changed in the editor since this call's login (a password fixed): that login is void.
+		if (loggedInAs !== keys.full) loggedInAs = undefined;
+		const loggedIn = loggedInAs !== undefined;
+		const record = loginRecordOf(credentials);
+		const claim = liveClaim(record);
+		const session = storedSession(credentials);
+		// The session of this call's own login is ThingSpace's latest word, even one it refused before: it is
+		// used, and if refused again the request ends; it never starts another login here.
+		if (session && (loggedIn || !rejectedHere.has(session))) {
+			rejectedHere.delete(session);
+			return session;
+		}
+		if (loggedIn) throw new ThingSpaceAuthError('the login stored no session', 'Nothing was sent. Run the node again; if it persists, report it to the node maintainers.');
+		const refusal = heldRefusal(record, keys.login);
+		if (refusal) throw notAttempted(refusal);
+		if (claim?.by === thisProcess.id && mine && !mine.late) {
+			const wait = mine.wroteAt + mine.settleMs - clock.now();
+			if (wait > 0) await clock.sleep(wait);
+			else {
+				loggedInAs = keys.full;
+				logins.used++;
+				await storeStep(context, credentials, 'login');
+			}
+		} else if (claim) {
+			// Another process's claim, or this call's own claim written late: wait for its session or refusal, or its lease.
+			if (clock.now() > giveUpAt) {
+				throw new ThingSpaceAuthError(`${LOGIN_BUSY}, and it did not finish`, 'Nothing was sent. Run the node again; if it persists, restart the n8n workers.');
+			}
+			await clock.sleep(LOGIN_CLAIM.pollMs);
+		} else {
+			if (logins.used >= MAX_LOGINS_PER_RUN) throw new NoLoginLeft(logins.used);
+			await storeStep(context, credentials, 'claim');
+			// A claim that landed between this read and this write is checked by its process at least minSettleMs
+			// (20 times its own window) after it landed: usually after this write, so that process sees this claim
+			// and stands back. The slower this write, the longer this claim waits before its check (20 times the
+			// window), so a login the other process started meanwhile has stored its result by then. A write that
+			// took maxSettleMs or more may have replaced a claim checked long ago: it never leads to a login, and
+			// stands in for that claim until a session or refusal appears, or for a lease.
+			const wroteAt = clock.now();
+			const window = wroteAt - readAt;
+			const settleMs = Math.min(LOGIN_CLAIM.maxSettleMs, Math.max(LOGIN_CLAIM.minSettleMs, 20 * window));
+			mine = { wroteAt, settleMs, late: window >= LOGIN_CLAIM.maxSettleMs };
+		}
+	}
+}
+
+/** Has n8n run the credential's preAuthentication with this step, and store what it returns; nothing is sent. */
+async function storeStep(context: SessionContext, credentials: ICredentialDataDecryptedObject, step: LoginRecord['step']): Promise<void> {
+	const reference = context.getNode().credentials?.[CREDENTIAL_TYPE];
+	const data = { ...credentials, sessionToken: '', loginRecord: JSON.stringify({ ...loginRecordOf(credentials), step }) };
+	const stored = await context.helpers.httpRequestWithAuthentication
+		.call(
+			context,
+			CREDENTIAL_TYPE,
+			{ method: 'POST', url: `${resolveBaseUrl(credentials)}${PATHS.login}`, headers: { [LOGIN_STEP_HEADER]: step }, disableFollowRedirect: true },
+			{ credentialsDecrypted: { id: reference?.id ?? '', name: reference?.name ?? '', type: CREDENTIAL_TYPE, data } },
+		)
+		.then(
+			() => false,
+			(error: Error) => {
+				if (error.message === CREDENTIAL_ERROR_PREFIX + STEP_SAVED) return true;
+				throw error;
+			},
+		);
+	if (!stored) throw new ThingSpaceAuthError('the login step was sent instead of stored', 'Report this to the node maintainers.');
+}
