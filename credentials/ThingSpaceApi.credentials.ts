@@ -135,7 +135,7 @@ export class ThingSpaceApi implements ICredentialType {
 		return await preAuthenticate(this.helpers, credentials);
 	}
 
-	// A refused login, or a login step that only writes the store, ends here (session.ts). Tokens go only to the
+	// A refused login, or a login step that only writes the store, ends here (loginRecord.ts). Tokens go only to the
 	// host that issued them; without them ThingSpace answers 401 and the node logs in afresh.
 	async authenticate(
 		credentials: ICredentialDataDecryptedObject,

@@ -14,7 +14,7 @@ import { CREDENTIAL_TYPE, MAX_SERVER_RETRIES, RATE_LIMIT, REQUEST_TIMEOUT_MS } f
 import { credentialSecrets } from './login';
 import { isLoginBusy } from './loginRecord';
 import { ensureSession, NoLoginLeft, type LoginBudget } from './sessionLease';
-import { describeAnswer } from './text';
+import { describeAnswer } from './redaction';
 
 /**
  * The one way to call ThingSpace, for the action node, the trigger and the credential's helpers:

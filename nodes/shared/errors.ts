@@ -3,7 +3,7 @@ import { NodeApiError } from 'n8n-workflow';
 
 import { CREDENTIAL_ERROR_PREFIX } from './host';
 import { MAX_SERVER_RETRIES, RATE_LIMIT } from './policy';
-import { quote, readFault, redact } from './text';
+import { quote, readFault, redact } from './redaction';
 
 /** What went wrong with one ThingSpace call. Every text in it is already free of secrets and bounded. */
 export interface Failure {

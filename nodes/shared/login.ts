@@ -3,7 +3,7 @@ import type { ICredentialDataDecryptedObject, IDataObject, IHttpRequestHelper, I
 import { clock } from './clock';
 import { redirectTarget, ThingSpaceAuthError } from './host';
 import { LOGIN_TIMEOUT_MS, PATHS } from './policy';
-import { asObject, explainFault, redact } from './text';
+import { asObject, explainFault, redact } from './redaction';
 
 /** The two calls of a ThingSpace login: the OAuth token (app key and secret), then the UWS session (username and password). */
 

@@ -1,4 +1,4 @@
-import { cut } from './text';
+import { cut } from './redaction';
 
 /**
  * Parameters as the user meant them. A value set by expression arrives as whatever the source had: a

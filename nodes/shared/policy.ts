@@ -57,11 +57,11 @@ export const LOGIN_TIMEOUT_MS = 20_000;
  */
 export const MAX_LOGINS_PER_RUN = 3;
 
-/** How the processes of one n8n instance (main, workers) take turns to log in; see nodes/shared/session.ts. */
+/** How the processes of one n8n instance (main, workers) take turns to log in; see nodes/shared/loginRecord.ts. */
 export const LOGIN_CLAIM = {
 	/** A claim is read back after 20 times as long as its reading and writing took, at least this long… */
 	minSettleMs: 200,
-	/** …and at most this long. A claim whose reading and writing took this long or longer never leads to a login (see session.ts). */
+	/** …and at most this long. A claim whose reading and writing took this long or longer never leads to a login (see sessionLease.ts). */
 	maxSettleMs: 2_000,
 	/** A claim older than this is void: its process stopped or hung (both login calls, and a margin). */
 	leaseMs: 2 * LOGIN_TIMEOUT_MS + 5_000,

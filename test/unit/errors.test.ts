@@ -1,4 +1,4 @@
-import { cut, readFault, redact } from '../../nodes/shared/text';
+import { cut, readFault, redact } from '../../nodes/shared/redaction';
 import { failureOf, faultLine, isSessionRejected, thrownFailure } from '../../nodes/shared/errors';
 
 describe('errors: reading ThingSpace failures', () => {

@@ -1,6 +1,6 @@
 import { failureOf } from '../../nodes/shared/errors';
 import { ERROR_TEXT_LIMIT } from '../../nodes/shared/policy';
-import { quote, redact } from '../../nodes/shared/text';
+import { quote, redact } from '../../nodes/shared/redaction';
 
 const SECRET = `s3"cr\\et&<pa ss>'%+Q9-TAIL`;
 const GUID = '7d3e2a10-55b4-4c8e-9a61-0c2f4b9e8d71';

@@ -59,7 +59,7 @@ export const accountNameField = (show: { resource: string[]; operation: string[]
 	...accountNameProperty,
 	displayOptions: { show },
 	routing: {
-		// An empty value is replaced by the credential's default once per run (helpers/hooks.ts withDefaults).
+		// An empty value is replaced by the credential's default once per run (helpers/credentialDefaults.ts withDefaults).
 		send: { type: 'body', property: 'accountName' },
 	},
 });

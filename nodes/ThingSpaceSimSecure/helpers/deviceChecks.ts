@@ -1,5 +1,5 @@
 import { DEVICE_ID_KINDS, MAX_IDS_PER_DEVICE } from '../../shared/policy';
-import { cut } from '../../shared/text';
+import { cut } from '../../shared/redaction';
 import { DeviceInputError, deviceIdKey, shown, type LicenseDevice } from './deviceInput';
 
 /** The rules of each device ID kind: the one place where device IDs are checked before anything is sent. */

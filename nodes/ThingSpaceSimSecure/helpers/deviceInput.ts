@@ -1,6 +1,6 @@
 import type { IDataObject } from 'n8n-workflow';
 
-import { cut } from '../../shared/text';
+import { cut } from '../../shared/redaction';
 
 export interface DeviceId {
 	id: string;

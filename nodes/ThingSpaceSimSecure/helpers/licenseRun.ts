@@ -4,7 +4,7 @@ import { NodeOperationError } from 'n8n-workflow';
 import { thingSpaceError, type Failure } from '../../shared/errors';
 import { pacerFor } from '../../shared/pacer';
 import { RATE_LIMIT } from '../../shared/policy';
-import { cut, firstFew } from '../../shared/text';
+import { cut, firstFew } from '../../shared/redaction';
 import { checkAvailability } from './availabilityCheck';
 import { credentialDefaults, type CredentialDefaults } from './credentialDefaults';
 import { keepsGoing, runsAsTool } from './itemErrors';

@@ -2,7 +2,7 @@ import type { IDataObject, INodeExecutionData, NodeApiError } from 'n8n-workflow
 
 import type { Failure } from '../../shared/errors';
 import { fateOf } from '../../shared/errors';
-import { firstFew } from '../../shared/text';
+import { firstFew } from '../../shared/redaction';
 import type { LicenseDevice } from './deviceInput';
 import type { LicenseRequest } from './licenseRequest';
 

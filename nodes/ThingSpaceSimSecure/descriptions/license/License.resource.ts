@@ -6,10 +6,20 @@ import { accountNameField, operationField, operationRouting, skuField } from '..
 import { deviceFields } from './deviceFields';
 
 /*
+ * Where things are:
+ * - an SKU, a limit, a path, the 429 and 5xx numbers: nodes/shared/policy.ts (+ skus.json); how a 429 or
+ *   5xx is waited for: nodes/shared/client.ts; the pace of licensing calls: nodes/shared/pacer.ts;
+ * - an operation: its properties and routing in descriptions/<resource>/, its hook in helpers/;
+ * - device parsing: helpers/deviceInput.ts (the forms a user gives), helpers/deviceChecks.ts (each ID kind's
+ *   rule), helpers/deviceIdentity.ts (when two devices are the same);
+ * - the error a status becomes: nodes/shared/errors.ts; secrets kept out of text: nodes/shared/redaction.ts;
+ * - logging in: nodes/shared/login.ts (the calls), loginRecord.ts (who may), preAuthentication.ts, sessionLease.ts.
+ *
  * Why the operations run through a routing pagination hook: the node is declarative by design (n8n's
  * routing engine builds each item's request from these properties; there is no execute()). The hook
- * (helpers/nodeRun.ts) is where the items of a run meet: they are checked together, combined into
- * requests of up to 100 devices, and sent through the one ThingSpace client (nodes/shared/client.ts).
+ * (helpers/licenseRun.ts) is where the items of a run meet (helpers/itemJoin.ts, the one place that knows
+ * how the engine hands them over): they are checked together, planned into requests of up to 100 devices
+ * (helpers/licensePlan.ts), and sent through the one ThingSpace client (nodes/shared/client.ts).
  */
 
 const showAssign = { resource: ['license'], operation: ['assign'] };
