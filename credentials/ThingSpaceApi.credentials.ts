@@ -59,8 +59,7 @@ export class ThingSpaceApi implements ICredentialType {
 			name: 'appKey',
 			type: 'string',
 			default: '',
-			description:
-				'ThingSpace app key: thingspace.verizon.com → Account settings → Key Management',
+			description: 'ThingSpace app key: thingspace.verizon.com → Account settings → Key Management',
 			required: true,
 		},
 		{

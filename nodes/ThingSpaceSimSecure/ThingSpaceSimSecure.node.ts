@@ -13,7 +13,8 @@ export class ThingSpaceSimSecure implements INodeType {
 		icon: { light: 'file:thingspace.svg', dark: 'file:thingspace.dark.svg' },
 		group: ['transform'],
 		subtitle: '={{ $parameter["operation"] + ": " + $parameter["resource"] }}',
-		description: 'Assign and unassign Verizon ThingSpace SIM-Secure for IoT licenses and read license counts',
+		description:
+			'Assign and unassign Verizon ThingSpace SIM-Secure for IoT licenses and read license counts',
 		defaults: { name: 'ThingSpace SIM-Secure' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],

@@ -25,7 +25,15 @@ import {
 	refuseToReplace,
 	registerListener,
 } from './listener';
-import { carriesSecret, deliveryKey, messagesOf, passes, requestIdList, toResult, type ResultFilter } from './messages';
+import {
+	carriesSecret,
+	deliveryKey,
+	messagesOf,
+	passes,
+	requestIdList,
+	toResult,
+	type ResultFilter,
+} from './messages';
 
 export class ThingSpaceSimSecureTrigger implements INodeType {
 	description: INodeTypeDescription = {
@@ -33,14 +41,20 @@ export class ThingSpaceSimSecureTrigger implements INodeType {
 		group: ['trigger'],
 		displayName: 'ThingSpace SIM-Secure Trigger',
 		name: 'thingSpaceSimSecureTrigger',
-		icon: { light: 'file:../ThingSpaceSimSecure/thingspace.svg', dark: 'file:../ThingSpaceSimSecure/thingspace.dark.svg' },
-		subtitle: '={{ { all: "All results", success: "Successes", failed: "Failures" }[$parameter["results"]] }}',
+		icon: {
+			light: 'file:../ThingSpaceSimSecure/thingspace.svg',
+			dark: 'file:../ThingSpaceSimSecure/thingspace.dark.svg',
+		},
+		subtitle:
+			'={{ { all: "All results", success: "Successes", failed: "Failures" }[$parameter["results"]] }}',
 		description:
 			'Starts the workflow when ThingSpace reports whether a SIM got or lost its SIM-Secure license (one CarrierService callback per device)',
 		defaults: { name: 'ThingSpace SIM-Secure Trigger' },
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
-		webhooks: [{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: 'webhook' }],
+		webhooks: [
+			{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: 'webhook' },
+		],
 		triggerPanel: {
 			header: 'Waiting for ThingSpace to report a SIM-Secure result',
 			executionsHelp: {
@@ -70,8 +84,16 @@ export class ThingSpaceSimSecureTrigger implements INodeType {
 				type: 'options',
 				options: [
 					{ name: 'All', value: 'all', description: 'Every per-device result' },
-					{ name: 'Success Only', value: 'success', description: 'Devices whose license was assigned or removed' },
-					{ name: 'Failed Only', value: 'failed', description: 'Devices that ThingSpace could not license or unlicense' },
+					{
+						name: 'Success Only',
+						value: 'success',
+						description: 'Devices whose license was assigned or removed',
+					},
+					{
+						name: 'Failed Only',
+						value: 'failed',
+						description: 'Devices that ThingSpace could not license or unlicense',
+					},
 				],
 				default: 'all',
 			},
@@ -126,9 +148,14 @@ export class ThingSpaceSimSecureTrigger implements INodeType {
 				const accountName = await accountOf(this);
 				const current = await findListener(this, accountName);
 				const replace = triggerOption(this, () =>
-					booleanValue('Replace Existing Listener', this.getNodeParameter('options.replaceExistingListener', false), false),
+					booleanValue(
+						'Replace Existing Listener',
+						this.getNodeParameter('options.replaceExistingListener', false),
+						false,
+					),
 				);
-				if (current?.url && current.url !== url && !replace) throw refuseToReplace(this, accountName, current.url);
+				if (current?.url && current.url !== url && !replace)
+					throw refuseToReplace(this, accountName, current.url);
 
 				const state = listenerState(this);
 				const given = userSecret(this);
@@ -158,11 +185,18 @@ export class ThingSpaceSimSecureTrigger implements INodeType {
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 		const secret = expectedSecret(userSecret(this), this.getWorkflowStaticData('node'));
 		// Read whatever the content type: ThingSpace does not document it (JSON, text or none).
-		const messages = messagesOf(this.getBodyData(), (this.getRequestObject() as { rawBody?: unknown }).rawBody);
-		if (!secret || messages.length === 0 || !messages.every((message) => carriesSecret(message, secret))) {
-			this.getResponseObject()
-				.status(401)
-				.json({ message: 'Unauthorized: the message does not carry the secret registered for this listener' });
+		const messages = messagesOf(
+			this.getBodyData(),
+			(this.getRequestObject() as { rawBody?: unknown }).rawBody,
+		);
+		if (
+			!secret ||
+			messages.length === 0 ||
+			!messages.every((message) => carriesSecret(message, secret))
+		) {
+			this.getResponseObject().status(401).json({
+				message: 'Unauthorized: the message does not carry the secret registered for this listener',
+			});
 			return { noWebhookResponse: true };
 		}
 
@@ -171,7 +205,9 @@ export class ThingSpaceSimSecureTrigger implements INodeType {
 		const deliveries = deliveriesOf(this.getWorkflow().id ?? '', this.getNode().id);
 		const results = messages
 			.map(toResult)
-			.filter((result) => passes(result, filter, requestIds) && deliveries.firstTime(deliveryKey(result)));
+			.filter(
+				(result) => passes(result, filter, requestIds) && deliveries.firstTime(deliveryKey(result)),
+			);
 		if (results.length === 0) {
 			// Acknowledged all the same: ThingSpace resends what is not answered with a 2xx.
 			return { webhookResponse: { received: messages.length, started: 0 } };

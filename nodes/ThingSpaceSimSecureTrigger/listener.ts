@@ -74,9 +74,14 @@ export async function accountOf(context: IHookFunctions): Promise<string> {
 	const credentials = await context.getCredentials(CREDENTIAL_TYPE);
 	const fallback = String(credentials.accountName ?? '').trim();
 	if (fallback) return fallback;
-	throw new NodeOperationError(context.getNode(), 'No account name: set Account Name in this node or Default Account Name in the credential', {
-		description: 'ThingSpace registers callback listeners per billing account (e.g. 0000123456-00001, with its leading zeros).',
-	});
+	throw new NodeOperationError(
+		context.getNode(),
+		'No account name: set Account Name in this node or Default Account Name in the credential',
+		{
+			description:
+				'ThingSpace registers callback listeners per billing account (e.g. 0000123456-00001, with its leading zeros).',
+		},
+	);
 }
 
 /** One call to the callbacks API; a failure becomes the node's usual ThingSpace error. */
@@ -104,7 +109,10 @@ async function callbacksApi(
 	return outcome.body;
 }
 
-export async function findListener(context: IHookFunctions, accountName: string): Promise<Listener | undefined> {
+export async function findListener(
+	context: IHookFunctions,
+	accountName: string,
+): Promise<Listener | undefined> {
 	const { list } = await callbacksApi(
 		context,
 		'GET',
@@ -133,7 +141,10 @@ export async function registerListener(
 	);
 }
 
-export async function deregisterListener(context: IHookFunctions, accountName: string): Promise<void> {
+export async function deregisterListener(
+	context: IHookFunctions,
+	accountName: string,
+): Promise<void> {
 	await callbacksApi(
 		context,
 		'DELETE',
@@ -143,11 +154,25 @@ export async function deregisterListener(context: IHookFunctions, accountName: s
 }
 
 /** Registered here, at this URL, with the secret this node expects. */
-export function isOurs(listener: Listener | undefined, url: string, secret: string | undefined): boolean {
-	return Boolean(listener && secret && listener.url === url && listener.username === secret && listener.password === secret);
+export function isOurs(
+	listener: Listener | undefined,
+	url: string,
+	secret: string | undefined,
+): boolean {
+	return Boolean(
+		listener &&
+			secret &&
+			listener.url === url &&
+			listener.username === secret &&
+			listener.password === secret,
+	);
 }
 
-export function refuseToReplace(context: IHookFunctions, accountName: string, otherUrl: string): NodeOperationError {
+export function refuseToReplace(
+	context: IHookFunctions,
+	accountName: string,
+	otherUrl: string,
+): NodeOperationError {
 	return new NodeOperationError(
 		context.getNode(),
 		`Account ${accountName} already sends ${SERVICE_NAME} callbacks to ${otherUrl}`,

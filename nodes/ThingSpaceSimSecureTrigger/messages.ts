@@ -44,7 +44,9 @@ export function messagesOf(body: unknown, rawBody?: unknown): IDataObject[] {
 	let value = parsedText(body);
 	if (isEmpty(value)) value = parsedText(rawBody) ?? value;
 	const list = Array.isArray(value) ? value : [value];
-	return list.map((entry) => (entry && typeof entry === 'object' && !Array.isArray(entry) ? (entry as IDataObject) : {}));
+	return list.map((entry) =>
+		entry && typeof entry === 'object' && !Array.isArray(entry) ? (entry as IDataObject) : {},
+	);
 }
 
 function parsedText(value: unknown): unknown {
@@ -58,7 +60,9 @@ function parsedText(value: unknown): unknown {
 }
 
 const isEmpty = (value: unknown) =>
-	value === undefined || value === null || (typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 0);
+	value === undefined ||
+	value === null ||
+	(typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 0);
 
 /** Constant-time comparison, so the answer time does not tell how much of a guess was right. */
 function sameSecret(given: unknown, expected: string): boolean {
@@ -79,7 +83,9 @@ export function toResult(message: IDataObject): CallbackResult {
 	const deviceIds = (Array.isArray(message.deviceIds) ? message.deviceIds : [])
 		.filter((entry): entry is IDataObject => Boolean(entry) && typeof entry === 'object')
 		.map((entry) => ({ kind: (text(entry.kind) ?? '').toUpperCase(), id: text(entry.id) ?? '' }));
-	const fault = (message.faultResponse && typeof message.faultResponse === 'object' ? message.faultResponse : {}) as IDataObject;
+	const fault = (
+		message.faultResponse && typeof message.faultResponse === 'object' ? message.faultResponse : {}
+	) as IDataObject;
 	const deviceResponse = message.deviceResponse;
 	return {
 		requestId: text(message.requestId),
@@ -90,7 +96,8 @@ export function toResult(message: IDataObject): CallbackResult {
 		faultText: text(fault.faultstring),
 		attempt: count(message.callbackCount),
 		maxAttempts: count(message.maxCallbackThreshold),
-		deviceResponse: deviceResponse && typeof deviceResponse === 'object' ? (deviceResponse as IDataObject) : null,
+		deviceResponse:
+			deviceResponse && typeof deviceResponse === 'object' ? (deviceResponse as IDataObject) : null,
 	};
 }
 
@@ -100,12 +107,19 @@ export function requestIdList(value: unknown): string[] {
 	return parts.map((part) => part.trim()).filter(Boolean);
 }
 
-export function passes(result: CallbackResult, filter: ResultFilter, requestIds: string[]): boolean {
+export function passes(
+	result: CallbackResult,
+	filter: ResultFilter,
+	requestIds: string[],
+): boolean {
 	// A message with a faultResponse is a failure whatever its status text says.
-	const failed = result.status === 'Failed' || result.faultCode !== null || result.faultText !== null;
+	const failed =
+		result.status === 'Failed' || result.faultCode !== null || result.faultText !== null;
 	if (filter === 'success' && (failed || result.status !== 'Success')) return false;
 	if (filter === 'failed' && !failed) return false;
-	return requestIds.length === 0 || (result.requestId !== null && requestIds.includes(result.requestId));
+	return (
+		requestIds.length === 0 || (result.requestId !== null && requestIds.includes(result.requestId))
+	);
 }
 
 /** What makes two deliveries the same message: ThingSpace's retries repeat all three. */

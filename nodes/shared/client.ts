@@ -7,13 +7,19 @@ import type {
 } from 'n8n-workflow';
 import { clock } from './clock';
 
-import { failureOf, faultLine, isServerFailure, isSessionRejected, thrownFailure, type Failure, type FullResponse } from './errors';
+import {
+	failureOf,
+	isServerFailure,
+	isSessionRejected,
+	thrownFailure,
+	type Failure,
+	type FullResponse,
+} from './errors';
 import { redirectTarget } from './host';
 import type { Pace } from './pacer';
 import { CREDENTIAL_TYPE, MAX_SERVER_RETRIES, RATE_LIMIT, REQUEST_TIMEOUT_MS } from './policy';
-import { credentialSecrets } from './login';
 import { isLoginBusy } from './loginRecord';
-import { ensureSession, NoLoginLeft, type LoginBudget } from './sessionLease';
+import { loginsOf, secretsOf, session, type RunLogins } from './runLogins';
 import { describeAnswer } from './redaction';
 
 /**
@@ -23,31 +29,12 @@ import { describeAnswer } from './redaction';
  * carries its result.
  */
 
-/** The logins of one node run, and, once ThingSpace refused a session with no login left, why the run stopped. */
-interface RunLogins extends LoginBudget {
-	stopped?: Failure;
-}
-
-/** Per node run: n8n hands every item and every try of Retry On Fail the same execute data, and drops it with the run. */
-const runs = new WeakMap<object, RunLogins>();
-
-/** The run's logins; a context without execute data (the trigger's hooks) counts per request. */
-function loginsOf(context: AuthContext): RunLogins {
-	const run = (context as Partial<Pick<IExecuteSingleFunctions, 'getExecuteData'>>).getExecuteData?.();
-	if (!run) return { used: 0 };
-	let logins = runs.get(run);
-	if (!logins) {
-		logins = { used: 0 };
-		runs.set(run, logins);
-	}
-	return logins;
-}
-
 /** The body of a successful call, or what went wrong. */
 export type Outcome = { body: IDataObject; failure?: undefined } | { failure: Failure };
 
 /** Contexts that may call ThingSpace with the credential. */
-export type AuthContext = IAllExecuteFunctions & Pick<IExecuteSingleFunctions, 'getCredentials' | 'getNode'>;
+export type AuthContext = IAllExecuteFunctions &
+	Pick<IExecuteSingleFunctions, 'getCredentials' | 'getNode'>;
 
 /** A request as n8n's routing engine and request helpers take it. */
 export type RequestOptions = DeclarativeRestApiSettings.HttpRequestOptions;
@@ -100,13 +87,19 @@ export async function thingSpaceRequest(
 		if (!failure) return outcome;
 		let delay: number | undefined;
 		if (failure.status === 429) {
-			delay = attempt < RATE_LIMIT.maxAttempts ? rateLimitDelay(failure.retryAfter, attempt) : undefined;
+			delay =
+				attempt < RATE_LIMIT.maxAttempts ? rateLimitDelay(failure.retryAfter, attempt) : undefined;
 			if (delay !== undefined && waitedMs + delay > RATE_LIMIT.budgetMs) delay = undefined;
-		} else if (policy.retryServerErrors && isServerFailure(failure) && serverRetries < MAX_SERVER_RETRIES) {
+		} else if (
+			policy.retryServerErrors &&
+			isServerFailure(failure) &&
+			serverRetries < MAX_SERVER_RETRIES
+		) {
 			serverRetries++;
 			delay = rateLimitDelay(undefined, serverRetries);
 		}
-		if (delay === undefined) return { failure: { ...failure, attempts: { count: sends.count, waitedMs } } };
+		if (delay === undefined)
+			return { failure: { ...failure, attempts: { count: sends.count, waitedMs } } };
 		await clock.sleep(delay);
 		waitedMs += delay;
 	}
@@ -116,7 +109,11 @@ export async function thingSpaceRequest(
  * Milliseconds to wait after the n-th 429: Retry-After (seconds or an HTTP date) when it makes sense,
  * else 1 s, 2 s, 4 s … (±25 %); never less than RATE_LIMIT.minWaitMs, whatever the header says.
  */
-export function rateLimitDelay(retryAfter: string | undefined, attempt: number, now = clock.now()): number {
+export function rateLimitDelay(
+	retryAfter: string | undefined,
+	attempt: number,
+	now = clock.now(),
+): number {
 	let asked: number | undefined;
 	const value = (retryAfter ?? '').trim();
 	if (/^\d+(\.\d+)?$/.test(value)) asked = Number(value) * 1000;
@@ -149,45 +146,22 @@ async function sendOnce(
 	};
 	const outcome = await judged(context, request, policy, async () => await send(request));
 	const failure = outcome.failure;
-	const refused = failure && (failure.status === 401 || isSessionRejected(failure) || isLoginBusy(failure.auth?.message));
+	const refused =
+		failure &&
+		(failure.status === 401 || isSessionRejected(failure) || isLoginBusy(failure.auth?.message));
 	if (!refused) return outcome;
 	const after = await session(context, logins, before.session, failure);
 	if (after.failure) return after;
 	return await judged(context, request, policy, async () => await send(request));
 }
 
-/**
- * The instance's session (other than `rejected`), or why there is none. When the run has no login left
- * and ThingSpace has just refused its session (`refusal`), the run stops: this request fails with that
- * refusal and the reason, and its later requests are not sent.
- */
-async function session(
-	context: AuthContext,
-	logins: RunLogins,
-	rejected?: string,
-	refusal?: Failure,
-): Promise<{ session: string; failure?: undefined } | { failure: Failure }> {
-	try {
-		return { session: await ensureSession(context, logins, rejected) };
-	} catch (error) {
-		if (!(error instanceof NoLoginLeft) || !refusal) return { failure: thrownFailure(error, await secretsOf(context)) };
-		const auth = everySessionRefused(refusal, error.used);
-		logins.stopped = { auth };
-		return { failure: { ...refusal, auth } };
-	}
-}
-
-/** Why a run stopped logging in: ThingSpace accepts the logins but refuses the sessions they give. */
-function everySessionRefused(refusal: Failure, used: number): Failure['auth'] {
-	return {
-		message: `ThingSpace refuses every new session: it refused the session again after this run's ${used} logins (${refusal.status === undefined ? 'no status' : `HTTP ${refusal.status}`}${refusal.code ? ` [${refusal.code}]` : ''}), so the node stopped logging in`,
-		description: `${faultLine(refusal)}\n\nThe logins themselves succeeded, so the UWS username and password are right and the account is not at risk of a lock. ThingSpace does not accept the session (or the app's token) for this call: check that the app key has the Connectivity Management and SIM-Secure for IoT APIs and that the UWS user may manage this account. If it persists, contact Verizon ThingSpace support with the code above. The rest of this run was not sent; run it again later.`,
-	};
-}
-
 function viaHelpers(context: AuthContext): Send {
 	return async (options) =>
-		(await context.helpers.httpRequestWithAuthentication.call(context, CREDENTIAL_TYPE, options as IHttpRequestOptions)) as FullResponse;
+		(await context.helpers.httpRequestWithAuthentication.call(
+			context,
+			CREDENTIAL_TYPE,
+			options as IHttpRequestOptions,
+		)) as FullResponse;
 }
 
 /** Sends and reads the answer: a result, or the failure with every text free of the credential's secrets. */
@@ -205,27 +179,26 @@ async function judged(
 	}
 	const { statusCode: status, headers, body } = response;
 	if (status >= 300 && status < 400) {
-		return { failure: { status, redirectedTo: redirectTarget(headers?.location, String(request.baseURL ?? request.url)) } };
+		return {
+			failure: {
+				status,
+				redirectedTo: redirectTarget(headers?.location, String(request.baseURL ?? request.url)),
+			},
+		};
 	}
-	if (status < 200 || status >= 300) return { failure: failureOf(response, await secretsOf(context)) };
-	if (hasResult(body, policy.result)) return { body: (Array.isArray(body) ? { list: body } : body) as IDataObject };
+	if (status < 200 || status >= 300)
+		return { failure: failureOf(response, await secretsOf(context)) };
+	if (hasResult(body, policy.result))
+		return { body: (Array.isArray(body) ? { list: body } : body) as IDataObject };
 	const unexpected = describeAnswer(status, headers, body, await secretsOf(context));
 	return { failure: { status, unexpected } };
 }
 
 function hasResult(body: unknown, result: string | undefined): boolean {
 	if (result === 'list') return Array.isArray(body);
-	const object = body && typeof body === 'object' && !Array.isArray(body) ? (body as IDataObject) : undefined;
+	const object =
+		body && typeof body === 'object' && !Array.isArray(body) ? (body as IDataObject) : undefined;
 	if (!result) return object !== undefined;
 	const value = object?.[result];
 	return value !== undefined && value !== null && value !== '';
-}
-
-/** The credential's secret values and current tokens, read only when an answer has to be quoted. */
-async function secretsOf(context: AuthContext): Promise<unknown[]> {
-	try {
-		return credentialSecrets(await context.getCredentials(CREDENTIAL_TYPE));
-	} catch {
-		return [];
-	}
 }

@@ -15,5 +15,6 @@ export const accountNameProperty: INodeProperties = {
 	type: 'string',
 	default: '',
 	placeholder: 'e.g. 0000123456-00001',
-	description: "Billing account, with its leading zeros. Leave empty to use the credential's Default Account Name.",
+	description:
+		"Billing account, with its leading zeros. Leave empty to use the credential's Default Account Name.",
 };

@@ -28,7 +28,8 @@ export type DeviceFate = 'notSent' | 'refused' | 'inDoubt';
 
 export function fateOf(failure: Failure): DeviceFate {
 	// A credential step with a status is a request ThingSpace refused, and then the reason the run stopped.
-	if ((failure.auth && failure.status === undefined) || failure.redirectedTo !== undefined) return 'notSent';
+	if ((failure.auth && failure.status === undefined) || failure.redirectedTo !== undefined)
+		return 'notSent';
 	return isServerFailure(failure) ? 'inDoubt' : 'refused';
 }
 
@@ -50,7 +51,12 @@ export function failureOf(response: FullResponse, secrets: unknown[] = []): Fail
 	const { code, text } = readFault(response.body, secrets);
 	// A header is server text too: a gateway may echo the session token in it.
 	const retryAfter = response.headers?.['retry-after'];
-	return { status: response.statusCode, code, text, retryAfter: retryAfter === undefined ? undefined : quote(String(retryAfter), secrets, 40) };
+	return {
+		status: response.statusCode,
+		code,
+		text,
+		retryAfter: retryAfter === undefined ? undefined : quote(String(retryAfter), secrets, 40),
+	};
 }
 
 /**
@@ -106,9 +112,15 @@ const BY_STATUS: Record<number, { message: string; action: string }> = {
 
 /** What each 5xx means, in its own words, beside the advice they share: the request is in doubt. */
 const SERVER_FAILURES: Record<number, { message: string; advice: string }> = {
-	502: { message: 'A gateway in front of ThingSpace got no valid answer from it (bad gateway)', advice: 'This is usually brief.' },
+	502: {
+		message: 'A gateway in front of ThingSpace got no valid answer from it (bad gateway)',
+		advice: 'This is usually brief.',
+	},
 	503: { message: 'ThingSpace is temporarily unavailable', advice: 'Try again later.' },
-	504: { message: 'A gateway in front of ThingSpace gave up waiting for its answer (gateway timeout)', advice: 'ThingSpace may still be working on it.' },
+	504: {
+		message: 'A gateway in front of ThingSpace gave up waiting for its answer (gateway timeout)',
+		advice: 'ThingSpace may still be working on it.',
+	},
 };
 
 const IN_DOUBT =
@@ -129,7 +141,10 @@ function explainFailure(failure: Failure): { message: string; action: string } {
 		};
 	}
 	if (failure.status === undefined) {
-		return { message: 'Could not reach ThingSpace', action: `No answer came back, so ${IN_DOUBT.charAt(0).toLowerCase()}${IN_DOUBT.slice(1)}` };
+		return {
+			message: 'Could not reach ThingSpace',
+			action: `No answer came back, so ${IN_DOUBT.charAt(0).toLowerCase()}${IN_DOUBT.slice(1)}`,
+		};
 	}
 	if (BY_STATUS[failure.status]) return BY_STATUS[failure.status];
 	if (failure.status >= 500) {
@@ -140,7 +155,8 @@ function explainFailure(failure: Failure): { message: string; action: string } {
 	}
 	return {
 		message: `ThingSpace answered HTTP ${failure.status}`,
-		action: 'Check the node parameters against the code above; if it persists, contact Verizon ThingSpace support with it.',
+		action:
+			'Check the node parameters against the code above; if it persists, contact Verizon ThingSpace support with it.',
 	};
 }
 
@@ -148,11 +164,15 @@ function explainFailure(failure: Failure): { message: string; action: string } {
 export function faultLine(failure: Failure): string {
 	if (failure.redirectedTo !== undefined || failure.unexpected !== undefined) return '';
 	if (failure.status === undefined) {
-		const tries = failure.attempts ? ` n8n sent this request ${failure.attempts.count} time(s).` : '';
+		const tries = failure.attempts
+			? ` n8n sent this request ${failure.attempts.count} time(s).`
+			: '';
 		return `No answer from ThingSpace: ${failure.network ?? failure.text ?? 'connection failed'}.${tries}`;
 	}
 	const code = failure.code ? ` [${failure.code}]` : '';
-	const text = failure.text ? `: ${failure.text.replace(/\.+$/, '')}` : ': no error details in the answer';
+	const text = failure.text
+		? `: ${failure.text.replace(/\.+$/, '')}`
+		: ': no error details in the answer';
 	const wait = failure.retryAfter ? ` Retry-After: ${failure.retryAfter}.` : '';
 	const tries = failure.attempts
 		? ` n8n sent this request ${failure.attempts.count} time(s) and waited ${Math.round(failure.attempts.waitedMs / 1000)} s in all.`
@@ -164,7 +184,12 @@ export function faultLine(failure: Failure): string {
  * The one place where a failed ThingSpace call becomes an n8n error: a message that names the cause,
  * ThingSpace's code and text, what to do, and what had already happened to the item's devices.
  */
-export function thingSpaceError(node: INode, failure: Failure, itemIndex: number, progress?: string): NodeApiError {
+export function thingSpaceError(
+	node: INode,
+	failure: Failure,
+	itemIndex: number,
+	progress?: string,
+): NodeApiError {
 	const { message, action } = failure.auth
 		? { message: failure.auth.message, action: failure.auth.description }
 		: explainFailure(failure);

@@ -26,7 +26,11 @@ export function resolveBaseUrl(credentials: ICredentialDataDecryptedObject): str
 }
 
 /** The host for a node's calls; a Base URL that breaks the rules is the node's error, before any token is sent. */
-export function nodeBaseUrl(node: INode, credentials: ICredentialDataDecryptedObject, itemIndex?: number): string {
+export function nodeBaseUrl(
+	node: INode,
+	credentials: ICredentialDataDecryptedObject,
+	itemIndex?: number,
+): string {
 	try {
 		return resolveBaseUrl(credentials);
 	} catch (error) {

@@ -1,4 +1,9 @@
-import type { ICredentialDataDecryptedObject, IDataObject, IHttpRequestHelper, IHttpRequestOptions } from 'n8n-workflow';
+import type {
+	ICredentialDataDecryptedObject,
+	IDataObject,
+	IHttpRequestHelper,
+	IHttpRequestOptions,
+} from 'n8n-workflow';
 
 import { clock } from './clock';
 import { redirectTarget, ThingSpaceAuthError } from './host';
@@ -16,11 +21,19 @@ export interface ThingSpaceTokens extends IDataObject {
 
 /** The credential's secret values and stored tokens, with the Basic value they make: never in an error. */
 export function credentialSecrets(credentials: ICredentialDataDecryptedObject): unknown[] {
-	return [credentials.appSecret, credentials.password, credentials.accessToken, credentials.sessionToken, basicAuth(credentials)];
+	return [
+		credentials.appSecret,
+		credentials.password,
+		credentials.accessToken,
+		credentials.sessionToken,
+		basicAuth(credentials),
+	];
 }
 
 function basicAuth(credentials: ICredentialDataDecryptedObject): string {
-	return Buffer.from(`${String(credentials.appKey)}:${String(credentials.appSecret)}`).toString('base64');
+	return Buffer.from(`${String(credentials.appKey)}:${String(credentials.appSecret)}`).toString(
+		'base64',
+	);
 }
 
 /** ThingSpace refused the username or password: the one failure that counts towards the lock. */
@@ -44,7 +57,11 @@ export async function logIn(
 	const token = await call(helpers, 'OAuth token request', secrets, {
 		method: 'POST',
 		url: `${baseUrl}${PATHS.clientCredentials}`,
-		headers: { Authorization: `Basic ${basic}`, 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
+		headers: {
+			Authorization: `Basic ${basic}`,
+			'Content-Type': 'application/x-www-form-urlencoded',
+			Accept: 'application/json',
+		},
 		body: 'grant_type=client_credentials',
 	});
 	const accessToken = typeof token.body.access_token === 'string' ? token.body.access_token : '';
@@ -56,7 +73,10 @@ export async function logIn(
 				'Check the App Key and App Secret in the ThingSpace API credential (thingspace.verizon.com → Account settings → Key Management). No login was attempted.',
 			);
 		}
-		throw new ThingSpaceAuthError(`the OAuth token request failed (${reason})`, `No login was attempted. ${TRANSIENT}`);
+		throw new ThingSpaceAuthError(
+			`the OAuth token request failed (${reason})`,
+			`No login was attempted. ${TRANSIENT}`,
+		);
 	}
 
 	const session = await call(helpers, 'Connectivity Management login', [...secrets, accessToken], {
@@ -66,7 +86,8 @@ export async function logIn(
 		body: { username: credentials.username, password: credentials.password },
 		json: true,
 	});
-	const sessionToken = typeof session.body.sessionToken === 'string' ? session.body.sessionToken : '';
+	const sessionToken =
+		typeof session.body.sessionToken === 'string' ? session.body.sessionToken : '';
 	if (session.statusCode !== 200 || !sessionToken) {
 		const reason = `HTTP ${session.statusCode} ${session.reason}`;
 		if (isPasswordRefusal(session)) throw new LoginRefused(reason);
@@ -111,7 +132,8 @@ const DEADLINE_TICK_MS = 1_000;
  */
 async function deadline(ended: () => boolean): Promise<void> {
 	const until = clock.now() + LOGIN_TIMEOUT_MS;
-	while (!ended() && clock.now() < until) await clock.sleep(Math.min(DEADLINE_TICK_MS, until - clock.now()));
+	while (!ended() && clock.now() < until)
+		await clock.sleep(Math.min(DEADLINE_TICK_MS, until - clock.now()));
 }
 
 /** One auth call: never redirected (it carries the secrets), its whole answer within LOGIN_TIMEOUT_MS, its errors free of secrets. */

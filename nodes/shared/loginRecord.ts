@@ -1,5 +1,9 @@
 import { createHash, randomUUID } from 'crypto';
-import type { ICredentialDataDecryptedObject, IDataObject, IHttpRequestOptions } from 'n8n-workflow';
+import type {
+	ICredentialDataDecryptedObject,
+	IDataObject,
+	IHttpRequestOptions,
+} from 'n8n-workflow';
 
 import { clock } from './clock';
 import { CREDENTIAL_ERROR_PREFIX, resolveBaseUrl, ThingSpaceAuthError } from './host';
@@ -128,12 +132,16 @@ export function heldRefusal(record: LoginRecord, login: string): Held | undefine
 }
 
 function withinHold(refusal: Refusal, ageMs: number): Held | undefined {
-	return ageMs < FAILED_LOGIN_HOLD_MS ? { ...refusal, leftMs: FAILED_LOGIN_HOLD_MS - ageMs } : undefined;
+	return ageMs < FAILED_LOGIN_HOLD_MS
+		? { ...refusal, leftMs: FAILED_LOGIN_HOLD_MS - ageMs }
+		: undefined;
 }
 
 export function liveClaim(record: LoginRecord) {
 	const claim = record.claim;
-	return claim && ageOf(`claim ${String(claim.by)}`, claim.at) < LOGIN_CLAIM.leaseMs ? claim : undefined;
+	return claim && ageOf(`claim ${String(claim.by)}`, claim.at) < LOGIN_CLAIM.leaseMs
+		? claim
+		: undefined;
 }
 
 const refusedError = (refusal: Refusal) =>
@@ -159,12 +167,16 @@ export function storeRecord(record: LoginRecord): IDataObject {
  * The credential's authenticate calls this first: a refusal that preAuthentication just stored is this
  * request's error, and ensureSession's store writes end here, before anything is sent.
  */
-export function checkLoginRecord(credentials: ICredentialDataDecryptedObject, requestOptions: IHttpRequestOptions): void {
+export function checkLoginRecord(
+	credentials: ICredentialDataDecryptedObject,
+	requestOptions: IHttpRequestOptions,
+): void {
 	const record = loginRecordOf(credentials);
 	const refusal = record.refused && storedRefusal(record, keysOf(credentials).login);
 	if (refusal) throw refusedError(refusal);
 	if (requestOptions.headers?.[LOGIN_STEP_HEADER] === undefined) return;
-	if (record.failed?.by === thisProcess.id) throw new ThingSpaceAuthError(record.failed.message, record.failed.description);
+	if (record.failed?.by === thisProcess.id)
+		throw new ThingSpaceAuthError(record.failed.message, record.failed.description);
 	throw new ThingSpaceAuthError(STEP_SAVED, '');
 }
 

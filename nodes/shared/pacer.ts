@@ -27,7 +27,9 @@ export class Pacer {
 
 	/** Calls per window now: the lower of the given and the learned rate; undefined: not known, calls are not spaced. */
 	get rate(): number | undefined {
-		const rates = [this.given, this.learned].flatMap((known) => (known && !stale(known) ? [known.rate] : []));
+		const rates = [this.given, this.learned].flatMap((known) =>
+			known && !stale(known) ? [known.rate] : [],
+		);
 		return rates.length > 0 ? Math.min(...rates) : undefined;
 	}
 
@@ -44,7 +46,11 @@ export class Pacer {
 		const turn = this.queue.then(async () => {
 			await this.placeFree();
 			let answer!: () => void;
-			call = { releasedAt: clock.now(), answer: () => answer(), answered: new Promise<void>((resolve) => (answer = resolve)) };
+			call = {
+				releasedAt: clock.now(),
+				answer: () => answer(),
+				answered: new Promise<void>((resolve) => (answer = resolve)),
+			};
 			this.calls.push(call);
 		});
 		this.queue = turn.catch(() => {});
@@ -78,7 +84,8 @@ export class Pacer {
 				await open.answered;
 				continue;
 			}
-			for (const call of bound) next = Math.max(next, (call.answeredAt as number) + RATE_LIMIT.windowMs);
+			for (const call of bound)
+				next = Math.max(next, (call.answeredAt as number) + RATE_LIMIT.windowMs);
 			const now = clock.now();
 			if (next <= now) return;
 			// The rate may change while it waits (a 429, a run stating another): decide again after.
@@ -95,7 +102,11 @@ export class Pacer {
 	private learn(refused: Call): void {
 		const from = refused.releasedAt - RATE_LIMIT.windowMs;
 		const accepted = this.calls.filter(
-			(call) => call !== refused && call.accepted !== false && call.releasedAt >= from && call.releasedAt <= refused.releasedAt,
+			(call) =>
+				call !== refused &&
+				call.accepted !== false &&
+				call.releasedAt >= from &&
+				call.releasedAt <= refused.releasedAt,
 		).length;
 		const known = this.learned && !stale(this.learned) ? this.learned.rate : undefined;
 		const observed = Math.max(known === undefined ? RATE_LIMIT.firstPaceFloor : 1, accepted);
@@ -106,7 +117,8 @@ export class Pacer {
 	/** Calls answered two windows ago can no longer hold anyone back or be counted. */
 	private forget(): void {
 		const before = clock.now() - 2 * RATE_LIMIT.windowMs;
-		while (this.calls.length > 0 && (this.calls[0].answeredAt ?? Infinity) < before) this.calls.shift();
+		while (this.calls.length > 0 && (this.calls[0].answeredAt ?? Infinity) < before)
+			this.calls.shift();
 	}
 }
 

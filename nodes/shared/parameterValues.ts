@@ -32,13 +32,17 @@ export function quoted(value: unknown): string {
 	return cut(text ?? String(value), 40);
 }
 
-const isEmpty = (value: unknown) => value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
+const isEmpty = (value: unknown) =>
+	value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
 
 /** true/false, "true"/"false" (any case, trimmed), 1/0, "yes"/"no"; empty gives the default. */
 export function booleanValue(name: string, value: unknown, fallback: boolean): boolean {
 	if (typeof value === 'boolean') return value;
 	if (isEmpty(value)) return fallback;
-	const word = typeof value === 'number' || typeof value === 'string' ? String(value).trim().toLowerCase() : undefined;
+	const word =
+		typeof value === 'number' || typeof value === 'string'
+			? String(value).trim().toLowerCase()
+			: undefined;
 	if (word !== undefined && TRUE.has(word)) return true;
 	if (word !== undefined && FALSE.has(word)) return false;
 	throw new ParameterValueError(
@@ -48,13 +52,30 @@ export function booleanValue(name: string, value: unknown, fallback: boolean): b
 }
 
 /** A number or a numeric text (trimmed); empty gives the default. Refuses what is not a number or is below `min`. */
-export function numberValue(name: string, value: unknown, fallback: number, min = -Infinity): number {
+export function numberValue(
+	name: string,
+	value: unknown,
+	fallback: number,
+	min = -Infinity,
+): number {
 	if (isEmpty(value)) return fallback;
-	const number = typeof value === 'number' ? value : typeof value === 'string' && /^[+-]?(\d+\.?\d*|\.\d+)$/.test(value.trim()) ? Number(value) : NaN;
+	const number =
+		typeof value === 'number'
+			? value
+			: typeof value === 'string' && /^[+-]?(\d+\.?\d*|\.\d+)$/.test(value.trim())
+				? Number(value)
+				: NaN;
 	if (!Number.isFinite(number)) {
-		throw new ParameterValueError(`${name} must be a number, not ${quoted(value)}`, `Give a number such as 10 or 2.5.`);
+		throw new ParameterValueError(
+			`${name} must be a number, not ${quoted(value)}`,
+			`Give a number such as 10 or 2.5.`,
+		);
 	}
-	if (number < min) throw new ParameterValueError(`${name} must be at least ${min}, not ${quoted(value)}`, `Give a number of ${min} or more.`);
+	if (number < min)
+		throw new ParameterValueError(
+			`${name} must be at least ${min}, not ${quoted(value)}`,
+			`Give a number of ${min} or more.`,
+		);
 	return number;
 }
 

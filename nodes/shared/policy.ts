@@ -92,4 +92,14 @@ export interface Sku {
 export const SKUS: readonly Sku[] = skus;
 
 /** Device identifier kinds that ThingSpace Connectivity Management documents. */
-export const DEVICE_ID_KINDS = ['IMEI', 'ICCID', 'EID', 'ESN', 'IMSI', 'MDN', 'MEID', 'MIN', 'MSISDN'];
+export const DEVICE_ID_KINDS = [
+	'IMEI',
+	'ICCID',
+	'EID',
+	'ESN',
+	'IMSI',
+	'MDN',
+	'MEID',
+	'MIN',
+	'MSISDN',
+];

@@ -3,7 +3,18 @@ import type { ICredentialDataDecryptedObject, IDataObject, IHttpRequestHelper } 
 import { clock } from './clock';
 import { CREDENTIAL_ERROR_PREFIX, ThingSpaceAuthError } from './host';
 import { logIn, LoginRefused, type ThingSpaceTokens } from './login';
-import { heldRefusal, keysOf, liveClaim, LOGIN_BUSY, loginRecordOf, notAttempted, refusedHere, remember, storeRecord, thisProcess } from './loginRecord';
+import {
+	heldRefusal,
+	keysOf,
+	liveClaim,
+	LOGIN_BUSY,
+	loginRecordOf,
+	notAttempted,
+	refusedHere,
+	remember,
+	storeRecord,
+	thisProcess,
+} from './loginRecord';
 
 /** One login at a time per credential in this process, whatever the number of items. */
 const loggingIn = new Map<string, Promise<ThingSpaceTokens>>();
@@ -33,10 +44,14 @@ export async function preAuthenticate(
 	if (record.step === 'save') return savedOutcome(keys.full);
 	const refusal = heldRefusal(record, keys.login);
 	if (refusal) throw notAttempted(refusal);
-	if (record.step === 'claim') return storeRecord({ claim: { by: thisProcess.id, at: clock.now() } });
+	if (record.step === 'claim')
+		return storeRecord({ claim: { by: thisProcess.id, at: clock.now() } });
 	const claim = liveClaim(record);
 	if (record.step !== 'login' && claim && claim.by !== thisProcess.id) {
-		throw new ThingSpaceAuthError(LOGIN_BUSY, 'n8n waits for its session; if this persists, run the node again.');
+		throw new ThingSpaceAuthError(
+			LOGIN_BUSY,
+			'n8n waits for its session; if this persists, run the node again.',
+		);
 	}
 	let pending = loggingIn.get(keys.full);
 	if (!pending) {
@@ -54,7 +69,9 @@ export async function preAuthenticate(
 			if (record.step !== 'login') throw error;
 			// Release the claim at once (the others need not wait for its lease); only this process reports why.
 			const message = error.message.slice(CREDENTIAL_ERROR_PREFIX.length);
-			return storeRecord({ failed: { by: thisProcess.id, message, description: error.description } });
+			return storeRecord({
+				failed: { by: thisProcess.id, message, description: error.description },
+			});
 		},
 	);
 	if (record.step !== 'login' || !claim) return await outcome;

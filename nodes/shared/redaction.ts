@@ -49,13 +49,15 @@ export function quote(text: string, secrets: unknown[] = [], limit = ERROR_TEXT_
 
 /** A body as an object: JSON as it is, JSON text parsed, any other text (an HTML page) as its words. */
 export function asObject(body: unknown): IDataObject {
-	if (body && typeof body === 'object' && !Array.isArray(body) && !Buffer.isBuffer(body)) return body as IDataObject;
+	if (body && typeof body === 'object' && !Array.isArray(body) && !Buffer.isBuffer(body))
+		return body as IDataObject;
 	if (Buffer.isBuffer(body)) return asObject(body.toString('utf8'));
 	if (typeof body === 'string') {
 		if (body.trim() === '') return {};
 		try {
 			const parsed: unknown = JSON.parse(body);
-			if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as IDataObject;
+			if (parsed && typeof parsed === 'object' && !Array.isArray(parsed))
+				return parsed as IDataObject;
 		} catch {
 			// not JSON: keep the text
 		}
@@ -66,7 +68,10 @@ export function asObject(body: unknown): IDataObject {
 
 /** The words of a page, not its markup (not cut: it is quoted, secrets removed, where it is used). */
 export function pageWords(body: string): string {
-	return body.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
+	return body
+		.replace(/<[^>]*>/g, ' ')
+		.replace(/\s+/g, ' ')
+		.trim();
 }
 
 /**
@@ -74,13 +79,26 @@ export function pageWords(body: string): string {
  * gateway `{fault: {code, message}}`, OAuth `{error, error_description}`, or text that is not JSON;
  * free of `secrets` and bounded.
  */
-export function readFault(body: unknown, secrets: unknown[] = []): { code?: string; text?: string } {
+export function readFault(
+	body: unknown,
+	secrets: unknown[] = [],
+): { code?: string; text?: string } {
 	const object = asObject(body);
-	const fault = (object.fault && typeof object.fault === 'object' ? object.fault : {}) as IDataObject;
-	const code = object.errorCode ?? (typeof object.error === 'string' ? object.error : undefined) ?? fault.code;
-	const text = object.errorMessage ?? object.error_description ?? fault.message ?? fault.description ?? object.text;
+	const fault = (
+		object.fault && typeof object.fault === 'object' ? object.fault : {}
+	) as IDataObject;
+	const code =
+		object.errorCode ?? (typeof object.error === 'string' ? object.error : undefined) ?? fault.code;
+	const text =
+		object.errorMessage ??
+		object.error_description ??
+		fault.message ??
+		fault.description ??
+		object.text;
 	const plain = (value: unknown) =>
-		value === undefined || value === null ? undefined : quote(typeof value === 'string' ? value : JSON.stringify(value), secrets);
+		value === undefined || value === null
+			? undefined
+			: quote(typeof value === 'string' ? value : JSON.stringify(value), secrets);
 	return { code: plain(code), text: plain(text) };
 }
 
@@ -92,7 +110,12 @@ export function explainFault(body: unknown, secrets: unknown[] = []): string {
 }
 
 /** What came back instead of the expected answer: status, content type and the first characters, free of `secrets`. */
-export function describeAnswer(status: number, headers: Record<string, unknown> | undefined, body: unknown, secrets: unknown[] = []): string {
+export function describeAnswer(
+	status: number,
+	headers: Record<string, unknown> | undefined,
+	body: unknown,
+	secrets: unknown[] = [],
+): string {
 	const type = quote(String(headers?.['content-type'] ?? 'no content type'), secrets, 80);
 	const text =
 		body === undefined || body === null || body === ''

@@ -7,7 +7,13 @@
 /** Secrets shorter than this are not searched for: they would match ordinary words. */
 const MIN_SECRET_LENGTH = 4;
 
-const NAMED_ENTITIES: Record<string, string> = { '"': 'quot', '&': 'amp', '<': 'lt', '>': 'gt', "'": 'apos' };
+const NAMED_ENTITIES: Record<string, string> = {
+	'"': 'quot',
+	'&': 'amp',
+	'<': 'lt',
+	'>': 'gt',
+	"'": 'apos',
+};
 
 /** A line break where a log or a mail wraps a long value, raw or JSON-escaped, with the next line's indent. */
 const WRAP = String.raw`(?:(?:\r\n|\r|\n|\\r\\n|\\n|\\r)[ \t]*)?`;
@@ -28,7 +34,10 @@ function characterForms(character: string): string {
 	const code = character.codePointAt(0) as number;
 	const forms = [escapeRegExp(character)];
 	// JSON and JavaScript escapes: \uXXXX (a surrogate pair beyond the BMP).
-	const units = code > 0xffff ? [0xd800 + ((code - 0x10000) >> 10), 0xdc00 + ((code - 0x10000) & 0x3ff)] : [code];
+	const units =
+		code > 0xffff
+			? [0xd800 + ((code - 0x10000) >> 10), 0xdc00 + ((code - 0x10000) & 0x3ff)]
+			: [code];
 	forms.push(units.map((unit) => String.raw`\\+u${hexDigits(unit, 4)}`).join(''));
 	// HTML: numeric and named entities, also escaped once more (&amp;quot;).
 	const named = NAMED_ENTITIES[character];

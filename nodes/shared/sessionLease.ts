@@ -1,7 +1,17 @@
-import type { ICredentialDataDecryptedObject, IDataObject, IHttpRequestOptions, INode } from 'n8n-workflow';
+import type {
+	ICredentialDataDecryptedObject,
+	IDataObject,
+	IHttpRequestOptions,
+	INode,
+} from 'n8n-workflow';
 
 import { clock } from './clock';
-import { CREDENTIAL_ERROR_PREFIX, resolveBaseUrl, ThingSpaceAuthError, tokensBelongHere } from './host';
+import {
+	CREDENTIAL_ERROR_PREFIX,
+	resolveBaseUrl,
+	ThingSpaceAuthError,
+	tokensBelongHere,
+} from './host';
 import {
 	forgetLoginRecords,
 	heldRefusal,
@@ -41,7 +51,12 @@ export interface SessionContext {
 	getCredentials<T extends object = ICredentialDataDecryptedObject>(type: string): Promise<T>;
 	getNode(): INode;
 	helpers: {
-		httpRequestWithAuthentication(this: unknown, type: string, options: IHttpRequestOptions, additional?: IDataObject): Promise<unknown>;
+		httpRequestWithAuthentication(
+			this: unknown,
+			type: string,
+			options: IHttpRequestOptions,
+			additional?: IDataObject,
+		): Promise<unknown>;
 	};
 }
 
@@ -65,7 +80,11 @@ export class NoLoginLeft extends ThingSpaceAuthError {
  * (`rejected`, the session a call just had refused), logging in when needed and the run's budget allows;
  * returns that session.
  */
-export async function ensureSession(context: SessionContext, logins: LoginBudget, rejected = ''): Promise<string> {
+export async function ensureSession(
+	context: SessionContext,
+	logins: LoginBudget,
+	rejected = '',
+): Promise<string> {
 	if (rejected) remember(rejectedHere, rejected);
 	const id = context.getNode().credentials?.[CREDENTIAL_TYPE]?.id ?? '';
 	// A run with no login left never waits on, nor stands in for, one that may log in.
@@ -115,7 +134,11 @@ async function sessionOfInstance(context: SessionContext, logins: LoginBudget): 
 			rejectedHere.delete(session);
 			return session;
 		}
-		if (loggedIn) throw new ThingSpaceAuthError('the login stored no session', 'Nothing was sent. Run the node again; if it persists, report it to the node maintainers.');
+		if (loggedIn)
+			throw new ThingSpaceAuthError(
+				'the login stored no session',
+				'Nothing was sent. Run the node again; if it persists, report it to the node maintainers.',
+			);
 		const refusal = heldRefusal(record, keys.login);
 		if (refusal) throw notAttempted(refusal);
 		if (claim?.by === thisProcess.id && mine && !mine.late) {
@@ -129,7 +152,10 @@ async function sessionOfInstance(context: SessionContext, logins: LoginBudget): 
 		} else if (claim) {
 			// Another process's claim, or this call's own claim written late: wait for its session or refusal, or its lease.
 			if (clock.now() > giveUpAt) {
-				throw new ThingSpaceAuthError(`${LOGIN_BUSY}, and it did not finish`, 'Nothing was sent. Run the node again; if it persists, restart the n8n workers.');
+				throw new ThingSpaceAuthError(
+					`${LOGIN_BUSY}, and it did not finish`,
+					'Nothing was sent. Run the node again; if it persists, restart the n8n workers.',
+				);
 			}
 			await clock.sleep(LOGIN_CLAIM.pollMs);
 		} else {
@@ -143,22 +169,45 @@ async function sessionOfInstance(context: SessionContext, logins: LoginBudget): 
 			// stands in for that claim until a session or refusal appears, or for a lease.
 			const wroteAt = clock.now();
 			const window = wroteAt - readAt;
-			const settleMs = Math.min(LOGIN_CLAIM.maxSettleMs, Math.max(LOGIN_CLAIM.minSettleMs, 20 * window));
+			const settleMs = Math.min(
+				LOGIN_CLAIM.maxSettleMs,
+				Math.max(LOGIN_CLAIM.minSettleMs, 20 * window),
+			);
 			mine = { wroteAt, settleMs, late: window >= LOGIN_CLAIM.maxSettleMs };
 		}
 	}
 }
 
 /** Has n8n run the credential's preAuthentication with this step, and store what it returns; nothing is sent. */
-async function storeStep(context: SessionContext, credentials: ICredentialDataDecryptedObject, step: LoginRecord['step']): Promise<void> {
+async function storeStep(
+	context: SessionContext,
+	credentials: ICredentialDataDecryptedObject,
+	step: LoginRecord['step'],
+): Promise<void> {
 	const reference = context.getNode().credentials?.[CREDENTIAL_TYPE];
-	const data = { ...credentials, sessionToken: '', loginRecord: JSON.stringify({ ...loginRecordOf(credentials), step }) };
+	const data = {
+		...credentials,
+		sessionToken: '',
+		loginRecord: JSON.stringify({ ...loginRecordOf(credentials), step }),
+	};
 	const stored = await context.helpers.httpRequestWithAuthentication
 		.call(
 			context,
 			CREDENTIAL_TYPE,
-			{ method: 'POST', url: `${resolveBaseUrl(credentials)}${PATHS.login}`, headers: { [LOGIN_STEP_HEADER]: step }, disableFollowRedirect: true },
-			{ credentialsDecrypted: { id: reference?.id ?? '', name: reference?.name ?? '', type: CREDENTIAL_TYPE, data } },
+			{
+				method: 'POST',
+				url: `${resolveBaseUrl(credentials)}${PATHS.login}`,
+				headers: { [LOGIN_STEP_HEADER]: step },
+				disableFollowRedirect: true,
+			},
+			{
+				credentialsDecrypted: {
+					id: reference?.id ?? '',
+					name: reference?.name ?? '',
+					type: CREDENTIAL_TYPE,
+					data,
+				},
+			},
 		)
 		.then(
 			() => false,
@@ -167,5 +216,9 @@ async function storeStep(context: SessionContext, credentials: ICredentialDataDe
 				throw error;
 			},
 		);
-	if (!stored) throw new ThingSpaceAuthError('the login step was sent instead of stored', 'Report this to the node maintainers.');
+	if (!stored)
+		throw new ThingSpaceAuthError(
+			'the login step was sent instead of stored',
+			'Report this to the node maintainers.',
+		);
 }

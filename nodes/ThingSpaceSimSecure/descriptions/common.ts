@@ -1,10 +1,19 @@
-import type { IExecutePaginationFunctions, INodeExecutionData, INodeProperties, INodePropertyOptions, INodePropertyRouting } from 'n8n-workflow';
+import type {
+	IExecutePaginationFunctions,
+	INodeExecutionData,
+	INodeProperties,
+	INodePropertyOptions,
+	INodePropertyRouting,
+} from 'n8n-workflow';
 
 import { accountNameProperty } from '../../shared/descriptions';
 import { DEVICE_ID_KINDS, SKUS } from '../../shared/policy';
 import { keepFullResponse, type RequestData } from '../helpers/routing';
 
-type OperationHook = (this: IExecutePaginationFunctions, requestData: RequestData) => Promise<INodeExecutionData[]>;
+type OperationHook = (
+	this: IExecutePaginationFunctions,
+	requestData: RequestData,
+) => Promise<INodeExecutionData[]>;
 
 /**
  * Every operation: n8n's routing engine builds the item's request from the properties, then hands it to
@@ -12,7 +21,11 @@ type OperationHook = (this: IExecutePaginationFunctions, requestData: RequestDat
  * status errors and keep the full answer (keepFullResponse), so that the client decides what each answer
  * means on n8n 1.x and 2.x alike.
  */
-export const operationRouting = (method: 'POST' | 'DELETE', url: string, hook: OperationHook): INodePropertyRouting => ({
+export const operationRouting = (
+	method: 'POST' | 'DELETE',
+	url: string,
+	hook: OperationHook,
+): INodePropertyRouting => ({
 	request: { method, url, ignoreHttpStatusErrors: true },
 	send: { paginate: true },
 	operations: { pagination: hook },
@@ -20,7 +33,11 @@ export const operationRouting = (method: 'POST' | 'DELETE', url: string, hook: O
 });
 
 /** The Operation selector of a resource. */
-export const operationField = (resource: string, options: INodePropertyOptions[], defaultValue: string): INodeProperties => ({
+export const operationField = (
+	resource: string,
+	options: INodePropertyOptions[],
+	defaultValue: string,
+): INodeProperties => ({
 	displayName: 'Operation',
 	name: 'operation',
 	type: 'options',
@@ -31,7 +48,11 @@ export const operationField = (resource: string, options: INodePropertyOptions[]
 });
 
 /** The SKU of a licensing operation. */
-export const skuField = (show: { resource: string[]; operation: string[] }, removableOnly: boolean, description: string): INodeProperties => ({
+export const skuField = (
+	show: { resource: string[]; operation: string[] },
+	removableOnly: boolean,
+	description: string,
+): INodeProperties => ({
 	displayName: 'SKU',
 	name: 'skuNumber',
 	type: 'options',
@@ -55,7 +76,10 @@ export const kindOptions: INodePropertyOptions[] = DEVICE_ID_KINDS.map((kind) =>
 }));
 
 /** Account name, sent only when set here or in the credential (ThingSpace needs it only for multi-account users). */
-export const accountNameField = (show: { resource: string[]; operation: string[] }): INodeProperties => ({
+export const accountNameField = (show: {
+	resource: string[];
+	operation: string[];
+}): INodeProperties => ({
 	...accountNameProperty,
 	displayOptions: { show },
 	routing: {

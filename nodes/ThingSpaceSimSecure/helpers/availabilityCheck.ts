@@ -11,14 +11,21 @@ import type { PlannedRequest } from './licensePlan';
  * Check Availability First: one License Counts call per account before the first licensing request;
  * when a SKU has fewer licenses available than the run's devices of that SKU, nothing is sent.
  */
-export async function checkAvailability(context: IExecutePaginationFunctions, planned: PlannedRequest[], baseURL: string): Promise<Error | undefined> {
+export async function checkAvailability(
+	context: IExecutePaginationFunctions,
+	planned: PlannedRequest[],
+	baseURL: string,
+): Promise<Error | undefined> {
 	const wanted = new Map<string, { accountName: unknown; bySku: Map<string, number> }>();
 	if (!planned.some(({ lead }) => lead.request.checkAvailability)) return undefined;
 	for (const { lead, shares } of planned) {
 		const { request } = lead;
 		if (request.dryRun || request.operation !== 'assign') continue;
 		const key = String(request.body.accountName ?? '');
-		const account = wanted.get(key) ?? { accountName: request.body.accountName, bySku: new Map<string, number>() };
+		const account = wanted.get(key) ?? {
+			accountName: request.body.accountName,
+			bySku: new Map<string, number>(),
+		};
 		const sku = String(request.body.skuNumber);
 		account.bySku.set(sku, (account.bySku.get(sku) ?? 0) + shares.length);
 		wanted.set(key, account);
@@ -37,28 +44,44 @@ export async function checkAvailability(context: IExecutePaginationFunctions, pl
 			{ result: 'subscriptionList' },
 		);
 		if (outcome.failure) {
-			return thingSpaceError(context.getNode(), outcome.failure, 0, 'Check Availability First could not read the license counts, so no licensing request was sent.');
+			return thingSpaceError(
+				context.getNode(),
+				outcome.failure,
+				0,
+				'Check Availability First could not read the license counts, so no licensing request was sent.',
+			);
 		}
-		const list = (Array.isArray(outcome.body.subscriptionList) ? outcome.body.subscriptionList : []) as IDataObject[];
+		const list = (
+			Array.isArray(outcome.body.subscriptionList) ? outcome.body.subscriptionList : []
+		) as IDataObject[];
 		for (const [sku, asked] of bySku) {
 			const entry = list.find((subscription) => subscription?.skuNumber === sku);
 			// A SKU the account does not list has none available; a count that is not a number is no count at all.
 			const available = entry === undefined ? 0 : licenseCount(entry.licenseAvailable);
 			if (available === undefined) {
-				return new NodeOperationError(context.getNode(), `Check Availability First could not read the license count of ${sku}: licenseAvailable was ${quoted(entry?.licenseAvailable)}`, {
-					description: 'ThingSpace answered License Counts without a number of available licenses, so no licensing request was sent. Run Get License Counts to see the answer, or turn the option off.',
-					itemIndex: 0,
-				});
+				return new NodeOperationError(
+					context.getNode(),
+					`Check Availability First could not read the license count of ${sku}: licenseAvailable was ${quoted(entry?.licenseAvailable)}`,
+					{
+						description:
+							'ThingSpace answered License Counts without a number of available licenses, so no licensing request was sent. Run Get License Counts to see the answer, or turn the option off.',
+						itemIndex: 0,
+					},
+				);
 			}
 			if (available < asked) short.push(`${sku}: ${available} available, ${asked} asked for`);
 		}
 	}
 	if (short.length === 0) return undefined;
-	return new NodeOperationError(context.getNode(), `Not enough SIM-Secure licenses: ${short.join('; ')}`, {
-		description:
-			'Check Availability First compared the license counts with the devices of this run, so nothing was sent. Buy more licenses, send fewer devices, or turn the option off to license as many as ThingSpace accepts (the rest then fail one by one in the callbacks).',
-		itemIndex: 0,
-	});
+	return new NodeOperationError(
+		context.getNode(),
+		`Not enough SIM-Secure licenses: ${short.join('; ')}`,
+		{
+			description:
+				'Check Availability First compared the license counts with the devices of this run, so nothing was sent. Buy more licenses, send fewer devices, or turn the option off to license as many as ThingSpace accepts (the rest then fail one by one in the callbacks).',
+			itemIndex: 0,
+		},
+	);
 }
 
 /** A whole number of licenses (a number, or digits as text), or undefined. */

@@ -15,10 +15,16 @@ export interface CredentialDefaults {
  * The credential's host and default account, read once per node run rather than as expressions
  * evaluated for every item. A plain-http custom host is refused here, before any token is sent to it.
  */
-export async function credentialDefaults(context: IExecuteSingleFunctions): Promise<CredentialDefaults> {
+export async function credentialDefaults(
+	context: IExecuteSingleFunctions,
+): Promise<CredentialDefaults> {
 	const credentials = await context.getCredentials(CREDENTIAL_TYPE);
 	const baseURL = nodeBaseUrl(context.getNode(), credentials, context.getItemIndex());
-	return { baseURL, accountName: String(credentials.accountName ?? ''), caller: `${baseURL} ${String(credentials.username ?? '')}` };
+	return {
+		baseURL,
+		accountName: String(credentials.accountName ?? ''),
+		caller: `${baseURL} ${String(credentials.username ?? '')}`,
+	};
 }
 
 /** The request with the credential's host and, when the node leaves Account Name empty, its default account. */

@@ -21,11 +21,15 @@ export interface RefusedDevice {
 /** The one place where device IDs are checked before anything is sent; returns them in the form ThingSpace takes. */
 export function checkDevices(devices: LicenseDevice[], options: CheckOptions): LicenseDevice[] {
 	if (devices.length === 0) {
-		throw new DeviceInputError('No devices given', 'Add at least one device, in the Devices list or as a Device List expression.');
+		throw new DeviceInputError(
+			'No devices given',
+			'Add at least one device, in the Devices list or as a Device List expression.',
+		);
 	}
 	const { refused } = options;
 	// One device with one ID (a row of a sheet): nothing to compare it with.
-	if (!refused && devices.length === 1 && devices[0].deviceIds.length === 1) return [checkDevice(devices[0], 0, options)];
+	if (!refused && devices.length === 1 && devices[0].deviceIds.length === 1)
+		return [checkDevice(devices[0], 0, options)];
 	const seen = new Map<string, number>();
 	if (!refused) return devices.map((device, index) => checkDevice(device, index, options, seen));
 	// A dry run: every bad device is listed with its rule, the good ones are planned.
@@ -33,16 +37,28 @@ export function checkDevices(devices: LicenseDevice[], options: CheckOptions): L
 		try {
 			return [checkDevice(device, index, options, seen)];
 		} catch (error) {
-			refused.push({ device: index + 1, problem: (error as Error).message, fix: (error as DeviceInputError).description });
+			refused.push({
+				device: index + 1,
+				problem: (error as Error).message,
+				fix: (error as DeviceInputError).description,
+			});
 			return [];
 		}
 	});
 }
 
-function checkDevice(device: LicenseDevice, index: number, options: CheckOptions, seen?: Map<string, number>): LicenseDevice {
+function checkDevice(
+	device: LicenseDevice,
+	index: number,
+	options: CheckOptions,
+	seen?: Map<string, number>,
+): LicenseDevice {
 	const where = `Device ${index + 1}`;
 	if (device.deviceIds.length === 0) {
-		throw new DeviceInputError(`${where} has no identifier`, 'Give each device at least one identifier (kind and ID).');
+		throw new DeviceInputError(
+			`${where} has no identifier`,
+			'Give each device at least one identifier (kind and ID).',
+		);
 	}
 	if (device.deviceIds.length > MAX_IDS_PER_DEVICE) {
 		throw new DeviceInputError(
@@ -53,7 +69,8 @@ function checkDevice(device: LicenseDevice, index: number, options: CheckOptions
 	const deviceIds = device.deviceIds.map(({ id: given, kind }, idIndex) => {
 		const field = `${where}, identifier ${idIndex + 1}`;
 		const checked = checkId(given, kind, options);
-		if ('problem' in checked) throw new DeviceInputError(`${field}: ${checked.problem}`, checked.fix);
+		if ('problem' in checked)
+			throw new DeviceInputError(`${field}: ${checked.problem}`, checked.fix);
 		const first = seen?.get(deviceIdKey({ kind, id: checked.id }));
 		if (first !== undefined) {
 			throw new DeviceInputError(
@@ -87,13 +104,22 @@ function checkId(id: string, kind: string, options: CheckOptions): Checked {
 	if (kind === 'MEID' || kind === 'ESN') return checkHexOrDecimal(id, kind);
 	if (!/^[0-9]+$/.test(id)) return digitsOnly(kind, id);
 	if (kind === 'IMEI' && id.length !== 15) {
-		return { problem: `IMEI ${shown(id)} has ${id.length} digits`, fix: 'An IMEI has exactly 15 digits (14 plus a check digit).' };
+		return {
+			problem: `IMEI ${shown(id)} has ${id.length} digits`,
+			fix: 'An IMEI has exactly 15 digits (14 plus a check digit).',
+		};
 	}
 	if (kind === 'ICCID' && (id.length < 19 || id.length > 20)) {
-		return { problem: `ICCID ${shown(id)} has ${id.length} digits`, fix: 'An ICCID has 19 or 20 digits, including its check digit.' };
+		return {
+			problem: `ICCID ${shown(id)} has ${id.length} digits`,
+			fix: 'An ICCID has 19 or 20 digits, including its check digit.',
+		};
 	}
 	if (id.length < 3 || id.length > 32) {
-		return { problem: `${kind} ${shown(id)} has ${id.length} digits`, fix: 'ThingSpace accepts IDs of 3 to 32 digits.' };
+		return {
+			problem: `${kind} ${shown(id)} has ${id.length} digits`,
+			fix: 'ThingSpace accepts IDs of 3 to 32 digits.',
+		};
 	}
 	if (options.checkDigits && (kind === 'IMEI' || kind === 'ICCID') && !luhnValid(id)) {
 		return {
@@ -117,12 +143,18 @@ function checkPhoneNumber(given: string, kind: string): Checked {
 	if (kind === 'MDN') {
 		const national = digits.length === 11 && digits.startsWith('1') ? digits.slice(1) : digits;
 		if (national.length === 10) return { id: national };
-		return { problem: `MDN ${shown(given)} has ${national.length} digits`, fix: 'An MDN is a 10-digit US mobile number, e.g. 312 555 1234 (a leading +1 or 1 is dropped).' };
+		return {
+			problem: `MDN ${shown(given)} has ${national.length} digits`,
+			fix: 'An MDN is a 10-digit US mobile number, e.g. 312 555 1234 (a leading +1 or 1 is dropped).',
+		};
 	}
 	// A 10-digit number without a + is a US number: its country code 1 is added.
 	const international = !plus && digits.length === 10 ? `1${digits}` : digits;
 	if (international.length >= 11 && international.length <= 15) return { id: international };
-	return { problem: `MSISDN ${shown(given)} has ${international.length} digits`, fix: 'An MSISDN is an E.164 number, country code included: 11 to 15 digits, e.g. +1 312 555 1234.' };
+	return {
+		problem: `MSISDN ${shown(given)} has ${international.length} digits`,
+		fix: 'An MSISDN is an E.164 number, country code included: 11 to 15 digits, e.g. +1 312 555 1234.',
+	};
 }
 
 /** MEID: 14 hex characters or 18 decimal digits; ESN: 8 hex characters or 11 decimal digits. */

@@ -12,7 +12,8 @@ export function deviceKey(device: LicenseDevice): string {
 	return device.deviceIds.map(deviceIdKey).sort().join('|');
 }
 
-const shownDevice = (device: LicenseDevice) => `{${device.deviceIds.map(({ kind, id }) => `${kind} ${id}`).join(', ')}}`;
+const shownDevice = (device: LicenseDevice) =>
+	`{${device.deviceIds.map(({ kind, id }) => `${kind} ${id}`).join(', ')}}`;
 
 /** Who named a device first: an item of this run, or an earlier try of the node (Retry On Fail) that ThingSpace accepted. */
 export interface NamedBy {
@@ -25,7 +26,11 @@ export interface NamedBy {
  * The problem with naming `device` at `where`, when one of its identifiers already belongs to another
  * device (`named` finds who holds an identifier key); undefined when it is new or the very same device.
  */
-export function identityConflict(device: LicenseDevice, where: string, named: (idKey: string) => NamedBy | undefined): string | undefined {
+export function identityConflict(
+	device: LicenseDevice,
+	where: string,
+	named: (idKey: string) => NamedBy | undefined,
+): string | undefined {
 	let key: string | undefined;
 	for (const id of device.deviceIds) {
 		const first = named(deviceIdKey(id));

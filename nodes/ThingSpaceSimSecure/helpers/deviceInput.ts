@@ -46,7 +46,8 @@ export function devicesFromList(value: unknown, defaultKind: string): LicenseDev
 	if (value === undefined || value === null || value === '') return [];
 	if (typeof value === 'string') {
 		const text = value.trim();
-		if (text.startsWith('[') || text.startsWith('{')) return devicesFromList(parseJson(text), defaultKind);
+		if (text.startsWith('[') || text.startsWith('{'))
+			return devicesFromList(parseJson(text), defaultKind);
 		// Spaces never split an entry: "312 555 1234" is one phone number.
 		return text
 			.split(/[\r\n,;]+/)
@@ -55,17 +56,23 @@ export function devicesFromList(value: unknown, defaultKind: string): LicenseDev
 			.map((token) => {
 				// "ICCID:8914..." names its own kind; a bare ID takes the list's kind.
 				const named = /^([A-Za-z]+)\s*[:=]\s*(.+)$/.exec(token);
-				return { deviceIds: [named ? toDeviceId(named[2], named[1]) : toDeviceId(token, defaultKind)] };
+				return {
+					deviceIds: [named ? toDeviceId(named[2], named[1]) : toDeviceId(token, defaultKind)],
+				};
 			});
 	}
 	if (!Array.isArray(value)) {
 		const object = value as IDataObject;
-		if (typeof value === 'object' && Array.isArray(object.devices)) return devicesFromList(object.devices, defaultKind);
+		if (typeof value === 'object' && Array.isArray(object.devices))
+			return devicesFromList(object.devices, defaultKind);
 		if (typeof value === 'object' && (Array.isArray(object.deviceIds) || object.id !== undefined)) {
 			return devicesFromList([value], defaultKind);
 		}
 		if (typeof value === 'number') return devicesFromList([value], defaultKind);
-		throw new DeviceInputError(`Device List must be a list, not ${typeof value}`, `Give ${LIST_FORMS}.`);
+		throw new DeviceInputError(
+			`Device List must be a list, not ${typeof value}`,
+			`Give ${LIST_FORMS}.`,
+		);
 	}
 	return value.map((entry, index) => {
 		if (typeof entry === 'string' || typeof entry === 'number') {
@@ -80,7 +87,8 @@ export function devicesFromList(value: unknown, defaultKind: string): LicenseDev
 					),
 				};
 			}
-			if (object.id !== undefined) return { deviceIds: [toDeviceId(object.id, object.kind ?? defaultKind, index)] };
+			if (object.id !== undefined)
+				return { deviceIds: [toDeviceId(object.id, object.kind ?? defaultKind, index)] };
 		}
 		throw new DeviceInputError(
 			`Device ${index + 1} in Device List has no ID`,
@@ -97,7 +105,11 @@ function parseJson(text: string): unknown {
 	} catch (error) {
 		problem = cut((error as Error).message, 120);
 	}
-	if (problem) throw new DeviceInputError('Device List looks like JSON but cannot be parsed', `${problem}. Give ${LIST_FORMS}.`);
+	if (problem)
+		throw new DeviceInputError(
+			'Device List looks like JSON but cannot be parsed',
+			`${problem}. Give ${LIST_FORMS}.`,
+		);
 	return parsed;
 }
 

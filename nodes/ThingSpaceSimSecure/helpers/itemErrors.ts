@@ -1,4 +1,9 @@
-import type { IDataObject, IExecutePaginationFunctions, IExecuteSingleFunctions, INodeExecutionData } from 'n8n-workflow';
+import type {
+	IDataObject,
+	IExecutePaginationFunctions,
+	IExecuteSingleFunctions,
+	INodeExecutionData,
+} from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 /**
@@ -38,14 +43,21 @@ export function errorItem(context: IExecuteSingleFunctions, error: Error): INode
 			: new NodeOperationError(context.getNode(), error, { itemIndex });
 	if (runsAsTool(context)) {
 		// Readable for the model, and marked so that a workflow can route a licensing that was not done.
-		const licensing = context.getNodeParameter('resource', '') === 'license' ? { licensed: false } : {};
-		return { json: { ...licensing, error: failure.message, description: failure.description ?? '' }, pairedItem: { item: itemIndex } };
+		const licensing =
+			context.getNodeParameter('resource', '') === 'license' ? { licensed: false } : {};
+		return {
+			json: { ...licensing, error: failure.message, description: failure.description ?? '' },
+			pairedItem: { item: itemIndex },
+		};
 	}
 	if (!context.continueOnFail()) throw failure;
 	return { json: {}, error: failure, pairedItem: { item: itemIndex } };
 }
 
-export function pairedItems(context: IExecuteSingleFunctions, json: IDataObject[]): INodeExecutionData[] {
+export function pairedItems(
+	context: IExecuteSingleFunctions,
+	json: IDataObject[],
+): INodeExecutionData[] {
 	const item = context.getItemIndex();
 	return json.map((entry) => ({ json: entry, pairedItem: { item } }));
 }

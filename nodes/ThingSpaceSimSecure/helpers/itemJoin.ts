@@ -46,7 +46,11 @@ interface NodeMemory extends PlanMemory {
 const memories = new WeakMap<object, NodeMemory>();
 
 /** The pagination hook's side of the join: the item joins the open run of its node and gets its output once that run is done. */
-export function joinRun(context: IExecutePaginationFunctions, routed: RequestData, run: RunItems): Promise<INodeExecutionData[]> {
+export function joinRun(
+	context: IExecutePaginationFunctions,
+	routed: RequestData,
+	run: RunItems,
+): Promise<INodeExecutionData[]> {
 	const key = context.getExecuteData();
 	let memory = memories.get(key);
 	if (!memory) {
@@ -55,7 +59,12 @@ export function joinRun(context: IExecutePaginationFunctions, routed: RequestDat
 	}
 	const join = (memory.open ??= new ItemJoin(memory, context, run));
 	const output = new Promise<INodeExecutionData[]>((resolve, reject) => {
-		join.items.push({ context, itemIndex: context.getItemIndex(), routed, settle: { resolve, reject } });
+		join.items.push({
+			context,
+			itemIndex: context.getItemIndex(),
+			routed,
+			settle: { resolve, reject },
+		});
 	});
 	// Handled here too: when n8n has failed the run already, nobody awaits this item's error.
 	output.catch(() => {});
@@ -78,9 +87,18 @@ class ItemJoin {
 		void this.gather().then(async () => {
 			// Items that come later (the next try of Retry On Fail, the next batch) make a new run.
 			if (this.memory.open === this) delete this.memory.open;
-			const short = this.wanted !== undefined && this.items.length < this.wanted && !batched(first) && !keepsGoing(first);
-			if (short) for (const item of this.items) item.settle.reject(missingItems(first, this.items.length, this.wanted as number));
-			else await run(this.items, this.memory).catch((error: Error) => this.items.forEach((item) => failItem(item, error)));
+			const short =
+				this.wanted !== undefined &&
+				this.items.length < this.wanted &&
+				!batched(first) &&
+				!keepsGoing(first);
+			if (short)
+				for (const item of this.items)
+					item.settle.reject(missingItems(first, this.items.length, this.wanted as number));
+			else
+				await run(this.items, this.memory).catch((error: Error) =>
+					this.items.forEach((item) => failItem(item, error)),
+				);
 		});
 	}
 
@@ -107,15 +125,21 @@ function itemsGiven(context: IExecutePaginationFunctions): number | undefined {
 
 /** n8n's Batching option hands items over in spaced batches: each batch that comes alone is its own run. */
 function batched(context: IExecutePaginationFunctions): boolean {
-	const { batching } = context.getNodeParameter('requestOptions', {}) as { batching?: { batch?: { batchInterval?: number } } };
+	const { batching } = context.getNodeParameter('requestOptions', {}) as {
+		batching?: { batch?: { batchInterval?: number } };
+	};
 	return Number(batching?.batch?.batchInterval ?? 0) > 0;
 }
 
 function missingItems(context: IExecutePaginationFunctions, came: number, wanted: number): Error {
-	return new NodeOperationError(context.getNode(), `n8n handed this node ${came} of its ${wanted} items, so nothing was sent`, {
-		description:
-			'n8n stops a run at an item it cannot start (an expression error, for example), and that error is the run\'s. If this message is the only error you see, report it to the node maintainers with your n8n version; turn on Continue On Fail to send the items that came.',
-	});
+	return new NodeOperationError(
+		context.getNode(),
+		`n8n handed this node ${came} of its ${wanted} items, so nothing was sent`,
+		{
+			description:
+				"n8n stops a run at an item it cannot start (an expression error, for example), and that error is the run's. If this message is the only error you see, report it to the node maintainers with your n8n version; turn on Continue On Fail to send the items that came.",
+		},
+	);
 }
 
 /** An item's error: its output item with Continue On Fail (or the error output), else the run's error. */

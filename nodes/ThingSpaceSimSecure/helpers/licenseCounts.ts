@@ -14,14 +14,21 @@ export async function listLicenseCounts(
 	return await asItemError(this, readCounts(this, requestData));
 }
 
-async function readCounts(context: IExecutePaginationFunctions, requestData: RequestData): Promise<INodeExecutionData[]> {
+async function readCounts(
+	context: IExecutePaginationFunctions,
+	requestData: RequestData,
+): Promise<INodeExecutionData[]> {
 	const request = withDefaults(requestData, await credentialDefaults(context));
 	const outcome = await thingSpaceRequest(context, request.options, {
 		result: 'subscriptionList',
 		send: routedSend(context, request),
 	});
-	if (outcome.failure) throw thingSpaceError(context.getNode(), outcome.failure, context.getItemIndex());
+	if (outcome.failure)
+		throw thingSpaceError(context.getNode(), outcome.failure, context.getItemIndex());
 	const { accountName, subscriptionList } = outcome.body;
 	const subscriptions = (Array.isArray(subscriptionList) ? subscriptionList : []) as IDataObject[];
-	return pairedItems(context, subscriptions.map((subscription) => ({ accountName, ...subscription })));
+	return pairedItems(
+		context,
+		subscriptions.map((subscription) => ({ accountName, ...subscription })),
+	);
 }

@@ -38,7 +38,10 @@ export interface PlannedRequest<T extends PlanItem = PlanItem> {
 }
 
 /** What ThingSpace accepted for this node in this execution, by device slot. */
-export type Accepted = Map<string, { requestId: string; transactionId: string; device: LicenseDevice }>;
+export type Accepted = Map<
+	string,
+	{ requestId: string; transactionId: string; device: LicenseDevice }
+>;
 
 /** What a node remembers for the length of an execution (all tries of Retry On Fail). */
 export interface PlanMemory {
@@ -70,7 +73,9 @@ export function planLicensing<T extends PlanItem>(items: T[], memory: PlanMemory
 	const given = new Map<string, number>();
 	const named = new Map<string, NamedBy>();
 	for (const item of items) {
-		const problem = transactionIdTaken(item, given) ?? identityProblem(item, scopeOf(item.request, memory), memory, named);
+		const problem =
+			transactionIdTaken(item, given) ??
+			identityProblem(item, scopeOf(item.request, memory), memory, named);
 		if (problem) refused.push({ item, ...problem });
 		else scopes.set(item, scopeOf(item.request, memory));
 	}
@@ -86,7 +91,10 @@ function scopeOf({ operation, body, dryRun }: LicenseRequest, memory: PlanMemory
 	return scope;
 }
 
-function transactionIdTaken(item: PlanItem, given: Map<string, number>): { message: string; description: string } | undefined {
+function transactionIdTaken(
+	item: PlanItem,
+	given: Map<string, number>,
+): { message: string; description: string } | undefined {
 	const { transactionId, devices } = item.request;
 	if (transactionId === '') return undefined;
 	const ids = transactionIds(transactionId, Math.ceil(devices.length / MAX_DEVICES_PER_REQUEST));
@@ -102,15 +110,25 @@ function transactionIdTaken(item: PlanItem, given: Map<string, number>): { messa
 	return undefined;
 }
 
-function identityProblem(item: PlanItem, scope: number, memory: PlanMemory, named: Map<string, NamedBy>): { message: string; description: string } | undefined {
+function identityProblem(
+	item: PlanItem,
+	scope: number,
+	memory: PlanMemory,
+	named: Map<string, NamedBy>,
+): { message: string; description: string } | undefined {
 	const where = `item ${item.itemIndex}`;
 	for (const device of item.request.devices) {
 		const problem = identityConflict(device, where, (idKey) => {
 			const accepted = memory.accepted.get(deviceSlot(scope, idKey));
-			if (accepted) return { device: accepted.device, where: `an earlier try of this node (requestId ${accepted.requestId})` };
+			if (accepted)
+				return {
+					device: accepted.device,
+					where: `an earlier try of this node (requestId ${accepted.requestId})`,
+				};
 			return named.get(deviceSlot(scope, idKey));
 		});
-		if (problem) return { message: `${problem} [item ${item.itemIndex}]`, description: IDENTITY_FIX };
+		if (problem)
+			return { message: `${problem} [item ${item.itemIndex}]`, description: IDENTITY_FIX };
 	}
 	for (const device of item.request.devices) {
 		for (const id of device.deviceIds) {
@@ -122,7 +140,10 @@ function identityProblem(item: PlanItem, scope: number, memory: PlanMemory, name
 }
 
 /** Groups, one share per device, chunks of at most 100, a Transaction ID for each. */
-function groupRequests<T extends PlanItem>(items: Array<[T, number]>, memory: PlanMemory): { requests: Array<PlannedRequest<T>>; alreadyAccepted: number } {
+function groupRequests<T extends PlanItem>(
+	items: Array<[T, number]>,
+	memory: PlanMemory,
+): { requests: Array<PlannedRequest<T>>; alreadyAccepted: number } {
 	const groups = new Map<string, { scope: number; lead: T; shares: Array<DeviceShare<T>> }>();
 	const shareOf = new Map<string, DeviceShare<T>>();
 	const accepted = new Set<string>();
@@ -139,7 +160,11 @@ function groupRequests<T extends PlanItem>(items: Array<[T, number]>, memory: Pl
 			const done = slots.map((slot) => memory.accepted.get(slot)).find(Boolean);
 			const share = slots.map((slot) => shareOf.get(slot)).find(Boolean);
 			if (done) {
-				addSent(item.progress, { requestId: done.requestId, transactionId: done.transactionId, alreadySent: true }, device);
+				addSent(
+					item.progress,
+					{ requestId: done.requestId, transactionId: done.transactionId, alreadySent: true },
+					device,
+				);
 				accepted.add(slots[0]);
 			} else if (share) share.items.push(item);
 			else {
@@ -151,9 +176,15 @@ function groupRequests<T extends PlanItem>(items: Array<[T, number]>, memory: Pl
 	}
 	const requests = [...groups.values()].flatMap(({ scope, lead, shares }) => {
 		const chunks: Array<Array<DeviceShare<T>>> = [];
-		for (let start = 0; start < shares.length; start += MAX_DEVICES_PER_REQUEST) chunks.push(shares.slice(start, start + MAX_DEVICES_PER_REQUEST));
+		for (let start = 0; start < shares.length; start += MAX_DEVICES_PER_REQUEST)
+			chunks.push(shares.slice(start, start + MAX_DEVICES_PER_REQUEST));
 		const ids = transactionIds(lead.request.transactionId, chunks.length);
-		return chunks.map((chunk, index) => ({ scope, lead, shares: chunk, transactionId: ids[index] }));
+		return chunks.map((chunk, index) => ({
+			scope,
+			lead,
+			shares: chunk,
+			transactionId: ids[index],
+		}));
 	});
 	return { requests, alreadyAccepted: accepted.size };
 }

@@ -1,25 +1,42 @@
 import type { IDataObject, IExecutePaginationFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { DEFAULT_MAX_CONCURRENT_REQUESTS, MAX_DEVICES_PER_REQUEST, SKUS } from '../../shared/policy';
+import {
+	DEFAULT_MAX_CONCURRENT_REQUESTS,
+	MAX_DEVICES_PER_REQUEST,
+	SKUS,
+} from '../../shared/policy';
 import { checkDevices, type RefusedDevice } from './deviceChecks';
-import { DeviceInputError, devicesFromCollection, devicesFromList, type LicenseDevice } from './deviceInput';
-import { booleanValue, numberValue, ParameterValueError, quoted, textValue } from '../../shared/parameterValues';
+import {
+	DeviceInputError,
+	devicesFromCollection,
+	devicesFromList,
+	type LicenseDevice,
+} from './deviceInput';
+import {
+	booleanValue,
+	numberValue,
+	ParameterValueError,
+	quoted,
+	textValue,
+} from '../../shared/parameterValues';
 import { accountFor, type CredentialDefaults } from './credentialDefaults';
 import { transactionIdProblem, transactionIds } from './transactionId';
 
 /** The Options collection as stored: each value may come from an expression, so any type. */
-type LicenseOptions = Partial<Record<
-	| 'checkAvailability'
-	| 'combineItems'
-	| 'dryRun'
-	| 'maxConcurrentRequests'
-	| 'maxRequestsPerSecond'
-	| 'retryServerErrors'
-	| 'transactionId'
-	| 'verifyCheckDigits',
-	unknown
->>;
+type LicenseOptions = Partial<
+	Record<
+		| 'checkAvailability'
+		| 'combineItems'
+		| 'dryRun'
+		| 'maxConcurrentRequests'
+		| 'maxRequestsPerSecond'
+		| 'retryServerErrors'
+		| 'transactionId'
+		| 'verifyCheckDigits',
+		unknown
+	>
+>;
 
 /** One item of Assign or Unassign, read and checked: what it asks ThingSpace to do. */
 export interface LicenseRequest {
@@ -71,7 +88,10 @@ export function readLicenseRequest(
 	try {
 		read = readValues(routedBody, options, parameter, defaults);
 	} catch (error) {
-		throw fail((error as Error).message, error instanceof ParameterValueError ? error.description : '');
+		throw fail(
+			(error as Error).message,
+			error instanceof ParameterValueError ? error.description : '',
+		);
 	}
 	const { body, sku, dryRun, transactionId } = read;
 	if (operation === 'unassign' && !sku.removable) {
@@ -89,9 +109,15 @@ export function readLicenseRequest(
 			read.deviceSource === 'list'
 				? devicesFromList(deviceList, read.deviceKind)
 				: devicesFromCollection(parameter('devices', {}) as IDataObject);
-		devices = checkDevices(listed, { checkDigits: read.verifyCheckDigits, refused: dryRun ? refused : undefined });
+		devices = checkDevices(listed, {
+			checkDigits: read.verifyCheckDigits,
+			refused: dryRun ? refused : undefined,
+		});
 	} catch (error) {
-		throw fail((error as Error).message, error instanceof DeviceInputError ? error.description : '');
+		throw fail(
+			(error as Error).message,
+			error instanceof DeviceInputError ? error.description : '',
+		);
 	}
 
 	if (transactionId !== '') {
@@ -124,8 +150,16 @@ export function readLicenseRequest(
 }
 
 /** The item's fields and options, each read as the user meant it (throws ParameterValueError naming the one that is not). */
-function readValues(routedBody: IDataObject, options: LicenseOptions, parameter: ReadParameter, defaults: CredentialDefaults) {
-	const accountName = accountFor(textValue('Account Name', routedBody.accountName, '0000123456-00001'), defaults);
+function readValues(
+	routedBody: IDataObject,
+	options: LicenseOptions,
+	parameter: ReadParameter,
+	defaults: CredentialDefaults,
+) {
+	const accountName = accountFor(
+		textValue('Account Name', routedBody.accountName, '0000123456-00001'),
+		defaults,
+	);
 	const skuGiven = textValue('SKU', routedBody.skuNumber, 'SIMSec-IoT');
 	const sku = SKUS.find((known) => known.value.toLowerCase() === skuGiven.toLowerCase());
 	if (!sku) {
@@ -134,12 +168,19 @@ function readValues(routedBody: IDataObject, options: LicenseOptions, parameter:
 			`Use one of ${SKUS.map((known) => known.value).join(', ')}.`,
 		);
 	}
-	const deviceSource = textValue('Device Source', parameter('deviceSource', 'collection'), 'list').toLowerCase() || 'collection';
+	const deviceSource =
+		textValue('Device Source', parameter('deviceSource', 'collection'), 'list').toLowerCase() ||
+		'collection';
 	if (deviceSource !== 'list' && deviceSource !== 'collection') {
-		throw new ParameterValueError(`Device Source must be "collection" or "list", not ${quoted(deviceSource)}`, 'Choose Devices (collection) or Device List (list).');
+		throw new ParameterValueError(
+			`Device Source must be "collection" or "list", not ${quoted(deviceSource)}`,
+			'Choose Devices (collection) or Device List (list).',
+		);
 	}
 	return {
-		body: (accountName ? { accountName, skuNumber: sku.value } : { skuNumber: sku.value }) as IDataObject,
+		body: (accountName
+			? { accountName, skuNumber: sku.value }
+			: { skuNumber: sku.value }) as IDataObject,
 		sku,
 		deviceSource,
 		// Checked with each ID against the kinds ThingSpace documents.
@@ -149,9 +190,27 @@ function readValues(routedBody: IDataObject, options: LicenseOptions, parameter:
 		combineItems: booleanValue('Combine Items', options.combineItems, true),
 		retryServerErrors: booleanValue('Retry on Server Errors', options.retryServerErrors, false),
 		verifyCheckDigits: booleanValue('Verify Check Digits', options.verifyCheckDigits, true),
-		transactionId: textValue('Transaction ID', typeof options.transactionId === 'number' ? String(options.transactionId) : options.transactionId, '1-20250114001'),
-		maxConcurrentRequests: Math.floor(numberValue('Max Requests at Once', options.maxConcurrentRequests, DEFAULT_MAX_CONCURRENT_REQUESTS, 1)),
+		transactionId: textValue(
+			'Transaction ID',
+			typeof options.transactionId === 'number'
+				? String(options.transactionId)
+				: options.transactionId,
+			'1-20250114001',
+		),
+		maxConcurrentRequests: Math.floor(
+			numberValue(
+				'Max Requests at Once',
+				options.maxConcurrentRequests,
+				DEFAULT_MAX_CONCURRENT_REQUESTS,
+				1,
+			),
+		),
 		// A fraction is a rate too: 0.5 is one request every two seconds.
-		maxRequestsPerSecond: numberValue('Max Requests per Second', options.maxRequestsPerSecond, 0, 0),
+		maxRequestsPerSecond: numberValue(
+			'Max Requests per Second',
+			options.maxRequestsPerSecond,
+			0,
+			0,
+		),
 	};
 }

@@ -12,7 +12,14 @@ import { failItem as fail, joinRun, type JoinedItem } from './itemJoin';
 import { planLicensing, type PlanMemory } from './licensePlan';
 import { readLicenseRequest, type ReadParameter } from './licenseRequest';
 import { limiter, sendPlanned, type RunItem } from './licenseSend';
-import { emptyTally, licenseOutput, partFailedItem, progressReport, runReport, type Pacing } from './output';
+import {
+	emptyTally,
+	licenseOutput,
+	partFailedItem,
+	progressReport,
+	runReport,
+	type Pacing,
+} from './output';
 import type { RequestData } from './routing';
 
 /**
@@ -21,7 +28,10 @@ import type { RequestData } from './routing';
  * asked, and sent, at most K licensing requests in flight, started in item order (licenseSend.ts).
  * Without Continue On Fail one bad item means nothing is sent, and a failed request's error tells the whole run.
  */
-export async function sendLicenseRequests(this: IExecutePaginationFunctions, requestData: RequestData): Promise<INodeExecutionData[]> {
+export async function sendLicenseRequests(
+	this: IExecutePaginationFunctions,
+	requestData: RequestData,
+): Promise<INodeExecutionData[]> {
 	return await joinRun(this, requestData, runLicensing);
 }
 
@@ -40,7 +50,13 @@ export async function runLicensing(joined: JoinedItem[], memory: PlanMemory): Pr
 	const { good, bad } = readItems(joined, defaults);
 	const plan = planLicensing(good, memory);
 	for (const { item, message, description } of plan.refused) {
-		bad.push({ item, problem: new NodeOperationError(item.context.getNode(), message, { description, itemIndex: item.itemIndex }) });
+		bad.push({
+			item,
+			problem: new NodeOperationError(item.context.getNode(), message, {
+				description,
+				itemIndex: item.itemIndex,
+			}),
+		});
 	}
 	const continueOnFail = keepsGoing(first);
 	if (bad.length > 0 && !continueOnFail) {
@@ -61,16 +77,38 @@ export async function runLicensing(joined: JoinedItem[], memory: PlanMemory): Pr
 	tally.alreadyAccepted = plan.alreadyAccepted;
 	const pace = pacerFor(defaults.caller, planned[0]?.request.maxRequestsPerSecond);
 	let pacedMs = 0;
-	const sending = { defaults, pace, paced: (waitedMs: number) => (pacedMs += waitedMs), tally, accepted: memory.accepted };
+	const sending = {
+		defaults,
+		pace,
+		paced: (waitedMs: number) => (pacedMs += waitedMs),
+		tally,
+		accepted: memory.accepted,
+	};
 	const limit = limiter(planned[0]?.request.maxConcurrentRequests ?? 1);
-	await Promise.all(plan.requests.map(async (request) => await limit(async () => await sendPlanned(request, sending))));
+	await Promise.all(
+		plan.requests.map(
+			async (request) => await limit(async () => await sendPlanned(request, sending)),
+		),
+	);
 
 	const rate = pace.rate;
-	const pacing = rate === undefined ? undefined : { requestsPerSecond: Math.round(((rate * 1000) / RATE_LIMIT.windowMs) * 10) / 10, waitedMs: pacedMs };
+	const pacing =
+		rate === undefined
+			? undefined
+			: {
+					requestsPerSecond: Math.round(((rate * 1000) / RATE_LIMIT.windowMs) * 10) / 10,
+					waitedMs: pacedMs,
+				};
 	const stopping = !continueOnFail && planned.find((item) => item.progress.failure);
 	// n8n stops the run with the first failed item's error and drops every other output: that error tells the whole run.
 	const runError =
-		stopping && thingSpaceError(stopping.context.getNode(), stopping.progress.failure as Failure, stopping.itemIndex, `${progressReport(stopping.progress)}\n\n${runReport(tally)}`);
+		stopping &&
+		thingSpaceError(
+			stopping.context.getNode(),
+			stopping.progress.failure as Failure,
+			stopping.itemIndex,
+			`${progressReport(stopping.progress)}\n\n${runReport(tally)}`,
+		);
 	for (const item of planned) {
 		if (runError && item.progress.failure) item.settle.reject(runError);
 		else settle(item, pacing);
@@ -78,7 +116,10 @@ export async function runLicensing(joined: JoinedItem[], memory: PlanMemory): Pr
 }
 
 /** Reads and checks every item. */
-function readItems(joined: JoinedItem[], defaults: CredentialDefaults): { good: RunItem[]; bad: BadItem[] } {
+function readItems(
+	joined: JoinedItem[],
+	defaults: CredentialDefaults,
+): { good: RunItem[]; bad: BadItem[] } {
 	const good: RunItem[] = [];
 	const bad: BadItem[] = [];
 	const fixed = new Map<string, unknown>();
@@ -92,8 +133,17 @@ function readItems(joined: JoinedItem[], defaults: CredentialDefaults): { good: 
 			return value;
 		};
 		try {
-			const request = readLicenseRequest(item.context, item.routed.options.body as IDataObject, parameter, defaults);
-			good.push({ ...item, request, progress: { sent: [], inDoubt: [], refused: [], notSent: [] } });
+			const request = readLicenseRequest(
+				item.context,
+				item.routed.options.body as IDataObject,
+				parameter,
+				defaults,
+			);
+			good.push({
+				...item,
+				request,
+				progress: { sent: [], inDoubt: [], refused: [], notSent: [] },
+			});
 		} catch (error) {
 			bad.push({ item, problem: error as NodeOperationError });
 		}
@@ -117,9 +167,22 @@ function settle(item: RunItem, pacing?: Pacing): void {
 		item.settle.resolve([{ json, pairedItem: { item: itemIndex } }]);
 		return;
 	}
-	const error = thingSpaceError(context.getNode(), progress.failure, itemIndex, progressReport(progress));
+	const error = thingSpaceError(
+		context.getNode(),
+		progress.failure,
+		itemIndex,
+		progressReport(progress),
+	);
 	// What became of each device stays visible to the next node as data, not only inside the error text.
-	if (keepsGoing(context)) item.settle.resolve([partFailedItem(error, progress, itemIndex, context.getNode().onError === 'continueErrorOutput')]);
+	if (keepsGoing(context))
+		item.settle.resolve([
+			partFailedItem(
+				error,
+				progress,
+				itemIndex,
+				context.getNode().onError === 'continueErrorOutput',
+			),
+		]);
 	else fail(item, error);
 }
 
@@ -127,10 +190,18 @@ function settle(item: RunItem, pacing?: Pacing): void {
 function badItemsError(context: IExecutePaginationFunctions, bad: BadItem[]): Error {
 	const first = bad[0].problem;
 	const message =
-		bad.length === 1 ? first.message : `Items ${firstFew(bad.map(({ item }) => String(item.itemIndex)), 10)} have bad input, so nothing was sent. First: ${first.message}`;
+		bad.length === 1
+			? first.message
+			: `Items ${firstFew(
+					bad.map(({ item }) => String(item.itemIndex)),
+					10,
+				)} have bad input, so nothing was sent. First: ${first.message}`;
 	const lines = bad.map(({ problem }) => `${problem.message}: ${problem.description ?? ''}`);
 	return new NodeOperationError(context.getNode(), message, {
-		description: cut(`No item of this run was sent: fix these items, or turn on Continue On Fail to send the good ones.\n\n${lines.join('\n')}`, 4000),
+		description: cut(
+			`No item of this run was sent: fix these items, or turn on Continue On Fail to send the good ones.\n\n${lines.join('\n')}`,
+			4000,
+		),
 		itemIndex: bad[0].item.itemIndex,
 	});
 }

@@ -23,7 +23,10 @@ export interface Sending {
 }
 
 /** Sends one planned licensing request (a dry run: none) and records each device's fate for every item that named it. */
-export async function sendPlanned({ scope, lead, shares, transactionId }: PlannedRequest<RunItem>, sending: Sending): Promise<void> {
+export async function sendPlanned(
+	{ scope, lead, shares, transactionId }: PlannedRequest<RunItem>,
+	sending: Sending,
+): Promise<void> {
 	const { tally } = sending;
 	// A device whose items have all failed already is not sent: it is reported as not sent.
 	const live = shares.filter((share) => {
@@ -35,7 +38,8 @@ export async function sendPlanned({ scope, lead, shares, transactionId }: Planne
 	if (live.length === 0) return;
 	const { context, routed, request } = lead;
 	if (request.dryRun) {
-		for (const { device, items } of live) for (const item of items) addSent(item.progress, { requestId: null, transactionId }, device);
+		for (const { device, items } of live)
+			for (const item of items) addSent(item.progress, { requestId: null, transactionId }, device);
 		return;
 	}
 	const requestData = withDefaults(routed, sending.defaults);
@@ -56,13 +60,15 @@ export async function sendPlanned({ scope, lead, shares, transactionId }: Planne
 	);
 	if (outcome.failure) {
 		tally[fateOf(outcome.failure)].push(...live.map((share) => share.device));
-		for (const { device, items } of live) for (const item of items) addFailed(item.progress, outcome.failure, device);
+		for (const { device, items } of live)
+			for (const item of items) addFailed(item.progress, outcome.failure, device);
 		return;
 	}
 	const sent = { requestId: String(outcome.body.requestId), transactionId };
 	tally.accepted.push({ requestId: sent.requestId, deviceCount: live.length });
 	for (const { device, items } of live) {
-		for (const id of device.deviceIds) sending.accepted.set(deviceSlot(scope, deviceIdKey(id)), { ...sent, device });
+		for (const id of device.deviceIds)
+			sending.accepted.set(deviceSlot(scope, deviceIdKey(id)), { ...sent, device });
 		for (const item of items) addSent(item.progress, sent, device);
 	}
 }

@@ -33,7 +33,11 @@ export interface Pacing extends IDataObject {
 }
 
 /** The item's output: every request that carried its devices (in a dry run: that would carry them). */
-export function licenseOutput(request: LicenseRequest, progress: ItemProgress, pacing?: Pacing): IDataObject {
+export function licenseOutput(
+	request: LicenseRequest,
+	progress: ItemProgress,
+	pacing?: Pacing,
+): IDataObject {
 	const output: IDataObject = {
 		operation: request.operation,
 		accountName: request.body.accountName ?? null,
@@ -49,10 +53,19 @@ export function licenseOutput(request: LicenseRequest, progress: ItemProgress, p
 }
 
 /** Records a device of the item in a request: accepted by ThingSpace, or planned in a dry run. */
-export function addSent(progress: ItemProgress, sent: Omit<SentRequest, 'deviceCount' | 'devices'>, device: LicenseDevice): void {
+export function addSent(
+	progress: ItemProgress,
+	sent: Omit<SentRequest, 'deviceCount' | 'devices'>,
+	device: LicenseDevice,
+): void {
 	let request = progress.sent.find((known) => known.transactionId === sent.transactionId);
 	if (!request) {
-		request = { requestId: sent.requestId, transactionId: sent.transactionId, deviceCount: 0, devices: [] };
+		request = {
+			requestId: sent.requestId,
+			transactionId: sent.transactionId,
+			deviceCount: 0,
+			devices: [],
+		};
 		if (sent.alreadySent) request.alreadySent = true;
 		progress.sent.push(request);
 	}
@@ -66,7 +79,8 @@ export function addFailed(progress: ItemProgress, failure: Failure, device: Lice
 	progress[fateOf(failure)].push(device);
 }
 
-const idsOf = (device: LicenseDevice) => device.deviceIds.map((id) => `${id.kind} ${id.id}`).join(' / ');
+const idsOf = (device: LicenseDevice) =>
+	device.deviceIds.map((id) => `${id.kind} ${id.id}`).join(' / ');
 
 /** What happened to each of the item's devices when a request that carried some of them failed (bounded). */
 export function progressReport(progress: ItemProgress): string {
@@ -79,8 +93,12 @@ export function progressReport(progress: ItemProgress): string {
 					sent.map((request) => `requestId ${request.requestId} (${request.deviceCount} devices)`),
 				)}.`,
 	];
-	if (refused.length > 0) lines.push(`Refused by ThingSpace: ${refused.length} devices: ${list(refused)}.`);
-	if (inDoubt.length > 0) lines.push(`In doubt (ThingSpace may have applied them; check before resending): ${inDoubt.length} devices: ${list(inDoubt)}.`);
+	if (refused.length > 0)
+		lines.push(`Refused by ThingSpace: ${refused.length} devices: ${list(refused)}.`);
+	if (inDoubt.length > 0)
+		lines.push(
+			`In doubt (ThingSpace may have applied them; check before resending): ${inDoubt.length} devices: ${list(inDoubt)}.`,
+		);
 	if (notSent.length > 0) lines.push(`Not sent: ${notSent.length} devices: ${list(notSent)}.`);
 	return lines.join('\n');
 }
@@ -95,7 +113,13 @@ export interface RunTally {
 	notSent: LicenseDevice[];
 }
 
-export const emptyTally = (): RunTally => ({ accepted: [], alreadyAccepted: 0, inDoubt: [], refused: [], notSent: [] });
+export const emptyTally = (): RunTally => ({
+	accepted: [],
+	alreadyAccepted: 0,
+	inDoubt: [],
+	refused: [],
+	notSent: [],
+});
 
 /** A run's requestIds in an error: every one up to this many (100,000 devices), then how many more. */
 const LISTED_REQUEST_IDS = 1000;
@@ -113,13 +137,17 @@ export function runReport(tally: RunTally): string {
 					LISTED_REQUEST_IDS,
 				)}.`,
 	];
-	if (tally.alreadyAccepted > 0) lines.push(`${tally.alreadyAccepted} devices were accepted by an earlier try of this node and not sent again.`);
+	if (tally.alreadyAccepted > 0)
+		lines.push(
+			`${tally.alreadyAccepted} devices were accepted by an earlier try of this node and not sent again.`,
+		);
 	lines.push(
 		inDoubt.length === 0
 			? 'No device is in doubt.'
 			: `${inDoubt.length} devices in doubt (ThingSpace may have applied them; check before resending): ${list(inDoubt)}.`,
 	);
-	if (refused.length > 0) lines.push(`${refused.length} devices refused by ThingSpace: ${list(refused)}.`);
+	if (refused.length > 0)
+		lines.push(`${refused.length} devices refused by ThingSpace: ${list(refused)}.`);
 	if (notSent.length > 0) lines.push(`${notSent.length} devices not sent: ${list(notSent)}.`);
 	return lines.join('\n');
 }
@@ -130,7 +158,12 @@ export function runReport(tally: RunTally): string {
  * on the regular output the lists sit beside `error`; n8n's error output (1.x and 2.x) routes an
  * item only when `error` is its one field, so there they sit inside it.
  */
-export function partFailedItem(error: NodeApiError, progress: ItemProgress, itemIndex: number, errorOutput: boolean): INodeExecutionData {
+export function partFailedItem(
+	error: NodeApiError,
+	progress: ItemProgress,
+	itemIndex: number,
+	errorOutput: boolean,
+): INodeExecutionData {
 	const devices = (list: LicenseDevice[]) => list as unknown as IDataObject[];
 	const lists = {
 		// Some devices were accepted, but the licensing the item asked for was not all done.
@@ -143,7 +176,19 @@ export function partFailedItem(error: NodeApiError, progress: ItemProgress, item
 		devicesNotSent: devices(progress.notSent),
 	};
 	const json = errorOutput
-		? { error: { message: error.message, description: error.description ?? '', httpCode: error.httpCode ?? null, ...lists } }
-		: { error: error.message, description: error.description ?? '', httpCode: error.httpCode ?? null, ...lists };
+		? {
+				error: {
+					message: error.message,
+					description: error.description ?? '',
+					httpCode: error.httpCode ?? null,
+					...lists,
+				},
+			}
+		: {
+				error: error.message,
+				description: error.description ?? '',
+				httpCode: error.httpCode ?? null,
+				...lists,
+			};
 	return { json, pairedItem: { item: itemIndex } };
 }

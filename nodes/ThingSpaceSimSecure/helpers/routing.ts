@@ -23,7 +23,15 @@ export async function keepFullResponse(
 	_items: INodeExecutionData[],
 	response: IN8nHttpFullResponse,
 ): Promise<INodeExecutionData[]> {
-	return [{ json: { statusCode: response.statusCode, headers: response.headers, body: response.body } as IDataObject }];
+	return [
+		{
+			json: {
+				statusCode: response.statusCode,
+				headers: response.headers,
+				body: response.body,
+			} as IDataObject,
+		},
+	];
 }
 
 /** Sends through n8n's routing engine (its auth, proxy and timeout options) and returns the full answer. */

@@ -26,26 +26,32 @@ const showAssign = { resource: ['license'], operation: ['assign'] };
 const showUnassign = { resource: ['license'], operation: ['unassign'] };
 const showBoth = { resource: ['license'], operation: ['assign', 'unassign'] };
 
-const licenseRouting = (method: 'POST' | 'DELETE') => operationRouting(method, PATHS.license, sendLicenseRequests);
+const licenseRouting = (method: 'POST' | 'DELETE') =>
+	operationRouting(method, PATHS.license, sendLicenseRequests);
 
 export const licenseOperations: INodeProperties[] = [
-	operationField('license', [
-		{
-			name: 'Assign',
-			value: 'assign',
-			action: 'Assign sim secure license to devices',
-			description:
-				'Give SIMs a SIM-Secure for IoT license. ThingSpace answers with a request ID; each device result follows by callback.',
-			routing: licenseRouting('POST'),
-		},
-		{
-			name: 'Unassign',
-			value: 'unassign',
-			action: 'Unassign flexible sim secure license from devices',
-			description: 'Remove a Flex, Flex Bundle or Intelligence bundle license. Lifetime licenses cannot be removed.',
-			routing: licenseRouting('DELETE'),
-		},
-	], 'assign'),
+	operationField(
+		'license',
+		[
+			{
+				name: 'Assign',
+				value: 'assign',
+				action: 'Assign sim secure license to devices',
+				description:
+					'Give SIMs a SIM-Secure for IoT license. ThingSpace answers with a request ID; each device result follows by callback.',
+				routing: licenseRouting('POST'),
+			},
+			{
+				name: 'Unassign',
+				value: 'unassign',
+				action: 'Unassign flexible sim secure license from devices',
+				description:
+					'Remove a Flex, Flex Bundle or Intelligence bundle license. Lifetime licenses cannot be removed.',
+				routing: licenseRouting('DELETE'),
+			},
+		],
+		'assign',
+	),
 ];
 
 export const licenseFields: INodeProperties[] = [
@@ -101,7 +107,7 @@ export const licenseFields: INodeProperties[] = [
 				typeOptions: { minValue: 1, maxValue: 10 },
 				default: 2,
 				description:
-					'Licensing requests of this node run in flight at the same time. Keep it low to stay under ThingSpace\'s rate limit. With 1, a failed request stops every later device of its items; with more, requests already under way still complete.',
+					"Licensing requests of this node run in flight at the same time. Keep it low to stay under ThingSpace's rate limit. With 1, a failed request stops every later device of its items; with more, requests already under way still complete.",
 			},
 			{
 				displayName: 'Max Requests per Second',

@@ -19,7 +19,8 @@ export const deviceFields: INodeProperties[] = [
 			{
 				name: 'Expression or Text',
 				value: 'list',
-				description: 'Many devices at once, for example from a spreadsheet column or a previous node',
+				description:
+					'Many devices at once, for example from a spreadsheet column or a previous node',
 			},
 		],
 		default: 'collection',
@@ -66,7 +67,8 @@ export const deviceFields: INodeProperties[] = [
 										type: 'string',
 										default: '',
 										placeholder: 'e.g. 356938035641233',
-										description: 'Digits; MEID and ESN may be hexadecimal, MDN and MSISDN may be typed with spaces, dashes or +1',
+										description:
+											'Digits; MEID and ESN may be hexadecimal, MDN and MSISDN may be typed with spaces, dashes or +1',
 									},
 								],
 							},
@@ -82,7 +84,7 @@ export const deviceFields: INodeProperties[] = [
 		type: 'string',
 		default: '',
 		required: true,
-		placeholder: "={{ $json.imeis }}",
+		placeholder: '={{ $json.imeis }}',
 		description:
 			'An array of ID strings, an array of objects with an ID and a kind, an array of ThingSpace device objects (deviceIds), or IDs separated by commas, semicolons or new lines (spaces do not separate). Any number of devices: they are sent in requests of at most 100.',
 		hint: 'Accepted: ["356938035641233", …], [{"id": "…", "kind": "ICCID"}, …], [{"deviceIds": [{"id": "…", "kind": "IMEI"}]}, …], or text such as 356938035641233, ICCID:89148000004123456785',
