@@ -60,6 +60,21 @@ export interface SessionContext {
 	};
 }
 
+/** The credential's store as the lease uses it: what every process reads, and the steps preAuthentication stores. */
+export interface LeaseStore {
+	read(): Promise<ICredentialDataDecryptedObject>;
+	/** Has n8n run the credential's preAuthentication with this step and store what it returns; nothing is sent. */
+	store(credentials: ICredentialDataDecryptedObject, step: NonNullable<LoginRecord['step']>): Promise<void>;
+}
+
+/** The store of a node's or trigger's credential, through n8n. */
+function credentialStore(context: SessionContext): LeaseStore {
+	return {
+		read: async () => await context.getCredentials(CREDENTIAL_TYPE),
+		store: async (credentials, step) => await storeStep(context, credentials, step),
+	};
+}
+
 /** The logins a node run has started (client.ts keeps one per run); ensureSession starts none beyond MAX_LOGINS_PER_RUN. */
 export interface LoginBudget {
 	used: number;
@@ -92,7 +107,7 @@ export async function ensureSession(
 	for (let round = 1; ; round++) {
 		let running = ensuring.get(key);
 		if (!running) {
-			running = sessionOfInstance(context, logins).finally(() => ensuring.delete(key));
+			running = leaseSession(credentialStore(context), logins).finally(() => ensuring.delete(key));
 			remember(ensuring, key, running);
 		}
 		const session = await running;
@@ -106,7 +121,8 @@ function storedSession(credentials: ICredentialDataDecryptedObject): string | un
 	return session && tokensBelongHere(credentials) ? session : undefined;
 }
 
-async function sessionOfInstance(context: SessionContext, logins: LoginBudget): Promise<string> {
+/** The lease: a session from the store, or this process's turn to log in, or another's login waited for. */
+export async function leaseSession(store: LeaseStore, logins: LoginBudget): Promise<string> {
 	const giveUpAt = clock.now() + 2 * LOGIN_CLAIM.leaseMs;
 	/** This call's claim: when its write ended and how long it must last, by this process's clock. */
 	let mine: { wroteAt: number; settleMs: number; late: boolean } | undefined;
@@ -114,12 +130,12 @@ async function sessionOfInstance(context: SessionContext, logins: LoginBudget): 
 	let loggedInAs: string | undefined;
 	for (;;) {
 		const readAt = clock.now();
-		const credentials = await context.getCredentials(CREDENTIAL_TYPE);
+		const credentials = await store.read();
 		const keys = keysOf(credentials);
 		// This call's login is over: its outcome, a refusal too, is stored before anything else, for every process
 		// (also when a late claim replaced this call's meanwhile).
 		if (loggedInAs === keys.full && hasOutcome(keys.full)) {
-			await storeStep(context, credentials, 'save');
+			await store.store(credentials, 'save');
 			continue;
 		}
 		// Credentials changed in the editor since this call's login (a password fixed): that login is void.
@@ -147,7 +163,7 @@ async function sessionOfInstance(context: SessionContext, logins: LoginBudget): 
 			else {
 				loggedInAs = keys.full;
 				logins.used++;
-				await storeStep(context, credentials, 'login');
+				await store.store(credentials, 'login');
 			}
 		} else if (claim) {
 			// Another process's claim, or this call's own claim written late: wait for its session or refusal, or its lease.
@@ -160,7 +176,7 @@ async function sessionOfInstance(context: SessionContext, logins: LoginBudget): 
 			await clock.sleep(LOGIN_CLAIM.pollMs);
 		} else {
 			if (logins.used >= MAX_LOGINS_PER_RUN) throw new NoLoginLeft(logins.used);
-			await storeStep(context, credentials, 'claim');
+			await store.store(credentials, 'claim');
 			// A claim that landed between this read and this write is checked by its process at least minSettleMs
 			// (20 times its own window) after it landed: usually after this write, so that process sees this claim
 			// and stands back. The slower this write, the longer this claim waits before its check (20 times the

@@ -1,0 +1,124 @@
+import type { ICredentialDataDecryptedObject, IHttpRequestHelper } from 'n8n-workflow';
+import { sleep } from 'n8n-workflow';
+
+import { loginRecordOf, thisProcess, type LoginRecord } from '../../nodes/shared/loginRecord';
+import { LOGIN_CLAIM, MAX_LOGINS_PER_RUN } from '../../nodes/shared/policy';
+import { preAuthenticate } from '../../nodes/shared/preAuthentication';
+import { leaseSession, resetSessionCache, type LeaseStore } from '../../nodes/shared/sessionLease';
+import { movingClockPerTest } from '../clock';
+
+/**
+ * The lease's protocol against a store of its own (n8n's credential store, as n8n 2.x keeps it: what
+ * preAuthentication returns is merged into the stored data), on a clock the test moves: no n8n, no HTTP.
+ * A claim step runs the credential's real preAuthentication; a login step is recorded and stores a session.
+ */
+const PRODUCTION = 'https://thingspace.verizon.com';
+
+class FakeStore implements LeaseStore {
+	data: ICredentialDataDecryptedObject = { environment: 'production', username: 'uws', password: 'pw', appKey: 'k', appSecret: 's', loginRecord: '' };
+
+	readonly steps: string[] = [];
+
+	/** Runs before each step is stored (a slow database, another process acting meanwhile). */
+	beforeStore?: (step: string) => Promise<void> | void;
+
+	async read(): Promise<ICredentialDataDecryptedObject> {
+		return { ...this.data };
+	}
+
+	async store(credentials: ICredentialDataDecryptedObject, step: NonNullable<LoginRecord['step']>): Promise<void> {
+		this.steps.push(step);
+		await this.beforeStore?.(step);
+		if (step === 'login') {
+			this.data = { ...this.data, sessionToken: `session-${this.steps.length}`, loginHost: PRODUCTION, loginRecord: '' };
+			return;
+		}
+		const withStep = { ...credentials, loginRecord: JSON.stringify({ ...loginRecordOf(credentials), step }) };
+		this.data = { ...this.data, ...(await preAuthenticate({} as IHttpRequestHelper['helpers'], withStep)) } as ICredentialDataDecryptedObject;
+	}
+
+	/** Another process stores its claim, or the session it logged in for. */
+	claimBy(by: string, at: number): void {
+		this.data = { ...this.data, loginRecord: JSON.stringify({ claim: { by, at } }) };
+	}
+
+	sessionOf(process: string): void {
+		this.data = { ...this.data, sessionToken: `session-of-${process}`, loginHost: PRODUCTION, loginRecord: '' };
+	}
+}
+
+describe('The session lease, with a store of its own and a moving clock', () => {
+	const t = movingClockPerTest();
+	let store: FakeStore;
+	beforeEach(() => {
+		resetSessionCache();
+		store = new FakeStore();
+	});
+
+	it('an empty store: the process claims, waits its settle time, sees its claim still there, and logs in once', async () => {
+		const session = await leaseSession(store, { used: 0 });
+		expect(store.steps).toEqual(['claim', 'login']);
+		expect(session).toBe('session-2');
+		expect(t.clock.slept).toBeGreaterThanOrEqual(LOGIN_CLAIM.minSettleMs);
+	});
+
+	it("another process's claim that lands during the settle time: this process stands back and takes that process's session", async () => {
+		store.beforeStore = (step) => {
+			if (step !== 'claim') return;
+			// Right after this claim, the other process writes its own over it, and logs in.
+			void sleep(0)
+				.then(async () => {
+					store.claimBy('other', t.clock.now());
+					await sleep(0);
+				})
+				.then(() => store.sessionOf('other'));
+		};
+		const session = await leaseSession(store, { used: 0 });
+		expect(store.steps).toEqual(['claim']);
+		expect(session).toBe('session-of-other');
+	});
+
+	it(`a claim whose read and write took ${LOGIN_CLAIM.maxSettleMs} ms or more never leads to a login: it waits for the session another process stores`, async () => {
+		let polls = 0;
+		store.beforeStore = (step) => {
+			if (step === 'claim') t.clock.advance(LOGIN_CLAIM.maxSettleMs);
+		};
+		const read = store.read.bind(store);
+		store.read = async () => {
+			if (++polls === 5) store.sessionOf('other');
+			return await read();
+		};
+		const session = await leaseSession(store, { used: 0 });
+		expect(store.steps).toEqual(['claim']);
+		expect(session).toBe('session-of-other');
+	});
+
+	it("a live claim of another process is waited for; once its lease is over, this process claims and logs in", async () => {
+		store.claimBy('other', t.clock.now());
+		const session = await leaseSession(store, { used: 0 });
+		expect(store.steps).toEqual(['claim', 'login']);
+		expect(session).toBe('session-2');
+		expect(t.clock.slept).toBeGreaterThanOrEqual(LOGIN_CLAIM.leaseMs);
+		expect(loginRecordOf(store.data).claim).toBeUndefined();
+	});
+
+	it("a claim stamped an hour ahead (another host's fast clock) lasts its lease from when this process first saw it, not an hour", async () => {
+		store.claimBy('other', t.clock.now() + 3_600_000);
+		await leaseSession(store, { used: 0 });
+		expect(store.steps).toEqual(['claim', 'login']);
+		expect(t.clock.slept).toBeLessThan(LOGIN_CLAIM.leaseMs + 10_000);
+	});
+
+	it(`a run that has logged in ${MAX_LOGINS_PER_RUN} times claims no more`, async () => {
+		await expect(leaseSession(store, { used: MAX_LOGINS_PER_RUN })).rejects.toThrow(`this run has already logged in ${MAX_LOGINS_PER_RUN} times`);
+		expect(store.steps).toEqual([]);
+	});
+
+	it('the claim names this process', async () => {
+		store.beforeStore = (step) => {
+			if (step === 'login') expect(loginRecordOf(store.data).claim?.by).toBe(thisProcess.id);
+		};
+		await leaseSession(store, { used: 0 });
+		expect(store.steps).toEqual(['claim', 'login']);
+	});
+});
