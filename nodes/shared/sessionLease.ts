@@ -64,7 +64,10 @@ export interface SessionContext {
 export interface LeaseStore {
 	read(): Promise<ICredentialDataDecryptedObject>;
 	/** Has n8n run the credential's preAuthentication with this step and store what it returns; nothing is sent. */
-	store(credentials: ICredentialDataDecryptedObject, step: NonNullable<LoginRecord['step']>): Promise<void>;
+	store(
+		credentials: ICredentialDataDecryptedObject,
+		step: NonNullable<LoginRecord['step']>,
+	): Promise<void>;
 }
 
 /** The store of a node's or trigger's credential, through n8n. */
