@@ -5,9 +5,11 @@ import { RATE_LIMIT } from './policy';
 /**
  * Keeps a credential's licensing calls under ThingSpace's rate limit. ThingSpace counts a call when it
  * arrives, some time between its release here and its answer (a slow network path, a stalled event
- * loop); so a call stays in the pace's window until a window after its answer, and never more than
- * `rate` calls can arrive within one window, however long each was in transit. Calls also start evenly
- * spaced, so that a login or jitter does not bunch them up.
+ * loop). A call whose answer took no longer than the fastest recent one cannot have arrived later than
+ * such a call would; one that took longer may have spent all the extra on its way there. So a call stays
+ * in the pace's window until a window after its release plus that extra (without an accepted answer to
+ * compare with: after its answer), and never more than `rate` calls can arrive within one window, however
+ * long each was in transit. Calls also start evenly spaced, so that a login or jitter does not bunch them up.
  *
  * ThingSpace publishes no rate (each contract has its own): it is learned from 429s (the calls ThingSpace
  * accepted in the window before one), or given by the user. One pace per credential in this process,
@@ -24,6 +26,9 @@ export class Pacer {
 	private readonly calls: Call[] = [];
 
 	private queue: Promise<void> = Promise.resolve();
+
+	/** How long the last accepted calls took, from release to answer. */
+	private readonly answerTimes: number[] = [];
 
 	/** Calls per window now: the lower of the given and the learned rate; undefined: not known, calls are not spaced. */
 	get rate(): number | undefined {
@@ -61,6 +66,7 @@ export class Pacer {
 				// The latest it can have arrived: from here on it counts.
 				call.answeredAt = clock.now();
 				call.accepted = status !== undefined && status >= 200 && status < 300;
+				if (call.accepted) this.timed(call.answeredAt - call.releasedAt);
 				if (status === 429) this.learn(call);
 				call.answer();
 			},
@@ -84,8 +90,9 @@ export class Pacer {
 				await open.answered;
 				continue;
 			}
+			const fastest = this.answerTimes.length > 0 ? Math.min(...this.answerTimes) : undefined;
 			for (const call of bound)
-				next = Math.max(next, (call.answeredAt as number) + RATE_LIMIT.windowMs);
+				next = Math.max(next, latestArrival(call, fastest) + RATE_LIMIT.windowMs);
 			const now = clock.now();
 			if (next <= now) return;
 			// The rate may change while it waits (a 429, a run stating another): decide again after.
@@ -114,12 +121,30 @@ export class Pacer {
 		this.learned = { rate: Math.min(known ?? observed, observed), at: clock.now() };
 	}
 
+	private timed(answerMs: number): void {
+		this.answerTimes.push(answerMs);
+		if (this.answerTimes.length > RECENT_ANSWERS) this.answerTimes.shift();
+	}
+
 	/** Calls answered two windows ago can no longer hold anyone back or be counted. */
 	private forget(): void {
 		const before = clock.now() - 2 * RATE_LIMIT.windowMs;
 		while (this.calls.length > 0 && (this.calls[0].answeredAt ?? Infinity) < before)
 			this.calls.shift();
 	}
+}
+
+/** How many accepted answers the fastest answer time is taken from. */
+const RECENT_ANSWERS = 20;
+
+/** The latest an answered call can have reached ThingSpace: its release plus what its answer took beyond the fastest (its answer, when none is known). */
+function latestArrival(call: Call, fastestMs: number | undefined): number {
+	const answeredAt = call.answeredAt as number;
+	if (fastestMs === undefined) return answeredAt;
+	return Math.min(
+		answeredAt,
+		call.releasedAt + Math.max(0, answeredAt - call.releasedAt - fastestMs),
+	);
 }
 
 interface Call {

@@ -1,0 +1,82 @@
+import { sleep } from 'n8n-workflow';
+
+import { useClock, type Clock } from '../../nodes/shared/clock';
+import { Pacer } from '../../nodes/shared/pacer';
+import { RATE_LIMIT } from '../../nodes/shared/policy';
+
+/** Time that passes only when every pending step has run: timers fire in order, each at its own instant. */
+class VirtualClock implements Clock {
+	private at = 0;
+
+	private timers: Array<{ at: number; wake: () => void }> = [];
+
+	now(): number {
+		return this.at;
+	}
+
+	async sleep(ms: number): Promise<void> {
+		await new Promise<void>((wake) => this.timers.push({ at: this.at + Math.max(0, ms), wake }));
+	}
+
+	/** Runs until nothing is left to wait for. */
+	async settle(): Promise<void> {
+		for (;;) {
+			await sleep(0);
+			if (this.timers.length === 0) return;
+			this.timers.sort((a, b) => a.at - b.at);
+			const timer = this.timers.shift() as { at: number; wake: () => void };
+			this.at = Math.max(this.at, timer.at);
+			timer.wake();
+		}
+	}
+}
+
+/** `count` calls at the pace, each answered `answerMs` after its release (plus `extraMs(n)` for the n-th): their release times. */
+async function releases(rate: number, count: number, answerMs: number, extraMs: (n: number) => number = () => 0, status = 200): Promise<number[]> {
+	const clock = new VirtualClock();
+	useClock(clock);
+	try {
+		const pacer = new Pacer();
+		pacer.give(rate);
+		const released: number[] = [];
+		const calls = Array.from({ length: count }, async (_, n) => {
+			const slot = await pacer.slot();
+			released[n] = clock.now();
+			await clock.sleep(answerMs + extraMs(n));
+			slot.done(status);
+		});
+		await clock.settle();
+		await Promise.all(calls);
+		return released;
+	} finally {
+		useClock();
+	}
+}
+
+/** The most calls released within any one window. */
+function mostInAWindow(released: number[], windowMs = RATE_LIMIT.windowMs): number {
+	const sorted = [...released].sort((a, b) => a - b);
+	return Math.max(...sorted.map((at, i) => sorted.filter((other, j) => j >= i && other < at + windowMs).length));
+}
+
+describe('Pacer: counts a call from when it can have reached ThingSpace', () => {
+	it('answers that take 300 ms do not slow the pace: the 21st of 30 calls at 10 per window goes two windows after the first', async () => {
+		const released = await releases(10, 30, 300);
+		expect(mostInAWindow(released)).toBeLessThanOrEqual(10);
+		expect(released[10] - released[0]).toBeGreaterThanOrEqual(RATE_LIMIT.windowMs);
+		// Counting each call until a window after its answer would take 2 × (1030 + 300) ms.
+		expect(released[20] - released[0]).toBeLessThanOrEqual(2 * RATE_LIMIT.windowMs + 1);
+	});
+
+	it('a call whose answer took 150 ms more than the fastest holds the call 10 places after it by those 150 ms', async () => {
+		const released = await releases(10, 21, 300, (n) => (n === 5 ? 150 : 0));
+		// It may have spent the extra 150 ms on its way to ThingSpace, arriving that much later.
+		expect(released[15] - released[5]).toBeGreaterThanOrEqual(RATE_LIMIT.windowMs + 150);
+		expect(released[14] - released[4]).toBeLessThan(RATE_LIMIT.windowMs + 150);
+	});
+
+	it('without an accepted answer to compare with (every call answered 503), a call counts until a window after its answer', async () => {
+		const released = await releases(2, 3, 300, () => 0, 503);
+		expect(released[2] - released[0]).toBeGreaterThanOrEqual(300 + RATE_LIMIT.windowMs);
+	});
+});
