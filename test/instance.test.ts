@@ -122,7 +122,7 @@ describe('One login guard for the whole n8n instance (processes sharing the cred
 		slow.credentials.afterRead = async (data) => {
 			// The read in which the session module looks for a claim (a busy process, a slow database): it saw
 			// an empty record, and its answer comes back 3 s later, once the other process is logging in.
-			if (readEmpty || data.loginRecord || !new Error().stack?.includes('sessionOfInstance')) return;
+			if (readEmpty || data.loginRecord || !new Error().stack?.includes('leaseSession')) return;
 			readEmpty = true;
 			await until(() => sim.count('login') === 1);
 			clock.advance(3000);
