@@ -47,7 +47,7 @@ const FIGURES: Array<[file: string, template: string, values: number[]]> = [
 	['docs/design.md', 'at most that many in any # s', [RATE_LIMIT.windowMs / 1000]],
 	['docs/design.md', 'below # calls per window', [RATE_LIMIT.firstPaceFloor]],
 	['docs/design.md', 'forgotten # minutes after', [RATE_LIMIT.keepLearnedMs / 60000]],
-	['docs/design.md', "429s, kept # minutes", [RATE_LIMIT.keepLearnedMs / 60000]],
+	['docs/design.md', '429s, kept # minutes', [RATE_LIMIT.keepLearnedMs / 60000]],
 	['docs/design.md', 'up to its first # characters', [REDACT_SCAN_LIMIT]],
 	['docs/design.md', 'in the last hour, at most #', [DEDUPE_MAX_KEYS]],
 	['docs/benchmarks.md', 'claim pause (# s here', [LOGIN_CLAIM.minSettleMs / 1000]],
