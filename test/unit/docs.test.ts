@@ -1,19 +1,61 @@
 import {
+	DEFAULT_MAX_CONCURRENT_REQUESTS,
 	ERROR_TEXT_LIMIT,
 	FAILED_LOGIN_HOLD_MS,
 	LISTED_DEVICES_LIMIT,
 	LOGIN_CLAIM,
 	LOGIN_TIMEOUT_MS,
 	MAX_DEVICES_PER_REQUEST,
+	MAX_SERVER_RETRIES,
 	RATE_LIMIT,
+	REDACT_SCAN_LIMIT,
 	REQUEST_TIMEOUT_MS,
 	SKUS,
 } from '../../nodes/shared/policy';
-import { README as readme } from '../readme';
+import { DEDUPE_MAX_KEYS } from '../../nodes/ThingSpaceSimSecureTrigger/deliveries';
+import { DOCS, README as readme, doc } from '../readme';
 
-/** The README quotes the policy: each figure it states must be the one the code uses. */
-describe('README states the policy the code applies', () => {
-	it('lists every SKU once, with whether it can be unassigned', () => {
+/** A figure as the docs write it: 50,000 and 0.2. */
+const written = (value: number) => value.toLocaleString('en-US');
+
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** A phrase of the docs with its figures as "#": matches the phrase whatever figures it states. */
+const phrase = (template: string) => new RegExp(template.split('#').map(escape).join(String.raw`(\d+(?:,\d{3})*(?:\.\d+)?)`), 'g');
+
+/**
+ * Each figure, the file that states it, and the code's value. A figure moved to another file moves here too.
+ * The phrase must be in that file, and wherever the README or docs/ say it, with the code's figure.
+ */
+const FIGURES: Array<[file: string, template: string, values: number[]]> = [
+	['README.md', 'requests of at most #', [MAX_DEVICES_PER_REQUEST]],
+	['README.md', 'give up after # seconds', [LOGIN_TIMEOUT_MS / 1000]],
+	['README.md', 'again for # minutes', [FAILED_LOGIN_HOLD_MS / 60000]],
+	['README.md', 'the first # devices', [LISTED_DEVICES_LIMIT]],
+	['README.md', '**Max Requests at Once** (#)', [DEFAULT_MAX_CONCURRENT_REQUESTS]],
+	['README.md', 'up to # more times', [MAX_SERVER_RETRIES]],
+	['README.md', 'at most # messages per node', [DEDUPE_MAX_KEYS]],
+	['docs/behaviour.md', 'never sooner than # s', [RATE_LIMIT.minWaitMs / 1000]],
+	['docs/behaviour.md', 'sent # times at most', [RATE_LIMIT.maxAttempts]],
+	['docs/behaviour.md', 'waits # minutes at most in all', [RATE_LIMIT.budgetMs / 60000]],
+	['docs/behaviour.md', 'at most # s)', [RATE_LIMIT.maxBackoffMs / 1000]],
+	['docs/behaviour.md', 'in the same n8n process for # minutes', [RATE_LIMIT.keepLearnedMs / 60000]],
+	['docs/behaviour.md', 'gives up after # seconds', [REQUEST_TIMEOUT_MS / 1000]],
+	['docs/behaviour.md', 'cut to # characters', [ERROR_TEXT_LIMIT]],
+	['docs/design.md', 'from # s to # s', [LOGIN_CLAIM.minSettleMs / 1000, LOGIN_CLAIM.maxSettleMs / 1000]],
+	['docs/design.md', 'void after # seconds', [LOGIN_CLAIM.leaseMs / 1000]],
+	['docs/design.md', 'at most that many in any # s', [RATE_LIMIT.windowMs / 1000]],
+	['docs/design.md', 'below # calls per window', [RATE_LIMIT.firstPaceFloor]],
+	['docs/design.md', 'forgotten # minutes after', [RATE_LIMIT.keepLearnedMs / 60000]],
+	['docs/design.md', '429s, kept # minutes', [RATE_LIMIT.keepLearnedMs / 60000]],
+	['docs/design.md', 'up to its first # characters', [REDACT_SCAN_LIMIT]],
+	['docs/design.md', 'in the last hour, at most #', [DEDUPE_MAX_KEYS]],
+	['docs/benchmarks.md', 'claim pause (# s here', [LOGIN_CLAIM.minSettleMs / 1000]],
+];
+
+/** The README and docs/ quote the policy: each figure they state must be the one the code uses. */
+describe('README and docs/ state the policy the code applies', () => {
+	it('lists every SKU once in the README, with whether it can be unassigned', () => {
 		for (const sku of SKUS) {
 			const rows = readme.split('\n').filter((line) => line.startsWith(`| \`${sku.value}\` |`));
 			expect(rows).toHaveLength(1);
@@ -22,22 +64,12 @@ describe('README states the policy the code applies', () => {
 		expect(readme.split('\n').filter((line) => /^\| `[A-Za-z-]+` \| .* \| (yes|no) \|$/.test(line))).toHaveLength(SKUS.length);
 	});
 
-	it.each([
-		[`never sooner than ${RATE_LIMIT.minWaitMs / 1000} s`],
-		[`sent ${RATE_LIMIT.maxAttempts} times at most`],
-		[`waits ${RATE_LIMIT.budgetMs / 60000} minutes at most in all`],
-		[`at most ${RATE_LIMIT.maxBackoffMs / 1000} s)`],
-		[`give up after ${LOGIN_TIMEOUT_MS / 1000} seconds`],
-		[`gives up after ${REQUEST_TIMEOUT_MS / 1000} seconds`],
-		[`again for ${FAILED_LOGIN_HOLD_MS / 60000} minutes`],
-		[`from ${LOGIN_CLAIM.minSettleMs / 1000} s to ${LOGIN_CLAIM.maxSettleMs / 1000} s`],
-		[`void after ${LOGIN_CLAIM.leaseMs / 1000} seconds`],
-		[`requests of at most ${MAX_DEVICES_PER_REQUEST}`],
-		[`cut to ${ERROR_TEXT_LIMIT} characters`],
-		[`the first ${LISTED_DEVICES_LIMIT} devices`],
-		[`at most that many in any ${RATE_LIMIT.windowMs / 1000} s`],
-		[`for ${RATE_LIMIT.keepLearnedMs / 60000} minutes`],
-	])('says "%s"', (text) => {
-		expect(readme).toContain(text);
+	it.each(FIGURES.map(([file, template, values]) => {
+		let index = 0;
+		return [file, template.replace(/#/g, () => written(values[index++])), template, values] as const;
+	}))('%s says "%s"', (file, _text, template, values) => {
+		const stated = DOCS.flatMap((name) => [...doc(name).matchAll(phrase(template))].map((match) => ({ name, figures: match.slice(1) })));
+		expect(stated.filter(({ name }) => name === file)).not.toHaveLength(0);
+		for (const { name, figures } of stated) expect({ name, figures }).toEqual({ name, figures: values.map(written) });
 	});
 });
