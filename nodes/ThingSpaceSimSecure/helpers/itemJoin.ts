@@ -92,10 +92,10 @@ class ItemJoin {
 				this.items.length < this.wanted &&
 				!batched(first) &&
 				!keepsGoing(first);
-			if (short)
-				for (const item of this.items)
-					item.settle.reject(missingItems(first, this.items.length, this.wanted as number));
-			else
+			if (short) {
+				const error = missingItems(first, this.items.length, this.wanted as number);
+				for (const item of this.items) item.settle.reject(error);
+			} else
 				await run(this.items, this.memory).catch((error: Error) =>
 					this.items.forEach((item) => failItem(item, error)),
 				);

@@ -73,11 +73,10 @@ export function planLicensing<T extends PlanItem>(items: T[], memory: PlanMemory
 	const given = new Map<string, number>();
 	const named = new Map<string, NamedBy>();
 	for (const item of items) {
-		const problem =
-			transactionIdTaken(item, given) ??
-			identityProblem(item, scopeOf(item.request, memory), memory, named);
+		const scope = scopeOf(item.request, memory);
+		const problem = transactionIdTaken(item, given) ?? identityProblem(item, scope, memory, named);
 		if (problem) refused.push({ item, ...problem });
-		else scopes.set(item, scopeOf(item.request, memory));
+		else scopes.set(item, scope);
 	}
 	const { requests, alreadyAccepted } = groupRequests([...scopes], memory);
 	return { requests, refused, alreadyAccepted };

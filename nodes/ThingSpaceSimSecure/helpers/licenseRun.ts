@@ -40,13 +40,8 @@ type BadItem = { item: JoinedItem; problem: NodeOperationError };
 
 export async function runLicensing(joined: JoinedItem[], memory: PlanMemory): Promise<void> {
 	const first = joined[0].context;
-	let defaults: CredentialDefaults;
-	try {
-		defaults = await credentialDefaults(first);
-	} catch (error) {
-		for (const item of joined) fail(item, error as Error);
-		return;
-	}
+	// A credential that cannot be read fails every item (itemJoin.ts catches it).
+	const defaults = await credentialDefaults(first);
 	const { good, bad } = readItems(joined, defaults);
 	const plan = planLicensing(good, memory);
 	for (const { item, message, description } of plan.refused) {
@@ -66,7 +61,8 @@ export async function runLicensing(joined: JoinedItem[], memory: PlanMemory): Pr
 		return;
 	}
 	for (const { item, problem } of bad) fail(item, problem);
-	const planned = good.filter((item) => !plan.refused.some((refusal) => refusal.item === item));
+	const refused = new Set(plan.refused.map((refusal) => refusal.item));
+	const planned = good.filter((item) => !refused.has(item));
 
 	const shortage = await checkAvailability(first, plan.requests, defaults.baseURL);
 	if (shortage) {
