@@ -58,7 +58,7 @@ process.on('message', async ({ id, command, options }) => {
 			(error) => ({ error: error.message }),
 		);
 	} else if (command === 'reset') {
-		sim.reset();
+		sim.reset(options);
 		result = {};
 	} else if (command === 'close') {
 		await sim.close();

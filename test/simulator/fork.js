@@ -28,7 +28,8 @@ async function forkSimulator(options) {
 		expireSessions: () => call('expireSessions'),
 		/** Changes the simulator's settings for later requests, e.g. { reuseSessionToken: true }. */
 		configure: (settings) => call('configure', { options: settings }),
-		reset: () => call('reset'),
+		/** { all: true } also restores the account's licences and devices. */
+		reset: (options) => call('reset', { options }),
 		/** serviceName → {url, username, password} */
 		listeners: () => call('listeners'),
 		setListener: (name, listener) => call('setListener', { options: { name, listener } }),
