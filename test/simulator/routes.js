@@ -63,13 +63,13 @@ const accountNotFound = () => uws(404, 'REQUEST_FAILED.AccountNotFound', 'Accoun
 const mixedCase = (kind) => kind.charAt(0) + kind.slice(1).toLowerCase();
 
 function createHandlers(sim) {
-	const { config, state, deliverer, devicesSent } = sim;
+	const { config, state, deliverer, devicesSent, now: clockNow = Date.now } = sim;
 
 	function bearerOk(ctx) {
 		const m = /^Bearer\s+(\S+)\s*$/i.exec(ctx.headers.authorization || '');
 		if (!m) return false;
 		const t = state.tokens.get(m[1]);
-		return Boolean(t && t.expiresAt > Date.now());
+		return Boolean(t && t.expiresAt > clockNow());
 	}
 
 	/** Validates the VZ-M2M-Token header and touches the session; returns an error result or null. */
@@ -80,7 +80,7 @@ function createHandlers(sim) {
 		}
 		if (!GUID_RE.test(token)) return uws(400, 'INPUT_INVALID.SessionToken.Invalid', 'The session token is invalid.');
 		const s = state.sessions.get(token);
-		const now = Date.now();
+		const now = clockNow();
 		if (!s || now - s.lastUsed >= config.sessionIdleSeconds * 1000) {
 			state.sessions.delete(token);
 			return uws(config.expiredSessionStatus, 'REQUEST_FAILED.SessionToken.Expired', 'The Session has expired.');
@@ -236,7 +236,7 @@ function createHandlers(sim) {
 					},
 				};
 			}
-			const now = Date.now();
+			const now = clockNow();
 			let token = state.currentToken.get(key);
 			let entry = token && state.tokens.get(token);
 			if (!entry || entry.expiresAt <= now) {
@@ -271,7 +271,7 @@ function createHandlers(sim) {
 			}
 			state.failedLogins.delete(b.username);
 			const sessionToken = config.reuseSessionToken ? (state.lastSessionToken ??= crypto.randomUUID()) : crypto.randomUUID();
-			state.sessions.set(sessionToken, { username: b.username, lastUsed: Date.now() });
+			state.sessions.set(sessionToken, { username: b.username, lastUsed: clockNow() });
 			return { status: 200, body: { sessionToken } };
 		},
 

@@ -58,11 +58,25 @@ export interface SimulatorOptions {
 	failingDevices?: string[];
 	/** Called with each request's record the moment it reaches the simulator, before its body is read. */
 	onRequest?: ((request: RecordedRequest) => void) | null;
+	/**
+	 * The clock it keeps time by: its rate-limit window, arrival stamps, token and session lifetimes, and the
+	 * answers it holds back (latency, delays, trickles). A test's clock that moves instead of waiting (test/testClock.js);
+	 * null (default): real time.
+	 */
+	clock?: SimulatorClock | null;
+}
+
+export interface SimulatorClock {
+	now(): number;
+	sleep(ms: number): Promise<void>;
+	/** Told that the simulator holds a request on purpose until `promise` settles (a delay, a hung answer). */
+	hold?(promise: Promise<unknown>): void;
 }
 
 /** Resolved, mutable configuration (changes apply to later requests). */
-export interface SimulatorConfig extends Required<Omit<SimulatorOptions, 'failingDevices' | 'licenses' | 'onRequest'>> {
+export interface SimulatorConfig extends Required<Omit<SimulatorOptions, 'failingDevices' | 'licenses' | 'onRequest' | 'clock'>> {
 	onRequest: SimulatorOptions['onRequest'];
+	clock: SimulatorClock | null;
 	licenses?: SimulatorOptions['licenses'];
 	/** Mutable set of failing device ids. */
 	failingDevices: Set<string>;

@@ -36,6 +36,8 @@ const DEFAULTS = {
 	reuseSessionToken: false,
 	// Called with each request's record the moment it reaches the simulator (before its body is read).
 	onRequest: null,
+	// The clock it keeps time by ({now, sleep, hold?}): a test's clock that moves instead of waiting. Default: real time.
+	clock: null,
 };
 
 function resolveConfig(options) {
@@ -61,6 +63,8 @@ function parseForRecord(raw, mediaType) {
 /** @param {import('./thingspace-simulator').SimulatorOptions} [options] */
 async function startSimulator(options = {}) {
 	const config = resolveConfig(options);
+	const clock = config.clock;
+	const now = clock ? () => clock.now() : Date.now;
 	const state = createState(config);
 	const requests = [];
 	const callbacksDelivered = [];
@@ -80,7 +84,7 @@ async function startSimulator(options = {}) {
 	const waiters = new Set(); // reject functions of pending wait* promises
 	const devicesSent = { assign: new Map(), unassign: new Map() };
 	const deliverer = new CallbackDeliverer(config, callbacksDelivered);
-	const handlers = createHandlers({ config, state, deliverer, devicesSent });
+	const handlers = createHandlers({ config, state, deliverer, devicesSent, now });
 
 	function track(route, delta) {
 		inFlightAll += delta;
@@ -158,16 +162,26 @@ async function startSimulator(options = {}) {
 	/** ThingSpace's per-contract rate limit on licensing calls: a sliding one-second window. */
 	function overRateLimit(route) {
 		if (!config.rateLimitPerSecond || (route !== 'assign' && route !== 'unassign')) return false;
-		const now = Date.now();
-		while (licensingStarts.length > 0 && licensingStarts[0] <= now - 1000) licensingStarts.shift();
+		const at = now();
+		while (licensingStarts.length > 0 && licensingStarts[0] <= at - 1000) licensingStarts.shift();
 		if (licensingStarts.length >= config.rateLimitPerSecond) return true;
-		licensingStarts.push(now);
+		licensingStarts.push(at);
 		return false;
 	}
 
-	/** Runs `fn` after `ms` (at once for 0), on a timer close() clears. */
+	/**
+	 * Runs `fn` after `ms` (at once for 0), on a timer close() clears; on a test's clock, after `ms` of its time,
+	 * the request held meanwhile (so that the clock may move on).
+	 */
 	function after(ms, fn) {
 		if (!(ms > 0)) return fn();
+		if (clock) {
+			const wait = clock.sleep(ms);
+			clock.hold?.(wait);
+			return void wait.then(() => {
+				if (!closed) fn();
+			});
+		}
 		const t = setTimeout(() => {
 			timers.delete(t);
 			fn();
@@ -202,7 +216,11 @@ async function startSimulator(options = {}) {
 				return void req.socket.destroy();
 			}
 			if (rule.destroy) return void req.socket.destroy(); // simulates a lost response
-			if (rule.hang) return; // never answers (the socket ends with close())
+			if (rule.hang) {
+				// Never answers (the socket ends with close()); on a test's clock, time may move meanwhile.
+				clock?.hold?.(new Promise((resolve) => res.once('close', resolve)));
+				return;
+			}
 			// A misbehaving server that quotes the request (headers, body) in its error or in a header.
 			const echoed = rule.echo ? echoAnswer(rule.echo, { method: req.method, path: record.path, headers: req.headers, rawBody: ctx.rawBody }) : {};
 			const headers = { ...rule.headers, ...(rule.echoInHeader ? echoHeader(rule.echoInHeader, req.headers) : {}) };
@@ -235,7 +253,7 @@ async function startSimulator(options = {}) {
 		const resolved = resolveRoute(req.method, path);
 		const route = resolved ? resolved.route : null;
 		const headers = { ...req.headers }; // Node already lower-cases names
-		const record = { seq: ++seq, method: req.method, path, route, headers, body: undefined, status: undefined, at: Date.now() };
+		const record = { seq: ++seq, method: req.method, path, route, headers, body: undefined, status: undefined, at: now() };
 		requests.push(record);
 		config.onRequest?.(record);
 		if (route) counts.set(route, (counts.get(route) || 0) + 1);
@@ -258,7 +276,7 @@ async function startSimulator(options = {}) {
 			}
 			const arrive = () => {
 				// A gateway limits the rate where requests arrive, before the latency of the answer.
-				record.at = Date.now();
+				record.at = now();
 				const ctx = { headers, rawBody, mediaType, params: resolved ? resolved.params : [], rateLimited: overRateLimit(route) };
 				after(config.latencyMs, () => dispatch(req, res, record, resolved, ctx));
 			};
