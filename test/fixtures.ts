@@ -1,6 +1,7 @@
 import { luhnCheckDigit } from '../nodes/ThingSpaceSimSecure/helpers/deviceChecks';
 import { startSimulator, type Simulator, type SimulatorOptions } from './simulator/thingspace-simulator';
 import { freshProcess, Harness, simulatorCredentials } from './harness';
+import { testClock } from './time';
 
 /** The n-th valid IMEI of a test range: 14 digits plus its Luhn check digit. */
 export function imei(n: number): string {
@@ -34,10 +35,10 @@ export const assignParams = (extra: Record<string, unknown> = {}) => ({
 	...extra,
 });
 
-/** A simulator and a harness whose credential points at it, with a cold login cache. */
+/** A simulator and a harness whose credential points at it, with a cold login cache; both on the test's clock (test/time.ts). */
 export async function setUp(options: SimulatorOptions = {}, credentialExtra = {}) {
 	freshProcess();
-	const sim: Simulator = await startSimulator({ licenses: { 'SIMSec-IoT': 100000 }, ...options });
+	const sim: Simulator = await startSimulator({ licenses: { 'SIMSec-IoT': 100000 }, clock: testClock(), ...options });
 	const harness = new Harness(simulatorCredentials(sim, credentialExtra));
 	return { sim, harness };
 }
