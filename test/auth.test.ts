@@ -1,9 +1,8 @@
-import { useClock } from '../nodes/shared/clock';
 import { LOGIN_TIMEOUT_MS, MAX_LOGINS_PER_RUN } from '../nodes/shared/policy';
 import type { InjectRule, Simulator } from './simulator/thingspace-simulator';
 import type { Harness } from './harness';
-import { FakeClock } from './fakeClock';
 import { assignParams, everythingIn, imei, imeis, itemsOf, setUp } from './fixtures';
+import { clockOfTest } from './time';
 
 const EXPIRED = {
 	errorCode: 'UnifiedWebService.REQUEST_FAILED.SessionToken.Expired',
@@ -15,7 +14,6 @@ describe('Credential: token, session, refresh and lockout through n8n', () => {
 	let harness: Harness;
 
 	afterEach(async () => {
-		useClock();
 		await sim.close();
 	});
 
@@ -172,8 +170,8 @@ describe('Credential: token, session, refresh and lockout through n8n', () => {
 	it("a login answered 408 once: n8n's Retry On Fail logs in again and the run succeeds", async () => {
 		({ sim, harness } = await setUp());
 		sim.inject({ route: 'login', status: 408, body: {} });
-		// n8n waits at least 1 s between tries, whatever the setting.
-		const result = await harness.run(assignParams({ deviceList: imei(34) }), [{ json: {} }], { retryOnFail: true, maxTries: 2, waitBetweenTries: 0 });
+		// n8n's shortest wait between tries (0 means its default of 1 s).
+		const result = await harness.run(assignParams({ deviceList: imei(34) }), [{ json: {} }], { retryOnFail: true, maxTries: 2, waitBetweenTries: 1 });
 		expect(result.error).toBeUndefined();
 		expect(sim.count('login')).toBe(2);
 		expect(sim.count('assign')).toBe(1);
@@ -192,14 +190,16 @@ describe('Credential: token, session, refresh and lockout through n8n', () => {
 		`a %s answer that trickles in byte by byte is given up ${LOGIN_TIMEOUT_MS / 1000} s after the call started (the clock moved, not waited for)`,
 		async (route) => {
 			({ sim, harness } = await setUp());
-			// 50 ms a byte: the answer would take seconds; no silence ever reaches an idle timeout.
-			sim.inject({ route, trickleMs: 50 });
-			harness.useClock(new FakeClock());
-			const started = Date.now();
+			// A byte a second: the answer (over 50 bytes) would take about a minute; no silence ever reaches an idle timeout.
+			sim.inject({ route, trickleMs: 1000 });
+			const clock = clockOfTest();
+			const started = clock.now();
 			const result = await harness.run(assignParams({ deviceList: imei(40) }));
 
 			expect(result.error?.message).toContain(`no answer within ${LOGIN_TIMEOUT_MS / 1000} s`);
-			expect(Date.now() - started).toBeLessThan(1500);
+			// Given up at the deadline, long before the answer would have ended.
+			expect(clock.now() - started).toBeGreaterThanOrEqual(LOGIN_TIMEOUT_MS);
+			expect(clock.now() - started).toBeLessThan(LOGIN_TIMEOUT_MS + 5_000);
 			expect(sim.count('assign')).toBe(0);
 		},
 	);

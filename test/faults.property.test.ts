@@ -1,5 +1,4 @@
 import type { InjectRule, RecordedRequest } from './simulator/thingspace-simulator';
-import { movingClockPerTest } from './clock';
 import { assignParams, imeis, simulatorPerTest } from './fixtures';
 
 /** A small seeded generator (mulberry32): the same seed, the same faults. */
@@ -48,7 +47,6 @@ const fateOfSend = (request: RecordedRequest) =>
 
 describe('Property: a long bulk run through random faults accounts for every device', () => {
 	const t = simulatorPerTest();
-	movingClockPerTest();
 	// 40 items × 75 devices: 30 requests of 100 that span items.
 	const lists = Array.from({ length: 40 }, (_, i) => imeis(75, i * 75));
 	const items = lists.map((ids) => ({ json: { sims: ids.join(',') } }));

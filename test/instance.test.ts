@@ -1,16 +1,16 @@
 import { sleep } from 'n8n-workflow';
 
-import { useClock } from '../nodes/shared/clock';
 import { FAILED_LOGIN_HOLD_MS, LOGIN_CLAIM } from '../nodes/shared/policy';
 import type * as HarnessModule from './harness';
 import type { Harness, RunResult } from './harness';
-import { FakeClock } from './fakeClock';
 import { assignParams, imeis, itemsOf, setUp } from './fixtures';
 import type { Simulator } from './simulator/thingspace-simulator';
+import { clockOfTest, offsetClock } from './time';
 
 /**
  * One n8n instance with several processes (main and workers in queue mode): each process has its own
- * copy of every module (its memory), and all share the credential's row in n8n's database.
+ * copy of every module (its memory), and all share the credential's row in n8n's database. Time passes
+ * alike for all of them: each keeps the test's clock.
  */
 async function anotherProcess(of: Harness): Promise<Harness> {
 	let loaded: typeof HarnessModule | undefined;
@@ -19,12 +19,13 @@ async function anotherProcess(of: Harness): Promise<Harness> {
 	});
 	const harness = new (loaded as typeof HarnessModule).Harness({});
 	harness.credentials.store = of.credentials.store;
+	harness.useClock(clockOfTest());
 	return harness;
 }
 
 const errorsOf = (results: RunResult[]) => results.flatMap((result) => result.items.map((item) => String(item.json.error ?? '')));
 
-/** Resolves once `done()` holds, looking every few milliseconds. */
+/** Resolves once `done()` holds, looking every few milliseconds (of real time: the test's clock moves meanwhile). */
 async function until(done: () => boolean): Promise<void> {
 	while (!done()) await sleep(2);
 }
@@ -35,7 +36,6 @@ describe('One login guard for the whole n8n instance (processes sharing the cred
 	let sim: Simulator;
 
 	afterEach(async () => {
-		useClock();
 		await sim.close();
 	});
 
@@ -88,7 +88,7 @@ describe('One login guard for the whole n8n instance (processes sharing the cred
 	it('a claim left by a process that stopped does not block: after its lease, the next process logs in', async () => {
 		let harness: Harness;
 		({ sim, harness } = await setUp());
-		const stale = { claim: { by: 'a stopped worker', at: Date.now() - LOGIN_CLAIM.leaseMs - 1 } };
+		const stale = { claim: { by: 'a stopped worker', at: clockOfTest().now() - LOGIN_CLAIM.leaseMs - 1 } };
 		harness.credentials.stored = { ...harness.credentials.stored, loginRecord: JSON.stringify(stale) };
 
 		const result = await harness.run(assignParams({ deviceList: imeis(1, 5)[0] }));
@@ -100,9 +100,10 @@ describe('One login guard for the whole n8n instance (processes sharing the cred
 		let first: Harness;
 		({ sim, harness: first } = await setUp({}, { appSecret: 'not-the-secret' }));
 		const second = await anotherProcess(first);
-		const started = Date.now();
+		const clock = clockOfTest();
+		const started = clock.now();
 		const results = await Promise.all([first.run(assignParams({ deviceList: imeis(1, 1)[0] })), second.run(assignParams({ deviceList: imeis(1, 2)[0] }))]);
-		expect(Date.now() - started).toBeLessThan(LOGIN_CLAIM.leaseMs);
+		expect(clock.now() - started).toBeLessThan(LOGIN_CLAIM.leaseMs);
 
 		for (const result of results) expect(result.error?.message).toMatch(/OAuth token request refused the app key and secret/);
 		// A refused app secret cannot lock the UWS account: the second process tried too, without waiting for a lease.
@@ -113,11 +114,10 @@ describe('One login guard for the whole n8n instance (processes sharing the cred
 		let first: Harness;
 		({ sim, harness: first } = await setUp({}, { password: 'wrong-password' }));
 		const slow = await anotherProcess(first);
-		// The first login takes a while to be answered: the slow process's claim lands while it is under way.
-		sim.inject({ route: 'login', delayMs: 400 });
-		// The slow process's clock moves only when the test moves it (and its waits pass quickly).
-		const clock = new FakeClock();
-		slow.useClock(clock);
+		// The first login takes a while to be answered (10 s): the slow process's claim lands while it is under way,
+		// and would have passed its check (after at most LOGIN_CLAIM.maxSettleMs) long before that login ends.
+		sim.inject({ route: 'login', delayMs: 10_000 });
+		const clock = clockOfTest();
 		let readEmpty = false;
 		slow.credentials.afterRead = async (data) => {
 			// The read in which the session module looks for a claim (a busy process, a slow database): it saw
@@ -125,7 +125,7 @@ describe('One login guard for the whole n8n instance (processes sharing the cred
 			if (readEmpty || data.loginRecord || !new Error().stack?.includes('leaseSession')) return;
 			readEmpty = true;
 			await until(() => sim.count('login') === 1);
-			clock.advance(3000);
+			await clock.sleep(3000);
 		};
 		const assign = assignParams({ deviceList: '={{ $json.sims }}' });
 		const late = slow.run(assign, itemsOf(imeis(1, 40)), { continueOnFail: true });
@@ -143,8 +143,7 @@ describe('One login guard for the whole n8n instance (processes sharing the cred
 		let harness: Harness;
 		({ sim, harness } = await setUp());
 		harness.credentials.stored = { ...harness.credentials.stored, loginRecord: JSON.stringify({ claim: { by: 'a worker', at } }) };
-		const clock = new FakeClock(Date.now(), 100);
-		harness.useClock(clock);
+		const clock = clockOfTest();
 		const seen = clock.now();
 
 		const result = await harness.run(assignParams({ deviceList: imeis(1, 50)[0] }));
@@ -157,13 +156,12 @@ describe('One login guard for the whole n8n instance (processes sharing the cred
 	it(`a refusal stamped by a process whose clock is an hour ahead is held ${FAILED_LOGIN_HOLD_MS / 60000} minutes, not an hour more`, async () => {
 		let ahead: Harness;
 		({ sim, harness: ahead } = await setUp({}, { password: 'wrong-password' }));
-		ahead.useClock(new FakeClock(Date.now() + HOUR));
+		ahead.useClock(offsetClock(HOUR));
 		await ahead.run(assignParams({ deviceList: imeis(1, 60)[0] }));
 		expect(sim.count('login')).toBe(1);
 
 		const other = await anotherProcess(ahead);
-		const clock = new FakeClock();
-		other.useClock(clock);
+		const clock = clockOfTest();
 		const held = await other.run(assignParams({ deviceList: imeis(1, 61)[0] }));
 		expect(held.error?.message).toMatch(/^ThingSpace credential: login not attempted/);
 		expect(held.error?.description).toMatch(/for 15 more minute\(s\)/);

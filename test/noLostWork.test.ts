@@ -3,7 +3,8 @@ import { assignParams, imei, imeis, simulatorPerTest } from './fixtures';
 const REFUSED = { errorCode: 'UnifiedWebService.REQUEST_FAILED.License.NotAvailable', errorMessage: 'No licenses left.' };
 const rows = (lists: string[][]) => lists.map((ids) => ({ json: { sims: ids.join(',') } }));
 const sims = assignParams({ deviceList: '={{ $json.sims }}' });
-const retry = { retryOnFail: true, maxTries: 3, waitBetweenTries: 0 };
+// n8n's shortest wait between tries, in real time (0 would mean its default of 1 s).
+const retry = { retryOnFail: true, maxTries: 3, waitBetweenTries: 1 };
 
 describe('No work lost or doubled: Retry On Fail, a device named twice, a bad item in a batch', () => {
 	const t = simulatorPerTest();
