@@ -2,6 +2,7 @@ import { LOGIN_TIMEOUT_MS, RATE_LIMIT } from '../nodes/shared/policy';
 import { assignParams, everythingIn, iccid, imei, imeis, itemsOf, simulatorPerTest } from './fixtures';
 import { freshProcess, simulatorCredentials, testCredential, TestCredentialsHelper } from './harness';
 import { startSimulator, type RouteName, type Simulator } from './simulator/thingspace-simulator';
+import { clockOfTest, testClock } from './time';
 import { TriggerHarness } from './triggerHarness';
 
 /** Whatever n8n keeps of a run: the error (message, description, cause chain) and every output item. */
@@ -14,7 +15,7 @@ describe('Hardening: proxies, misbehaving servers and odd input', () => {
 
 	beforeEach(async () => {
 		// A second origin on loopback: where a redirect points. Nothing may reach it.
-		other = await startSimulator();
+		other = await startSimulator({ clock: testClock() });
 	});
 
 	afterEach(async () => {
@@ -60,11 +61,12 @@ describe('Hardening: proxies, misbehaving servers and odd input', () => {
 
 		const sends = t.sim.requests.filter((request) => request.route === 'assign');
 		expect(sends).toHaveLength(RATE_LIMIT.maxAttempts);
-		for (let i = 1; i < sends.length; i++) expect(sends[i].at - sends[i - 1].at).toBeGreaterThanOrEqual(RATE_LIMIT.minWaitMs - 5);
+		// Arrival stamps by the test's clock (the simulator's too): the waits were moved through, not waited for.
+		for (let i = 1; i < sends.length; i++) expect(sends[i].at - sends[i - 1].at).toBeGreaterThanOrEqual(RATE_LIMIT.minWaitMs);
 		expect(result.error?.message).toMatch(/limiting the rate/);
 		expect(result.error?.description).toContain(`n8n sent this request ${RATE_LIMIT.maxAttempts} time(s)`);
 		expect(result.error?.description).toMatch(/Refused by ThingSpace: 1 devices/);
-	}, 30_000);
+	});
 
 	it.each([
 		['an empty 202', { status: 202, body: {} }],
@@ -142,21 +144,25 @@ describe('Hardening: proxies, misbehaving servers and odd input', () => {
 
 	it(`a login that never answers is given up after ${LOGIN_TIMEOUT_MS / 1000} s, releasing every run waiting on it`, async () => {
 		t.sim.inject({ route: 'login', hang: true });
-		const started = Date.now();
+		const clock = clockOfTest();
+		const started = clock.now();
 		const [first, second] = await Promise.all([
 			t.harness.run(assignParams({ deviceList: '={{ $json.sims }}' }), itemsOf(imeis(3, 10))),
 			t.harness.run(assignParams({ deviceList: imei(20) })),
 		]);
-		expect(Date.now() - started).toBeLessThan(LOGIN_TIMEOUT_MS + 10_000);
+		// By the test's clock, which moves instead of waiting: the deadline passed, and nothing waited much longer.
+		expect(clock.now() - started).toBeGreaterThanOrEqual(LOGIN_TIMEOUT_MS);
+		expect(clock.now() - started).toBeLessThan(LOGIN_TIMEOUT_MS + 10_000);
 		for (const result of [first, second]) expect(result.error?.message).toContain(`no answer within ${LOGIN_TIMEOUT_MS / 1000} s`);
 		expect(t.sim.count('login')).toBe(1);
 		expect(t.sim.count('assign')).toBe(0);
-	}, LOGIN_TIMEOUT_MS + 30_000);
+	});
 
 	it('a licensing call that does not answer within its timeout reports its devices in doubt', async () => {
 		await t.harness.run(assignParams({ deviceList: imei(8) }));
 		t.sim.inject({ route: 'assign', hang: true });
-		const result = await t.harness.run(assignParams({ deviceList: imeis(2, 30).join(','), requestOptions: { timeout: 1500 } }));
+		// n8n's own request timeout is real time (not the package clock): a short one, as the call never answers.
+		const result = await t.harness.run(assignParams({ deviceList: imeis(2, 30).join(','), requestOptions: { timeout: 200 } }));
 		expect(result.error?.message).toBe('Could not reach ThingSpace');
 		expect(result.error?.description).toMatch(/In doubt .*: 2 devices/);
 	});
@@ -180,7 +186,7 @@ describe('Hardening: proxies, misbehaving servers and odd input', () => {
 describe('Hardening: the trigger\'s activation under a 429 storm', () => {
 	it(`is sent at most ${RATE_LIMIT.maxAttempts} times, then fails`, async () => {
 		freshProcess();
-		const sim = await startSimulator();
+		const sim = await startSimulator({ clock: testClock() });
 		try {
 			sim.inject({ route: 'callbacksList', status: 429, headers: { 'Retry-After': '-1' }, body: {}, times: Infinity });
 			const trigger = new TriggerHarness(simulatorCredentials(sim));
@@ -189,6 +195,6 @@ describe('Hardening: the trigger\'s activation under a 429 storm', () => {
 		} finally {
 			await sim.close();
 		}
-	}, 30_000);
+	});
 });
 
