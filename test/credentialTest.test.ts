@@ -1,13 +1,14 @@
 import type { Simulator } from './simulator/thingspace-simulator';
 import { freshProcess, simulatorCredentials, TestCredentialsHelper, testCredential } from './harness';
 import { startSimulator } from './simulator/thingspace-simulator';
+import { testClock } from './time';
 
 describe('Credential Test button', () => {
 	let sim: Simulator;
 
 	beforeEach(async () => {
 		freshProcess();
-		sim = await startSimulator();
+		sim = await startSimulator({ clock: testClock() });
 	});
 
 	afterEach(async () => {

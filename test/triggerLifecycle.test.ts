@@ -1,6 +1,7 @@
 import { freshProcess, simulatorCredentials } from './harness';
 import { everythingIn } from './fixtures';
 import { startSimulator, type Simulator } from './simulator/thingspace-simulator';
+import { testClock } from './time';
 import { TriggerHarness } from './triggerHarness';
 
 const OTHER = { url: 'https://crm.example.com/thingspace/results', username: 'crm', password: 'crm-secret' };
@@ -11,7 +12,7 @@ describe('Trigger lifecycle: the CarrierService listener, registered on activati
 
 	beforeEach(async () => {
 		freshProcess();
-		sim = await startSimulator();
+		sim = await startSimulator({ clock: testClock() });
 		trigger = new TriggerHarness(simulatorCredentials(sim));
 	});
 
