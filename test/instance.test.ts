@@ -118,13 +118,17 @@ describe('One login guard for the whole n8n instance (processes sharing the cred
 		// and would have passed its check (after at most LOGIN_CLAIM.maxSettleMs) long before that login ends.
 		sim.inject({ route: 'login', delayMs: 10_000 });
 		const clock = clockOfTest();
+		// The moment the first login reaches ThingSpace (not looked for in real time: the test's clock may move meanwhile).
+		let loginArrived!: () => void;
+		const arrived = new Promise<void>((resolve) => (loginArrived = resolve));
+		sim.config.onRequest = (request) => request.route === 'login' && loginArrived();
 		let readEmpty = false;
 		slow.credentials.afterRead = async (data) => {
 			// The read in which the session module looks for a claim (a busy process, a slow database): it saw
 			// an empty record, and its answer comes back 3 s later, once the other process is logging in.
 			if (readEmpty || data.loginRecord || !new Error().stack?.includes('leaseSession')) return;
 			readEmpty = true;
-			await until(() => sim.count('login') === 1);
+			await arrived;
 			await clock.sleep(3000);
 		};
 		const assign = assignParams({ deviceList: '={{ $json.sims }}' });
