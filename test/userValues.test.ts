@@ -68,7 +68,7 @@ describe('Values from expressions are read as the user meant them', () => {
 		['maxRequestsPerSecond', 'fast', /^Max Requests per Second must be a number, not "fast"/],
 		['maxRequestsPerSecond', -1, /^Max Requests per Second must be at least 0/],
 		['maxConcurrentRequests', '2 requests', /^Max Requests at Once must be a number, not "2 requests"/],
-		['maxConcurrentRequests', 0, /^Max Requests at Once must be at least 1/],
+		['maxConcurrentRequests', -1, /^Max Requests at Once must be at least 0/],
 	])('%s given as %j is refused by name', async (option, value, message) => {
 		const result = await t.harness.run(assignParams({ deviceList: imei(4), options: { [option]: byExpression('value') } }), [{ json: { value } }]);
 		expect(result.error?.message).toMatch(message);

@@ -74,15 +74,7 @@ export async function thingSpaceRequest(
 	const sends = { count: 0 };
 	const logins = loginsOf(context);
 	for (let attempt = 1; ; attempt++) {
-		const slot = await policy.pace?.slot();
-		if (slot) policy.paced?.(slot.waitedMs);
-		let outcome: Outcome | undefined;
-		try {
-			outcome = await sendOnce(context, request, policy, sends, logins);
-		} finally {
-			// Always told, or the calls queued behind this one would wait for ever.
-			slot?.done(outcome ? (outcome.failure ? outcome.failure.status : 200) : undefined);
-		}
+		const outcome = await sendOnce(context, request, policy, sends, logins);
 		const failure = outcome.failure;
 		if (!failure) return outcome;
 		let delay: number | undefined;
@@ -140,9 +132,20 @@ async function sendOnce(
 	const before = await session(context, logins);
 	if (before.failure) return before;
 	const policySend = policy.send ?? viaHelpers(context);
+	// Each send takes its place in the pace once the session is there, so a login's time is not an answer's.
 	const send = async (options: RequestOptions) => {
 		sends.count++;
-		return await policySend(options);
+		const slot = await policy.pace?.slot();
+		if (slot) policy.paced?.(slot.waitedMs);
+		let status: number | undefined;
+		try {
+			const response = await policySend(options);
+			status = response.statusCode;
+			return response;
+		} finally {
+			// Always told, or the calls queued behind this one would wait for ever.
+			slot?.done(status);
+		}
 	};
 	const outcome = await judged(context, request, policy, async () => await send(request));
 	const failure = outcome.failure;

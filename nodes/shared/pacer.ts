@@ -1,5 +1,6 @@
 import { clock } from './clock';
 
+import { InFlightBudget } from './inFlight';
 import { RATE_LIMIT } from './policy';
 
 /**
@@ -12,8 +13,10 @@ import { RATE_LIMIT } from './policy';
  * long each was in transit. Calls also start evenly spaced, so that a login or jitter does not bunch them up.
  *
  * ThingSpace publishes no rate (each contract has its own): it is learned from 429s (the calls ThingSpace
- * accepted in the window before one), or given by the user. One pace per credential in this process,
- * shared by all its runs, whether the rate is learned or given.
+ * accepted in the window before one), or given by the user. Until it is known, calls are spaced by the
+ * fastest answer time over the calls allowed in flight, so the first 429 comes back before many more have
+ * gone. How many calls are in flight is measured too (inFlight.ts). One pace and one in-flight budget per
+ * credential in this process, shared by all its runs, whether the rate is learned or given.
  */
 export class Pacer {
 	/** The user's Max Requests per Second, and when a run last stated it. */
@@ -27,8 +30,8 @@ export class Pacer {
 
 	private queue: Promise<void> = Promise.resolve();
 
-	/** How long the last accepted calls took, from release to answer. */
-	private readonly answerTimes: number[] = [];
+	/** How many calls may be in flight, and the answer times it measures. */
+	private readonly budget = new InFlightBudget();
 
 	/** Calls per window now: the lower of the given and the learned rate; undefined: not known, calls are not spaced. */
 	get rate(): number | undefined {
@@ -36,6 +39,11 @@ export class Pacer {
 			known && !stale(known) ? [known.rate] : [],
 		);
 		return rates.length > 0 ? Math.min(...rates) : undefined;
+	}
+
+	/** The most calls of the credential in flight now. */
+	get inFlightLimit(): number {
+		return this.budget.limit(this.rate);
 	}
 
 	/** A run states the rate: it applies to every run of the credential while runs keep stating it. */
@@ -66,20 +74,33 @@ export class Pacer {
 				// The latest it can have arrived: from here on it counts.
 				call.answeredAt = clock.now();
 				call.accepted = status !== undefined && status >= 200 && status < 300;
-				if (call.accepted) this.timed(call.answeredAt - call.releasedAt);
+				this.budget.answered(call.answeredAt - call.releasedAt, status);
 				if (status === 429) this.learn(call);
 				call.answer();
 			},
 		};
 	}
 
-	/** Until the next call may go: `rate` places after each call, a window after that call's answer. */
+	/** Until the next call may go: a place in flight, then `rate` places after each call, a window after it can have arrived. */
 	private async placeFree(): Promise<void> {
 		for (;;) {
 			this.forget();
 			const rate = this.rate;
-			if (rate === undefined) return;
+			const limit = this.budget.limit(rate);
+			const inFlight = this.calls.filter((call) => call.answeredAt === undefined);
+			if (inFlight.length >= limit) {
+				await Promise.race(inFlight.map((call) => call.answered));
+				continue;
+			}
 			const last = this.calls[this.calls.length - 1];
+			const fastest = this.budget.fastestMs;
+			if (rate === undefined) {
+				// Not known yet: `limit` calls per fastest answer time, evenly spaced.
+				const next = last && fastest !== undefined ? last.releasedAt + fastest / limit : 0;
+				if (next <= clock.now()) return;
+				await clock.sleep(next - clock.now());
+				continue;
+			}
 			let next = last ? last.releasedAt + RATE_LIMIT.windowMs / rate : 0;
 			// Every call at least `rate` places back (earlier ones, under a rate that has since gone down, too).
 			// A fractional rate (0.5: one call every two windows) is kept by the spacing above.
@@ -90,7 +111,6 @@ export class Pacer {
 				await open.answered;
 				continue;
 			}
-			const fastest = this.answerTimes.length > 0 ? Math.min(...this.answerTimes) : undefined;
 			for (const call of bound)
 				next = Math.max(next, latestArrival(call, fastest) + RATE_LIMIT.windowMs);
 			const now = clock.now();
@@ -121,11 +141,6 @@ export class Pacer {
 		this.learned = { rate: Math.min(known ?? observed, observed), at: clock.now() };
 	}
 
-	private timed(answerMs: number): void {
-		this.answerTimes.push(answerMs);
-		if (this.answerTimes.length > RECENT_ANSWERS) this.answerTimes.shift();
-	}
-
 	/** Calls answered two windows ago can no longer hold anyone back or be counted. */
 	private forget(): void {
 		const before = clock.now() - 2 * RATE_LIMIT.windowMs;
@@ -133,9 +148,6 @@ export class Pacer {
 			this.calls.shift();
 	}
 }
-
-/** How many accepted answers the fastest answer time is taken from. */
-const RECENT_ANSWERS = 20;
 
 /** The latest an answered call can have reached ThingSpace: its release plus what its answer took beyond the fastest (its answer, when none is known). */
 function latestArrival(call: Call, fastestMs: number | undefined): number {
@@ -163,6 +175,7 @@ function stale(known: { at: number }): boolean {
 /** What a run paces its calls with: the credential's Pacer, stating the run's given rate at each call. */
 export interface Pace {
 	readonly rate: number | undefined;
+	readonly inFlightLimit: number;
 	slot: Pacer['slot'];
 }
 
@@ -183,6 +196,9 @@ export function pacerFor(key: string, given?: number): Pace {
 	return {
 		get rate() {
 			return shared.rate;
+		},
+		get inFlightLimit() {
+			return shared.inFlightLimit;
 		},
 		slot: async () => {
 			shared.give(given);

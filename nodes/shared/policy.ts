@@ -20,9 +20,6 @@ export const PATHS = {
 export const MAX_DEVICES_PER_REQUEST = 100;
 export const MAX_IDS_PER_DEVICE = 100;
 
-/** Licensing requests of one node run in flight at a time, unless the node's options say otherwise. */
-export const DEFAULT_MAX_CONCURRENT_REQUESTS = 2;
-
 /** Extra attempts after a 5xx or lost connection, when the user allows them. */
 export const MAX_SERVER_RETRIES = 2;
 
@@ -42,6 +39,20 @@ export const RATE_LIMIT = {
 	keepLearnedMs: 10 * 60 * 1000,
 	/** A first 429 teaches no pace below this many calls per window, whatever the window before it showed (it may have been others' calls). */
 	firstPaceFloor: 5,
+} as const;
+
+/** How many licensing calls of a credential are in flight at once: measured (inFlight.ts), within these bounds. */
+export const IN_FLIGHT = {
+	/** Before any answer. */
+	start: 4,
+	/** Each accepted answer adds this many until ThingSpace first answers 429 (then one). */
+	firstGrowth: 2,
+	/** Never more, whatever the rate and answer time. */
+	cap: 64,
+	/** The fastest and typical answer times are taken from this many accepted answers. */
+	recentAnswers: 20,
+	/** An answer this many times slower than the fastest counts as answer times climbing. */
+	climbFactor: 2,
 } as const;
 
 /** A login that ThingSpace refused is not repeated with the same password for this long (5 failures lock the account). */

@@ -19,7 +19,7 @@ export type Sku = string;
 export interface SimulatorOptions {
 	/** Port on 127.0.0.1; 0 (default) picks a free one. */
 	port?: number;
-	/** Delay in ms before answering each request (default 0). Mutable later via sim.config.latencyMs. */
+	/** Delay in ms before answering each request that gets through the rate limit (a 429 is answered at once, as a gateway does; default 0). Mutable later via sim.config.latencyMs. */
 	latencyMs?: number;
 	/** OAuth app key/secret (defaults 'demo-app-key' / 'demo-app-secret'). */
 	appKey?: string;

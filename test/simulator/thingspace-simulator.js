@@ -278,7 +278,8 @@ async function startSimulator(options = {}) {
 				// A gateway limits the rate where requests arrive, before the latency of the answer.
 				record.at = now();
 				const ctx = { headers, rawBody, mediaType, params: resolved ? resolved.params : [], rateLimited: overRateLimit(route) };
-				after(config.latencyMs, () => dispatch(req, res, record, resolved, ctx));
+				// The gateway answers its 429 at once; the latency is the backend's, for what gets through.
+				after(ctx.rateLimited ? 0 : config.latencyMs, () => dispatch(req, res, record, resolved, ctx));
 			};
 			// A request held in transit (a slow network path, a stalled proxy) arrives that much later.
 			after(transitDelay(route), arrive);

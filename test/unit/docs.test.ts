@@ -1,7 +1,7 @@
 import {
-	DEFAULT_MAX_CONCURRENT_REQUESTS,
 	ERROR_TEXT_LIMIT,
 	FAILED_LOGIN_HOLD_MS,
+	IN_FLIGHT,
 	LISTED_DEVICES_LIMIT,
 	LOGIN_CLAIM,
 	LOGIN_TIMEOUT_MS,
@@ -32,7 +32,8 @@ const FIGURES: Array<[file: string, template: string, values: number[]]> = [
 	['README.md', 'give up after # seconds', [LOGIN_TIMEOUT_MS / 1000]],
 	['README.md', 'again for # minutes', [FAILED_LOGIN_HOLD_MS / 60000]],
 	['README.md', 'the first # devices', [LISTED_DEVICES_LIMIT]],
-	['README.md', '**Max Requests at Once** (#)', [DEFAULT_MAX_CONCURRENT_REQUESTS]],
+	['README.md', 'answer times call for, up to # per credential', [IN_FLIGHT.cap]],
+	['docs/design.md', 'starts at # calls in flight, never more than #', [IN_FLIGHT.start, IN_FLIGHT.cap]],
 	['README.md', 'up to # more times', [MAX_SERVER_RETRIES]],
 	['README.md', 'at most # messages per node', [DEDUPE_MAX_KEYS]],
 	['docs/behaviour.md', 'never sooner than # s', [RATE_LIMIT.minWaitMs / 1000]],

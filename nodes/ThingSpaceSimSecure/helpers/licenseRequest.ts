@@ -1,11 +1,7 @@
 import type { IDataObject, IExecutePaginationFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import {
-	DEFAULT_MAX_CONCURRENT_REQUESTS,
-	MAX_DEVICES_PER_REQUEST,
-	SKUS,
-} from '../../shared/policy';
+import { MAX_DEVICES_PER_REQUEST, SKUS } from '../../shared/policy';
 import { checkDevices, type RefusedDevice } from './deviceChecks';
 import {
 	DeviceInputError,
@@ -48,7 +44,8 @@ export interface LicenseRequest {
 	retryServerErrors: boolean;
 	/** The user's Transaction ID, or '' to have one generated per request. */
 	transactionId: string;
-	maxConcurrentRequests: number;
+	/** The user's bound on this run's requests in flight; undefined: the node decides. */
+	maxConcurrentRequests?: number;
 	/** Plan and show, send nothing. */
 	dryRun: boolean;
 	/** A dry run's devices that a real run would refuse, and why. */
@@ -141,7 +138,7 @@ export function readLicenseRequest(
 		combine: read.combineItems && transactionId === '',
 		retryServerErrors: read.retryServerErrors,
 		transactionId,
-		maxConcurrentRequests: read.maxConcurrentRequests,
+		maxConcurrentRequests: read.maxConcurrentRequests || undefined,
 		dryRun,
 		refused,
 		checkAvailability: operation === 'assign' && read.checkAvailability,
@@ -197,13 +194,9 @@ function readValues(
 				: options.transactionId,
 			'1-20250114001',
 		),
+		// 0: the node decides, by what ThingSpace shows (nodes/shared/inFlight.ts).
 		maxConcurrentRequests: Math.floor(
-			numberValue(
-				'Max Requests at Once',
-				options.maxConcurrentRequests,
-				DEFAULT_MAX_CONCURRENT_REQUESTS,
-				1,
-			),
+			numberValue('Max Requests at Once', options.maxConcurrentRequests, 0, 0),
 		),
 		// A fraction is a rate too: 0.5 is one request every two seconds.
 		maxRequestsPerSecond: numberValue(

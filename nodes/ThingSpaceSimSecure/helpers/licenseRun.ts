@@ -80,7 +80,8 @@ export async function runLicensing(joined: JoinedItem[], memory: PlanMemory): Pr
 		tally,
 		accepted: memory.accepted,
 	};
-	const limit = limiter(planned[0]?.request.maxConcurrentRequests ?? 1);
+	const most = planned[0]?.request.maxConcurrentRequests ?? Infinity;
+	const limit = limiter(() => Math.min(most, pace.inFlightLimit));
 	await Promise.all(
 		plan.requests.map(
 			async (request) => await limit(async () => await sendPlanned(request, sending)),

@@ -73,18 +73,18 @@ export async function sendPlanned(
 	}
 }
 
-/** Runs at most `max` tasks at a time, in the order they were queued. */
-export function limiter(max: number): <T>(task: () => Promise<T>) => Promise<T> {
+/** Runs at most `max()` tasks at a time (read again as each ends), in the order they were queued. */
+export function limiter(max: () => number): <T>(task: () => Promise<T>) => Promise<T> {
 	let active = 0;
 	const waiting: Array<() => void> = [];
 	return async (task) => {
-		while (active >= max) await new Promise<void>((resolve) => waiting.push(resolve));
+		while (active >= max()) await new Promise<void>((resolve) => waiting.push(resolve));
 		active++;
 		try {
 			return await task();
 		} finally {
 			active--;
-			waiting.shift()?.();
+			for (let free = max() - active; free > 0 && waiting.length > 0; free--) waiting.shift()?.();
 		}
 	};
 }

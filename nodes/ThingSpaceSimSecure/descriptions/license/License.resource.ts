@@ -104,10 +104,10 @@ export const licenseFields: INodeProperties[] = [
 				displayName: 'Max Requests at Once',
 				name: 'maxConcurrentRequests',
 				type: 'number',
-				typeOptions: { minValue: 1, maxValue: 10 },
-				default: 2,
+				typeOptions: { minValue: 0 },
+				default: 0,
 				description:
-					"Licensing requests of this node run in flight at the same time. Keep it low to stay under ThingSpace's rate limit. With 1, a failed request stops every later device of its items; with more, requests already under way still complete.",
+					"At most this many licensing requests of this node run in flight at the same time. 0: the node decides, from ThingSpace's answer times and rate. With 1, a failed request stops every later device of its items; with more, requests already under way still complete.",
 			},
 			{
 				displayName: 'Max Requests per Second',
