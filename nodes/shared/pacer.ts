@@ -14,8 +14,8 @@ import { RATE_LIMIT } from './policy';
  *
  * ThingSpace publishes no rate (each contract has its own): it is learned from 429s (the calls ThingSpace
  * accepted in the window before one), or given by the user. Until it is known, calls are spaced by the
- * fastest answer time over the calls allowed in flight, so the first 429 comes back before many more have
- * gone. How many calls are in flight is measured too (inFlight.ts). One pace and one in-flight budget per
+ * fastest answer time over the calls allowed in flight (at least RATE_LIMIT.unknownSpacingMs), so the
+ * first 429 comes back before many more have gone. How many calls are in flight is measured too (inFlight.ts). One pace and one in-flight budget per
  * credential in this process, shared by all its runs, whether the rate is learned or given.
  */
 export class Pacer {
@@ -95,8 +95,9 @@ export class Pacer {
 			const last = this.calls[this.calls.length - 1];
 			const fastest = this.budget.fastestMs;
 			if (rate === undefined) {
-				// Not known yet: `limit` calls per fastest answer time, evenly spaced.
-				const next = last && fastest !== undefined ? last.releasedAt + fastest / limit : 0;
+				// Not known yet: `limit` calls per fastest answer time, evenly spaced, never closer than unknownSpacingMs.
+				const spacing = Math.max(RATE_LIMIT.unknownSpacingMs, (fastest ?? 0) / limit);
+				const next = last ? last.releasedAt + spacing : 0;
 				if (next <= clock.now()) return;
 				await clock.sleep(next - clock.now());
 				continue;

@@ -39,6 +39,8 @@ export const RATE_LIMIT = {
 	keepLearnedMs: 10 * 60 * 1000,
 	/** A first 429 teaches no pace below this many calls per window, whatever the window before it showed (it may have been others' calls). */
 	firstPaceFloor: 5,
+	/** While no rate is known, calls start at least this far apart (100 a second), so that even when answers are instant the first 429 comes back before many more have gone. */
+	unknownSpacingMs: 10,
 } as const;
 
 /** How many licensing calls of a credential are in flight at once: measured (inFlight.ts), within these bounds. */
