@@ -3,8 +3,9 @@
 // (n8n-core 2.x, then 1.x) against the simulator on 127.0.0.1 (in a child process). Counts come from the
 // simulator's own request log. Beside the node's rows it prints the engine floor: a no-op declarative node
 // with the same properties, on the same items in the same harness, so the node's own per-item cost shows.
-// Bounded: a fixed set of runs, then exit.
-const { spawnSync } = require('child_process');
+// The latent rows run one item of many devices with default options at long answer times, against rate limits,
+// beside the floor no client can beat. Bounded: a fixed set of runs, then exit.
+const { fork, spawnSync } = require('child_process');
 
 if (!process.env.N8N_CORE) {
 	// One process per n8n-core version: each loads its own engine.
@@ -25,8 +26,10 @@ const { imeis } = require('./fixtures');
 const { ThingSpaceSimSecure } = require('../nodes/ThingSpaceSimSecure/ThingSpaceSimSecure.node');
 
 const out = (text = '') => process.stdout.write(`${text}\n`);
-const SIZES = (process.env.BENCH_SIZES || '1000,10000').split(',').map(Number);
-const LATENCIES = (process.env.BENCH_LATENCY_MS || '0,20').split(',').map(Number);
+/** A list of numbers from the environment: the default when unset, none when set empty. */
+const numbers = (name, fallback) => (process.env[name] ?? fallback).split(',').filter((entry) => entry.trim() !== '').map(Number);
+const SIZES = numbers('BENCH_SIZES', '1000,10000');
+const LATENCIES = numbers('BENCH_LATENCY_MS', '0,20');
 const MEMORY_DEVICES = Number(process.env.BENCH_MEMORY_DEVICES ?? 100000);
 // The rate-limited rows: the simulator accepts this many licensing calls per second (429 with Retry-After: 1 beyond).
 const RATE = Number(process.env.BENCH_RATE ?? 10);
@@ -34,6 +37,15 @@ const RATE_DEVICES = Number(process.env.BENCH_RATE_DEVICES ?? 10000);
 const FLOOR = 'engine floor: no-op node, same properties, one item per device';
 // The engine floor and the node's own rows are measured this many times; the median is shown (per-item figures are close).
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
+// Baseline B sends one request per device, one after another: its time grows with the devices (10,000 at 20 ms take
+// over 200 s). It runs on at most this many devices; a larger size's ratios use its time scaled to that size.
+const BASELINE_B_DEVICES = Number(process.env.BENCH_BASELINE_B_DEVICES || 1000);
+// The latent rows: one item of LATENT_DEVICES devices, default options, at each latency against each rate limit (0: none).
+const LATENT_MS = numbers('BENCH_LATENT_MS', '300,1000');
+const LATENT_RATES = numbers('BENCH_LATENT_RATES', '10,50,0');
+const LATENT_DEVICES = Number(process.env.BENCH_LATENT_DEVICES ?? 10000);
+// They wait on the simulator, not on the CPU: each runs in a process of its own, this many at once (default: all).
+const LATENT_PARALLEL = Number(process.env.BENCH_LATENT_PARALLEL || LATENT_MS.length * LATENT_RATES.length);
 
 const params = (options = {}) => ({ resource: 'license', operation: 'assign', skuNumber: 'SIMSec-IoT', deviceSource: 'list', deviceKind: 'IMEI', deviceList: '={{ $json.sims }}', options });
 
@@ -117,6 +129,83 @@ async function rateLimited(given) {
 	}
 }
 
+/**
+ * What no client can beat: the token call and the login, one answer time each, then the licensing requests. Against
+ * a limit of `rate` calls in any second, the n-th accepted request arrives (n - 1) ÷ rate whole seconds after the
+ * first at the earliest, and is answered one answer time later; without a limit, all of them in one answer time.
+ */
+const latentFloorMs = (latencyMs, rate, accepted) => 3 * latencyMs + (rate > 0 && accepted > 0 ? Math.floor((accepted - 1) / rate) * 1000 : 0);
+
+/** In a process of its own: one latent row. Warms up, says ready, runs on the parent's word, reports. */
+async function latentRow({ latencyMs, rate, devices }) {
+	// A first run against a simulator of its own, so that the measured one does not pay for a cold process.
+	const warm = await forkSimulator({ licenses: { 'SIMSec-IoT': 1000 } });
+	const warmed = await new Harness(simulatorCredentials(warm)).run(params(), [{ json: { sims: imeis(200) } }]);
+	await warm.close();
+	if (warmed.error) throw warmed.error;
+	freshProcess();
+	const sim = await forkSimulator({ latencyMs, rateLimitPerSecond: rate, licenses: { 'SIMSec-IoT': 10 * devices } });
+	try {
+		const harness = new Harness(simulatorCredentials(sim));
+		const items = [{ json: { sims: imeis(devices) } }];
+		global.gc?.();
+		await new Promise((resolve) => {
+			process.once('message', resolve);
+			process.send({ ready: true });
+		});
+		const started = process.hrtime.bigint();
+		const result = await harness.run(params(), items);
+		const ms = Number(process.hrtime.bigint() - started) / 1e6;
+		if (result.error) throw result.error;
+		const stats = await sim.stats();
+		const { pacing } = result.items[0]?.json ?? {};
+		return {
+			requests: stats.assign,
+			rateLimited: stats.rateLimited,
+			exactlyOnce: stats.distinctDevices === devices && stats.allOnce,
+			maxInFlight: stats.maxInFlight,
+			ms,
+			floorMs: latentFloorMs(latencyMs, rate, stats.assign - stats.rateLimited),
+			pacing: pacing ? `${pacing.requestsPerSecond}/s, ${pacing.waitedMs} ms waited` : '–',
+		};
+	} finally {
+		await sim.close();
+	}
+}
+
+/** The latent rows, LATENT_PARALLEL at a time: each group's processes warm up first, then all start at once. */
+async function latentRows() {
+	const rows = LATENT_MS.flatMap((latencyMs) => LATENT_RATES.map((rate) => ({ latencyMs, rate, devices: LATENT_DEVICES })));
+	out(`| latency | rate limit | licensing requests | answers 429 | each device once | max in flight | wall ms | floor ms | wall ÷ floor | pacing in the output |`);
+	out('|---|---|---|---|---|---|---|---|---|---|');
+	for (let i = 0; i < rows.length; i += LATENT_PARALLEL) {
+		const group = rows.slice(i, i + LATENT_PARALLEL).map((row) => {
+			const child = fork(__filename, [], { execArgv: ['--expose-gc'], env: { ...process.env, BENCH_LATENT_ROW: JSON.stringify(row) } });
+			const messages = [];
+			let wake;
+			child.on('message', (message) => (messages.push(message), wake?.()));
+			const exited = new Promise((resolve) => child.on('exit', (code) => (resolve(code), wake?.())));
+			let code;
+			exited.then((c) => (code = c));
+			const next = async () => {
+				while (messages.length === 0 && code === undefined) await new Promise((resolve) => (wake = resolve));
+				if (messages.length === 0) throw new Error(`latent row ${JSON.stringify(row)}: process exited (${code})`);
+				return messages.shift();
+			};
+			return { row, child, next, exited };
+		});
+		await Promise.all(group.map(({ next }) => next()));
+		for (const { child } of group) child.send({ go: true });
+		const results = await Promise.all(group.map(({ next }) => next()));
+		await Promise.all(group.map(({ exited }) => exited));
+		group.forEach(({ row: { latencyMs, rate } }, index) => {
+			const r = results[index].result;
+			out(`| ${latencyMs} ms | ${rate > 0 ? `${rate}/s` : 'none'} | ${r.requests} | ${r.rateLimited} | ${r.exactlyOnce ? 'yes' : 'NO'} | ${r.maxInFlight} | ${r.ms.toFixed(0)} | ${r.floorMs} | ${(r.ms / r.floorMs).toFixed(2)} | ${r.pacing} |`);
+		});
+	}
+	out();
+}
+
 async function main() {
 	// Memory first, before other runs have grown the heap.
 	if (MEMORY_DEVICES > 0) {
@@ -130,30 +219,44 @@ async function main() {
 		await rateLimited(true);
 		out();
 	}
+	if (LATENT_DEVICES > 0 && LATENT_MS.length > 0 && LATENT_RATES.length > 0) {
+		out(`${LATENT_DEVICES} devices in one item, default options, at each latency against each limit of licensing calls per second:\n`);
+		await latentRows();
+	}
 	out('| latency | devices | input | licensing requests | auth calls | each device once | max in flight | wall ms | request floor ms | wall / request floor | wall / engine floor | per-item cost / engine floor | baseline A / this | baseline B / this |');
 	out('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+	// Each baseline is measured once per latency and size it runs on (baseline B on at most BASELINE_B_DEVICES).
+	const baselines = new Map();
 	for (const latencyMs of LATENCIES) {
 		for (const devices of SIZES) {
 			const rows = {};
-			for (const shape of BASELINES) rows[shape] = await measure(latencyMs, devices, shape);
+			for (const shape of BASELINES) {
+				const measuredOn = shape.startsWith('baseline B') ? Math.min(devices, BASELINE_B_DEVICES) : devices;
+				const key = `${latencyMs} ${measuredOn} ${shape}`;
+				if (!baselines.has(key)) baselines.set(key, await measure(latencyMs, measuredOn, shape));
+				// Scaled to this size when measured on fewer devices: one request at a time, its time grows with the devices.
+				rows[shape] = { ...baselines.get(key), devices: measuredOn, scale: devices / measuredOn };
+			}
 			// The floor and the node's rows take turns, so that warm-up and machine noise fall on all of them alike.
 			const runs = { [FLOOR]: [], '(a) one item': [], '(b) one item per device': [] };
 			for (let i = 0; i < REPEAT; i++) for (const shape of Object.keys(runs)) runs[shape].push(await measure(latencyMs, devices, shape));
-			for (const [shape, measured] of Object.entries(runs)) rows[shape] = measured.sort((x, y) => x.ms - y.ms)[Math.floor(measured.length / 2)];
+			for (const [shape, measured] of Object.entries(runs)) rows[shape] = { ...measured.sort((x, y) => x.ms - y.ms)[Math.floor(measured.length / 2)], devices, scale: 1 };
 			for (const [shape, r] of Object.entries(rows)) {
 				const ratio = r.floorMs > 0 ? (r.ms / r.floorMs).toFixed(2) : '–';
 				const perItem = shape === '(b) one item per device';
 				const engine = perItem ? (r.ms / rows[FLOOR].ms).toFixed(2) : '–';
 				// (a) does the same licensing work (requests, device checks) as one item: what (b) adds is its per-item cost.
 				const itemCost = perItem ? ((r.ms - rows['(a) one item'].ms) / rows[FLOOR].ms).toFixed(2) : '–';
-				const speedups = shape === FLOOR ? '– | –' : BASELINES.map((baseline) => (rows[baseline].ms / r.ms).toFixed(1)).join(' | ');
-				out(`| ${latencyMs} ms | ${devices} | ${shape} | ${r.requests} | ${r.auth} | ${r.exactlyOnce ? 'yes' : 'NO'} | ${r.maxInFlight} | ${r.ms.toFixed(0)} | ${r.floorMs} | ${ratio} | ${engine} | ${itemCost} | ${speedups} |`);
+				const speedups = shape === FLOOR ? '– | –' : BASELINES.map((baseline) => ((rows[baseline].ms * rows[baseline].scale) / (r.ms * r.scale)).toFixed(1)).join(' | ');
+				const label = r.scale === 1 ? shape : `${shape} (measured on ${r.devices} devices; ratios: its time × ${r.scale})`;
+				out(`| ${latencyMs} ms | ${r.devices} | ${label} | ${r.requests} | ${r.auth} | ${r.exactlyOnce ? 'yes' : 'NO'} | ${r.maxInFlight} | ${r.ms.toFixed(0)} | ${r.floorMs} | ${ratio} | ${engine} | ${itemCost} | ${speedups} |`);
 			}
 		}
 	}
 }
 
-main().then(
+const latentRowSpec = process.env.BENCH_LATENT_ROW;
+(latentRowSpec ? latentRow(JSON.parse(latentRowSpec)).then((result) => new Promise((resolve) => process.send({ result }, resolve))) : main()).then(
 	() => process.exit(0),
 	(error) => {
 		process.stderr.write(`${error.stack ?? error}\n`);
