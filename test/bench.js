@@ -223,6 +223,7 @@ async function main() {
 		out(`${LATENT_DEVICES} devices in one item, default options, at each latency against each limit of licensing calls per second:\n`);
 		await latentRows();
 	}
+	if (SIZES.length === 0 || LATENCIES.length === 0) return;
 	out('| latency | devices | input | licensing requests | auth calls | each device once | max in flight | wall ms | request floor ms | wall / request floor | wall / engine floor | per-item cost / engine floor | baseline A / this | baseline B / this |');
 	out('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 	// Each baseline is measured once per latency and size it runs on (baseline B on at most BASELINE_B_DEVICES).
