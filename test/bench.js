@@ -7,23 +7,16 @@
 // beside the floor no client can beat. Bounded: a fixed set of runs, then exit.
 const { fork, spawnSync } = require('child_process');
 
-if (!process.env.N8N_CORE) {
-	// One process per n8n-core version: each loads its own engine.
-	let failed = false;
-	for (const version of ['2', '1']) {
-		process.stdout.write(`\n## n8n-core ${version}.x\n\n`);
-		const run = spawnSync(process.execPath, ['--expose-gc', __filename], { stdio: 'inherit', env: { ...process.env, N8N_CORE: version } });
-		failed ||= run.status !== 0;
-	}
-	process.exit(failed ? 1 : 0);
+// Without N8N_CORE: the parent, which starts one process per n8n-core version (each loads its own engine).
+const VERSIONS = ['2', '1'];
+let forkSimulator, Harness, simulatorCredentials, freshProcess, imeis, ThingSpaceSimSecure;
+if (process.env.N8N_CORE) {
+	require('./register');
+	({ forkSimulator } = require('./simulator/fork'));
+	({ Harness, simulatorCredentials, freshProcess } = require('./harness'));
+	({ imeis } = require('./fixtures'));
+	({ ThingSpaceSimSecure } = require('../nodes/ThingSpaceSimSecure/ThingSpaceSimSecure.node'));
 }
-
-require('./register');
-
-const { forkSimulator } = require('./simulator/fork');
-const { Harness, simulatorCredentials, freshProcess } = require('./harness');
-const { imeis } = require('./fixtures');
-const { ThingSpaceSimSecure } = require('../nodes/ThingSpaceSimSecure/ThingSpaceSimSecure.node');
 
 const out = (text = '') => process.stdout.write(`${text}\n`);
 /** A list of numbers from the environment: the default when unset, none when set empty. */
@@ -44,8 +37,11 @@ const BASELINE_B_DEVICES = Number(process.env.BENCH_BASELINE_B_DEVICES || 1000);
 const LATENT_MS = numbers('BENCH_LATENT_MS', '300,1000');
 const LATENT_RATES = numbers('BENCH_LATENT_RATES', '10,50,0');
 const LATENT_DEVICES = Number(process.env.BENCH_LATENT_DEVICES ?? 10000);
-// They wait on the simulator, not on the CPU: each runs in a process of its own, this many at once (default: all).
-const LATENT_PARALLEL = Number(process.env.BENCH_LATENT_PARALLEL || LATENT_MS.length * LATENT_RATES.length);
+const LATENT = LATENT_DEVICES > 0 && LATENT_MS.length > 0 && LATENT_RATES.length > 0;
+// They wait on the simulator more than they compute: this many run at the same time (default 6: three per version at a
+// time, before the other rows, while nothing else runs), each started this long after the one before.
+const LATENT_PARALLEL = Number(process.env.BENCH_LATENT_PARALLEL || 6);
+const LATENT_STAGGER_MS = Number(process.env.BENCH_LATENT_STAGGER_MS ?? 500);
 
 const params = (options = {}) => ({ resource: 'license', operation: 'assign', skuNumber: 'SIMSec-IoT', deviceSource: 'list', deviceKind: 'IMEI', deviceList: '={{ $json.sims }}', options });
 
@@ -136,74 +132,143 @@ async function rateLimited(given) {
  */
 const latentFloorMs = (latencyMs, rate, accepted) => 3 * latencyMs + (rate > 0 && accepted > 0 ? Math.floor((accepted - 1) / rate) * 1000 : 0);
 
-/** In a process of its own: one latent row. Warms up, says ready, runs on the parent's word, reports. */
-async function latentRow({ latencyMs, rate, devices }) {
-	// A first run against a simulator of its own, so that the measured one does not pay for a cold process.
+/** The messages of a process (this one's parent, or a child), one at a time; rejects once it has exited. */
+function inbox(channel, name) {
+	const messages = [];
+	let wake;
+	let exitCode;
+	channel.on('message', (message) => {
+		messages.push(message);
+		wake?.();
+	});
+	channel.on(channel === process ? 'disconnect' : 'exit', (code) => {
+		exitCode = code ?? 'disconnected';
+		wake?.();
+	});
+	return async () => {
+		while (messages.length === 0 && exitCode === undefined) await new Promise((resolve) => (wake = resolve));
+		if (messages.length === 0) throw new Error(`${name}: exited (${exitCode})`);
+		return messages.shift();
+	};
+}
+
+/**
+ * A latent worker, in a process of its own on one n8n-core version: warms up, then runs the rows it is sent one
+ * after another, each from a fresh login and pace (as after an n8n restart) against a simulator of its own,
+ * preparing each and starting it on the parent's word.
+ */
+async function latentWorker() {
+	const next = inbox(process, 'parent');
+	// A first run against a simulator of its own, so that the measured ones do not pay for a cold process.
 	const warm = await forkSimulator({ licenses: { 'SIMSec-IoT': 1000 } });
 	const warmed = await new Harness(simulatorCredentials(warm)).run(params(), [{ json: { sims: imeis(200) } }]);
 	await warm.close();
 	if (warmed.error) throw warmed.error;
-	freshProcess();
-	const sim = await forkSimulator({ latencyMs, rateLimitPerSecond: rate, licenses: { 'SIMSec-IoT': 10 * devices } });
-	try {
-		const harness = new Harness(simulatorCredentials(sim));
-		const items = [{ json: { sims: imeis(devices) } }];
-		global.gc?.();
-		await new Promise((resolve) => {
-			process.once('message', resolve);
-			process.send({ ready: true });
-		});
-		const started = process.hrtime.bigint();
-		const result = await harness.run(params(), items);
-		const ms = Number(process.hrtime.bigint() - started) / 1e6;
-		if (result.error) throw result.error;
-		const stats = await sim.stats();
-		const { pacing } = result.items[0]?.json ?? {};
-		return {
-			requests: stats.assign,
-			rateLimited: stats.rateLimited,
-			exactlyOnce: stats.distinctDevices === devices && stats.allOnce,
-			maxInFlight: stats.maxInFlight,
-			ms,
-			floorMs: latentFloorMs(latencyMs, rate, stats.assign - stats.rateLimited),
-			pacing: pacing ? `${pacing.requestsPerSecond}/s, ${pacing.waitedMs} ms waited` : '–',
-		};
-	} finally {
-		await sim.close();
+	process.send({ ready: true });
+	for (let message = await next(); message.row; message = await next()) {
+		const { latencyMs, rate, devices } = message.row;
+		freshProcess();
+		const sim = await forkSimulator({ latencyMs, rateLimitPerSecond: rate, licenses: { 'SIMSec-IoT': 10 * devices } });
+		try {
+			const harness = new Harness(simulatorCredentials(sim));
+			const items = [{ json: { sims: imeis(devices) } }];
+			global.gc?.();
+			process.send({ prepared: true });
+			await next();
+			const started = process.hrtime.bigint();
+			const result = await harness.run(params(), items);
+			const ms = Number(process.hrtime.bigint() - started) / 1e6;
+			if (result.error) throw result.error;
+			const stats = await sim.stats();
+			const { pacing } = result.items[0]?.json ?? {};
+			process.send({
+				result: {
+					requests: stats.assign,
+					rateLimited: stats.rateLimited,
+					exactlyOnce: stats.distinctDevices === devices && stats.allOnce,
+					maxInFlight: stats.maxInFlight,
+					ms,
+					floorMs: latentFloorMs(latencyMs, rate, stats.assign - stats.rateLimited),
+					pacing: pacing ? `${pacing.requestsPerSecond}/s, ${pacing.waitedMs} ms waited` : '–',
+				},
+			});
+		} finally {
+			await sim.close();
+		}
 	}
 }
 
-/** The latent rows, LATENT_PARALLEL at a time: each group's processes warm up first, then all start at once. */
-async function latentRows() {
-	const rows = LATENT_MS.flatMap((latencyMs) => LATENT_RATES.map((rate) => ({ latencyMs, rate, devices: LATENT_DEVICES })));
-	out(`| latency | rate limit | licensing requests | answers 429 | each device once | max in flight | wall ms | floor ms | wall ÷ floor | pacing in the output |`);
-	out('|---|---|---|---|---|---|---|---|---|---|');
-	for (let i = 0; i < rows.length; i += LATENT_PARALLEL) {
-		const group = rows.slice(i, i + LATENT_PARALLEL).map((row) => {
-			const child = fork(__filename, [], { execArgv: ['--expose-gc'], env: { ...process.env, BENCH_LATENT_ROW: JSON.stringify(row) } });
-			const messages = [];
-			let wake;
-			child.on('message', (message) => (messages.push(message), wake?.()));
-			const exited = new Promise((resolve) => child.on('exit', (code) => (resolve(code), wake?.())));
-			let code;
-			exited.then((c) => (code = c));
-			const next = async () => {
-				while (messages.length === 0 && code === undefined) await new Promise((resolve) => (wake = resolve));
-				if (messages.length === 0) throw new Error(`latent row ${JSON.stringify(row)}: process exited (${code})`);
-				return messages.shift();
-			};
-			return { row, child, next, exited };
-		});
-		await Promise.all(group.map(({ next }) => next()));
-		for (const { child } of group) child.send({ go: true });
-		const results = await Promise.all(group.map(({ next }) => next()));
-		await Promise.all(group.map(({ exited }) => exited));
-		group.forEach(({ row: { latencyMs, rate } }, index) => {
-			const r = results[index].result;
-			out(`| ${latencyMs} ms | ${rate > 0 ? `${rate}/s` : 'none'} | ${r.requests} | ${r.rateLimited} | ${r.exactlyOnce ? 'yes' : 'NO'} | ${r.maxInFlight} | ${r.ms.toFixed(0)} | ${r.floorMs} | ${(r.ms / r.floorMs).toFixed(2)} | ${r.pacing} |`);
-		});
+/**
+ * The latent rows of these n8n-core versions, in rounds of LATENT_PARALLEL rows that run at the same time (the
+ * longest answer times first, so that a round's rows last alike), each in a worker of its version; a round's rows
+ * start LATENT_STAGGER_MS apart, so that their first CPU work (the engine reading the item) does not overlap.
+ * Returns each version's table.
+ */
+async function latentRows(versions) {
+	const rows = [...LATENT_MS]
+		.sort((x, y) => y - x)
+		.flatMap((latencyMs) => versions.flatMap((version) => LATENT_RATES.map((rate) => ({ version, latencyMs, rate, devices: LATENT_DEVICES }))));
+	const tables = new Map(versions.map((version) => [version, []]));
+	const pools = new Map(versions.map((version) => [version, []]));
+	const worker = async (version, index) => {
+		const pool = pools.get(version);
+		if (!pool[index]) {
+			const child = fork(__filename, [], { execArgv: ['--expose-gc'], env: { ...process.env, N8N_CORE: version, BENCH_LATENT_WORKER: '1' } });
+			pool[index] = { child, next: inbox(child, `latent worker (n8n-core ${version}.x)`), exited: new Promise((resolve) => child.on('exit', resolve)) };
+			await pool[index].next();
+		}
+		return pool[index];
+	};
+	try {
+		for (let i = 0; i < rows.length; i += LATENT_PARALLEL) {
+			const round = rows.slice(i, i + LATENT_PARALLEL);
+			const workers = await Promise.all(round.map((row, k) => worker(row.version, round.slice(0, k).filter((other) => other.version === row.version).length)));
+			workers.forEach(({ child }, k) => child.send({ row: round[k] }));
+			await Promise.all(workers.map(({ next }) => next()));
+			const results = [];
+			for (const [k, { child, next }] of workers.entries()) {
+				if (k > 0) await new Promise((resolve) => setTimeout(resolve, LATENT_STAGGER_MS));
+				child.send({ go: true });
+				results.push(next());
+			}
+			(await Promise.all(results)).forEach(({ result: r }, k) => {
+				const { version, latencyMs, rate } = round[k];
+				tables.get(version).push({ latencyMs, rate, line: `| ${latencyMs} ms | ${rate > 0 ? `${rate}/s` : 'none'} | ${r.requests} | ${r.rateLimited} | ${r.exactlyOnce ? 'yes' : 'NO'} | ${r.maxInFlight} | ${r.ms.toFixed(0)} | ${r.floorMs} | ${(r.ms / r.floorMs).toFixed(2)} | ${r.pacing} |` });
+			});
+		}
+	} finally {
+		const all = [...pools.values()].flat();
+		for (const { child } of all) if (child.connected) child.send({ done: true });
+		await Promise.all(all.map(({ exited }) => exited));
 	}
-	out();
+	// In the order asked for: by latency, then by rate.
+	const order = (row) => LATENT_MS.indexOf(row.latencyMs) * LATENT_RATES.length + LATENT_RATES.indexOf(row.rate);
+	return new Map(
+		[...tables].map(([version, table]) => [
+			version,
+			[
+				`${LATENT_DEVICES} devices in one item, default options, at each latency against each limit of licensing calls per second (floor: 3 answer times, plus (accepted requests − 1) ÷ rate whole seconds):`,
+				'',
+				'| latency | rate limit | licensing requests | answers 429 | each device once | max in flight | wall ms | floor ms | wall ÷ floor | pacing in the output |',
+				'|---|---|---|---|---|---|---|---|---|---|',
+				...table.sort((x, y) => order(x) - order(y)).map(({ line }) => line),
+			],
+		]),
+	);
+}
+
+/** The parent: the latent rows of both versions first (they wait, they do not compute), then each version's process. */
+async function parent() {
+	const latent = LATENT ? await latentRows(VERSIONS) : new Map();
+	let failed = false;
+	for (const version of VERSIONS) {
+		out(`\n## n8n-core ${version}.x\n`);
+		if (latent.has(version)) out(`${latent.get(version).join('\n')}\n`);
+		const env = { ...process.env, N8N_CORE: version, BENCH_LATENT_DEVICES: '0' };
+		const run = spawnSync(process.execPath, ['--expose-gc', __filename], { stdio: 'inherit', env });
+		failed ||= run.status !== 0;
+	}
+	if (failed) throw new Error('a version failed');
 }
 
 async function main() {
@@ -219,10 +284,8 @@ async function main() {
 		await rateLimited(true);
 		out();
 	}
-	if (LATENT_DEVICES > 0 && LATENT_MS.length > 0 && LATENT_RATES.length > 0) {
-		out(`${LATENT_DEVICES} devices in one item, default options, at each latency against each limit of licensing calls per second:\n`);
-		await latentRows();
-	}
+	// Run on its own (N8N_CORE set by hand), a version's process runs its latent rows here.
+	if (LATENT) out(`${(await latentRows([process.env.N8N_CORE])).get(process.env.N8N_CORE).join('\n')}\n`);
 	if (SIZES.length === 0 || LATENCIES.length === 0) return;
 	out('| latency | devices | input | licensing requests | auth calls | each device once | max in flight | wall ms | request floor ms | wall / request floor | wall / engine floor | per-item cost / engine floor | baseline A / this | baseline B / this |');
 	out('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
@@ -256,8 +319,8 @@ async function main() {
 	}
 }
 
-const latentRowSpec = process.env.BENCH_LATENT_ROW;
-(latentRowSpec ? latentRow(JSON.parse(latentRowSpec)).then((result) => new Promise((resolve) => process.send({ result }, resolve))) : main()).then(
+const entry = process.env.BENCH_LATENT_WORKER ? latentWorker : process.env.N8N_CORE ? main : parent;
+entry().then(
 	() => process.exit(0),
 	(error) => {
 		process.stderr.write(`${error.stack ?? error}\n`);
