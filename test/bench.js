@@ -126,11 +126,10 @@ async function rateLimited(given) {
 }
 
 /**
- * What no client can beat: the token call and the login, one answer time each, then the licensing requests. Against
- * a limit of `rate` calls in any second, the n-th accepted request arrives (n - 1) ÷ rate whole seconds after the
- * first at the earliest, and is answered one answer time later; without a limit, all of them in one answer time.
+ * The floor of issue #21: the licensing requests divided by the rate, plus one answer time each for the token call,
+ * the login and the last request; without a limit, the auth calls plus one answer time.
  */
-const latentFloorMs = (latencyMs, rate, accepted) => 3 * latencyMs + (rate > 0 && accepted > 0 ? Math.floor((accepted - 1) / rate) * 1000 : 0);
+const latentFloorMs = (latencyMs, rate, requests) => 3 * latencyMs + (rate > 0 ? (requests / rate) * 1000 : 0);
 
 /** The messages of a process (this one's parent, or a child), one at a time; rejects once it has exited. */
 function inbox(channel, name) {
@@ -247,7 +246,7 @@ async function latentRows(versions) {
 		[...tables].map(([version, table]) => [
 			version,
 			[
-				`${LATENT_DEVICES} devices in one item, default options, at each latency against each limit of licensing calls per second (floor: 3 answer times, plus (accepted requests − 1) ÷ rate whole seconds):`,
+				`${LATENT_DEVICES} devices in one item, default options, at each latency against each limit of licensing calls per second (floor: the requests ÷ the rate, plus 3 answer times):`,
 				'',
 				'| latency | rate limit | licensing requests | answers 429 | each device once | max in flight | wall ms | floor ms | wall ÷ floor | pacing in the output |',
 				'|---|---|---|---|---|---|---|---|---|---|',
