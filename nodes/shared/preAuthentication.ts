@@ -33,7 +33,7 @@ export function forgetLogins(): void {
 /**
  * The credential's preAuthentication. n8n persists what it returns (the session, or the record) for
  * every process. Without a step (the Test button, or a request that found no session) it logs in
- * unless another process is doing so.
+ * unless a login is claimed (by any process, this one too).
  */
 export async function preAuthenticate(
 	helpers: IHttpRequestHelper['helpers'],
@@ -47,7 +47,9 @@ export async function preAuthenticate(
 	if (record.step === 'claim')
 		return storeRecord({ claim: { by: thisProcess.id, at: clock.now() } });
 	const claim = liveClaim(record);
-	if (record.step !== 'login' && claim && claim.by !== thisProcess.id) {
+	// A live claim, this process's own too: a request that found the session emptied by that claim waits for
+	// the claim's login (the client asks the lease again) instead of logging in beside it, uncounted.
+	if (record.step !== 'login' && claim) {
 		throw new ThingSpaceAuthError(
 			LOGIN_BUSY,
 			'n8n waits for its session; if this persists, run the node again.',
