@@ -34,6 +34,8 @@ const FIGURES: Array<[file: string, template: string, values: number[]]> = [
 	['README.md', 'the first # devices', [LISTED_DEVICES_LIMIT]],
 	['README.md', 'answer times call for, up to # per credential', [IN_FLIGHT.cap]],
 	['docs/design.md', 'starts at # calls in flight, never more than #', [IN_FLIGHT.start, IN_FLIGHT.cap]],
+	['docs/design.md', 'by # until ThingSpace first answers 429', [IN_FLIGHT.firstGrowth]],
+	['docs/design.md', 'never closer than # ms', [RATE_LIMIT.unknownSpacingMs]],
 	['README.md', 'up to # more times', [MAX_SERVER_RETRIES]],
 	['README.md', 'at most # messages per node', [DEDUPE_MAX_KEYS]],
 	['docs/behaviour.md', 'never sooner than # s', [RATE_LIMIT.minWaitMs / 1000]],
