@@ -25,6 +25,9 @@ const TRIGGER_TYPE = NODE_TYPE.replace(/thingSpaceSimSecure$/, 'thingSpaceSimSec
 const JOBS = Number(process.env.QUEUE_JOBS || 20);
 const DEVICES = 50;
 const CALLBACK_DEVICES = 10;
+/** Case 6: a contract's rate shared by the workers (issue #21). */
+const RATE_PER_SECOND = 10;
+const RATE_DEVICES = 500;
 const CONCURRENCY = 10;
 const WORKERS = ['worker 1', 'worker 2'];
 const WRONG_PASSWORD = 'not-the-uws-password';
@@ -468,6 +471,31 @@ async function runTarget(target, tarball) {
 			assert.equal(byRoute(requests, 'login').length, 1, 'one new login for the cluster');
 			assert.equal(stats.distinctDevices, JOBS * DEVICES);
 			assert.equal(stats.sentMoreThanOnce, 0);
+		});
+
+		// Issue #21: a contract shared by two workers. Each worker keeps its own pace (docs/design.md, queue mode): this
+		// asserts that nothing is lost or sent twice and reports the 429s and the time against the rate floor.
+		await check(`6. a contract of ${RATE_PER_SECOND} calls per second, ${JOBS} jobs of ${RATE_DEVICES} devices over both workers: each device once`, async () => {
+			await sim.reset();
+			await sim.configure({ rateLimitPerSecond: RATE_PER_SECOND, latencyMs: 20 });
+			try {
+				const before = await db.snapshot(workflows.assign);
+				const started = Date.now();
+				const answers = await burst(cluster.base, 'ts-queue-assign', jobsFrom(300000, RATE_DEVICES));
+				const wallMs = Date.now() - started;
+				const runs = await db.finished(workflows.assign, before, JOBS);
+				const [stats, counts] = [await sim.stats(), await spread(cluster, runs)];
+				const accepted = stats.assign - stats.rateLimited;
+				const floorMs = (accepted / RATE_PER_SECOND) * 1000;
+				log(`# ${target.name}: rate: ${JOBS} jobs (${summary(runs.map((run) => run.status))}), ${stats.assign} assign requests, ${stats.rateLimited} answers 429, ${stats.distinctDevices} devices, ${stats.sentMoreThanOnce} sent more than once, ${wallMs} ms against a rate floor of ${floorMs} ms (${(wallMs / floorMs).toFixed(2)}×); ${spreadText(counts)}`);
+				await logErrors(runs);
+				assert.deepEqual(summary(answers.map((answer) => answer.status)), `200 ×${JOBS}`, `webhook answers: ${answers.find((answer) => answer.status !== 200)?.text.slice(0, 300)}`);
+				assert.ok(runs.every((run) => run.status === 'success'), 'every execution succeeded');
+				assert.equal(stats.distinctDevices, JOBS * RATE_DEVICES);
+				assert.equal(stats.sentMoreThanOnce, 0);
+			} finally {
+				await sim.configure({ rateLimitPerSecond: 0, latencyMs: 150 });
+			}
 		});
 
 		// Before case 3: its restart reactivates what is active, and its refused logins count toward the lockout.
