@@ -1,7 +1,7 @@
 import type { INode, JsonObject } from 'n8n-workflow';
 import { NodeApiError } from 'n8n-workflow';
 
-import { CREDENTIAL_ERROR_PREFIX } from './host';
+import { CREDENTIAL_ERROR_PREFIX } from './credentialError';
 import { MAX_SERVER_RETRIES, RATE_LIMIT } from './policy';
 import { quote, readFault, redact } from './redaction';
 

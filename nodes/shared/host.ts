@@ -1,23 +1,10 @@
 import type { ICredentialDataDecryptedObject, INode } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
+import { ThingSpaceAuthError } from './credentialError';
 import { PRODUCTION_BASE_URL } from './policy';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
-
-/** Starts the message of every error from the credential step, so the node can tell it from a failed call. */
-export const CREDENTIAL_ERROR_PREFIX = 'ThingSpace credential: ';
-
-/** An error with no HTTP fields, so n8n neither retries it as a 401 nor keeps the request (and its secrets) as its cause. */
-export class ThingSpaceAuthError extends Error {
-	description: string;
-
-	constructor(message: string, description: string) {
-		super(CREDENTIAL_ERROR_PREFIX + message);
-		this.name = 'ThingSpaceAuthError';
-		this.description = description;
-	}
-}
 
 /** The host every call of this credential goes to. */
 export function resolveBaseUrl(credentials: ICredentialDataDecryptedObject): string {

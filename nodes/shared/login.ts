@@ -6,7 +6,8 @@ import type {
 } from 'n8n-workflow';
 
 import { clock } from './clock';
-import { redirectTarget, ThingSpaceAuthError } from './host';
+import { ThingSpaceAuthError } from './credentialError';
+import { redirectTarget } from './host';
 import { LOGIN_TIMEOUT_MS, PATHS } from './policy';
 import { asObject, explainFault, redact } from './redaction';
 

@@ -6,7 +6,8 @@ import type {
 } from 'n8n-workflow';
 
 import { clock } from './clock';
-import { CREDENTIAL_ERROR_PREFIX, resolveBaseUrl, ThingSpaceAuthError } from './host';
+import { CREDENTIAL_ERROR_PREFIX, ThingSpaceAuthError } from './credentialError';
+import { resolveBaseUrl } from './host';
 import { FAILED_LOGIN_HOLD_MS, LOGIN_CLAIM } from './policy';
 
 /**

@@ -1,7 +1,7 @@
 import type { ICredentialDataDecryptedObject, IDataObject, IHttpRequestHelper } from 'n8n-workflow';
 
 import { clock } from './clock';
-import { CREDENTIAL_ERROR_PREFIX, ThingSpaceAuthError } from './host';
+import { CREDENTIAL_ERROR_PREFIX, ThingSpaceAuthError } from './credentialError';
 import { logIn, LoginRefused, type ThingSpaceTokens } from './login';
 import {
 	heldRefusal,

@@ -6,12 +6,8 @@ import type {
 } from 'n8n-workflow';
 
 import { clock } from './clock';
-import {
-	CREDENTIAL_ERROR_PREFIX,
-	resolveBaseUrl,
-	ThingSpaceAuthError,
-	tokensBelongHere,
-} from './host';
+import { CREDENTIAL_ERROR_PREFIX, ThingSpaceAuthError } from './credentialError';
+import { resolveBaseUrl, tokensBelongHere } from './host';
 import {
 	forgetLoginRecords,
 	heldRefusal,

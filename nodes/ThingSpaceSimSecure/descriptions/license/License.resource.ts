@@ -8,7 +8,8 @@ import { deviceFields } from './deviceFields';
 /*
  * Where things are:
  * - an SKU, a limit, a path, the 429 and 5xx numbers: nodes/shared/policy.ts (+ skus.json); how a 429 or
- *   5xx is waited for: nodes/shared/client.ts; the pace of licensing calls: nodes/shared/pacer.ts;
+ *   5xx is waited for: nodes/shared/client.ts; the pace of licensing calls: nodes/shared/pacer.ts (how
+ *   many in flight: inFlight.ts);
  * - an operation: its properties and routing in descriptions/<resource>/, its hook in helpers/;
  * - device parsing: helpers/deviceInput.ts (the forms a user gives), helpers/deviceChecks.ts (each ID kind's
  *   rule), helpers/deviceIdentity.ts (when two devices are the same);

@@ -1,0 +1,13 @@
+/** Starts the message of every error from the credential step, so the node can tell it from a failed call. */
+export const CREDENTIAL_ERROR_PREFIX = 'ThingSpace credential: ';
+
+/** An error with no HTTP fields, so n8n neither retries it as a 401 nor keeps the request (and its secrets) as its cause. */
+export class ThingSpaceAuthError extends Error {
+	description: string;
+
+	constructor(message: string, description: string) {
+		super(CREDENTIAL_ERROR_PREFIX + message);
+		this.name = 'ThingSpaceAuthError';
+		this.description = description;
+	}
+}
