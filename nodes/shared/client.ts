@@ -147,7 +147,7 @@ async function sendOnce(
 			slot?.done(status);
 		}
 	};
-	const outcome = await judged(context, request, policy, async () => await send(request));
+	const outcome = await outcomeOf(context, request, policy, async () => await send(request));
 	const failure = outcome.failure;
 	const refused =
 		failure &&
@@ -155,7 +155,7 @@ async function sendOnce(
 	if (!refused) return outcome;
 	const after = await session(context, logins, before.session, failure);
 	if (after.failure) return after;
-	return await judged(context, request, policy, async () => await send(request));
+	return await outcomeOf(context, request, policy, async () => await send(request));
 }
 
 function viaHelpers(context: AuthContext): Send {
@@ -168,7 +168,7 @@ function viaHelpers(context: AuthContext): Send {
 }
 
 /** Sends and reads the answer: a result, or the failure with every text free of the credential's secrets. */
-async function judged(
+async function outcomeOf(
 	context: AuthContext,
 	request: RequestOptions,
 	policy: CallPolicy,

@@ -76,7 +76,12 @@ export function keysOf(credentials: ICredentialDataDecryptedObject) {
 	return { baseUrl, login, full: fingerprint(login, credentials.appKey, credentials.appSecret) };
 }
 
-export function remember<T>(map: Map<string, T> | Set<string>, key: string, value?: T): void {
+/** Adds to a memory of at most MAX_ENTRIES keys, forgetting the oldest. */
+export function rememberBounded<T>(
+	map: Map<string, T> | Set<string>,
+	key: string,
+	value?: T,
+): void {
 	if (map instanceof Set) map.add(key);
 	else map.set(key, value as T);
 	if (map.size > MAX_ENTRIES) map.delete(map.keys().next().value as string);
@@ -109,7 +114,7 @@ function ageOf(what: string, stamp: unknown): number {
 	let seen = firstSeen.get(key);
 	if (seen === undefined) {
 		seen = typeof stamp === 'number' && Number.isFinite(stamp) ? Math.min(stamp, now) : now;
-		remember(firstSeen, key, seen);
+		rememberBounded(firstSeen, key, seen);
 	}
 	return now - seen;
 }

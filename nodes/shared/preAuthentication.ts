@@ -11,7 +11,7 @@ import {
 	loginRecordOf,
 	notAttempted,
 	refusedHere,
-	remember,
+	rememberBounded,
 	storeRecord,
 	thisProcess,
 } from './loginRecord';
@@ -58,14 +58,14 @@ export async function preAuthenticate(
 	let pending = loggingIn.get(keys.full);
 	if (!pending) {
 		pending = logIn(helpers, keys.baseUrl, credentials).finally(() => loggingIn.delete(keys.full));
-		remember(loggingIn, keys.full, pending);
+		rememberBounded(loggingIn, keys.full, pending);
 	}
 	const outcome = pending.then(
 		(tokens): IDataObject => ({ ...tokens, loginRecord: '' }),
 		(error: ThingSpaceAuthError) => {
 			if (error instanceof LoginRefused) {
 				const refused = { login: keys.login, at: clock.now(), reason: error.reason };
-				remember(refusedHere, keys.login, refused);
+				rememberBounded(refusedHere, keys.login, refused);
 				return storeRecord({ refused });
 			}
 			if (record.step !== 'login') throw error;
@@ -80,7 +80,7 @@ export async function preAuthenticate(
 	// n8n 1.x stores all the data a preAuthentication was given, read before a login that may take seconds: a
 	// password fixed meanwhile would be overwritten. So the login step stores nothing (no session key), and
 	// the save step stores its outcome with the data read just before.
-	remember(outcomes, keys.full, await outcome);
+	rememberBounded(outcomes, keys.full, await outcome);
 	return {};
 }
 

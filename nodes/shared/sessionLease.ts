@@ -17,7 +17,7 @@ import {
 	LOGIN_STEP_HEADER,
 	loginRecordOf,
 	notAttempted,
-	remember,
+	rememberBounded,
 	STEP_SAVED,
 	thisProcess,
 	type LoginRecord,
@@ -99,7 +99,7 @@ export async function ensureSession(
 	logins: LoginBudget,
 	rejected = '',
 ): Promise<string> {
-	if (rejected) remember(rejectedHere, rejected);
+	if (rejected) rememberBounded(rejectedHere, rejected);
 	const id = context.getNode().credentials?.[CREDENTIAL_TYPE]?.id ?? '';
 	// A run with no login left never waits on, nor stands in for, one that may log in.
 	const key = `${id}\u0000${logins.used < MAX_LOGINS_PER_RUN}`;
@@ -107,7 +107,7 @@ export async function ensureSession(
 		let running = ensuring.get(key);
 		if (!running) {
 			running = leaseSession(credentialStore(context), logins).finally(() => ensuring.delete(key));
-			remember(ensuring, key, running);
+			rememberBounded(ensuring, key, running);
 		}
 		const session = await running;
 		// A caller that joined late may have seen this very session refused: then once more.

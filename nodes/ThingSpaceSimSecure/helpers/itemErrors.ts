@@ -30,7 +30,7 @@ export function runsAsTool(context: IExecuteSingleFunctions): boolean {
 }
 
 /** An item's error becomes its output item: Continue On Fail, or a tool's answer. */
-export function keepsGoing(context: IExecuteSingleFunctions): boolean {
+export function continuesOnFail(context: IExecuteSingleFunctions): boolean {
 	return context.continueOnFail() || runsAsTool(context);
 }
 

@@ -2,7 +2,7 @@ import type { IExecutePaginationFunctions, INodeExecutionData } from 'n8n-workfl
 import { NodeOperationError, sleep } from 'n8n-workflow';
 
 import { clock } from '../../shared/clock';
-import { errorItem, keepsGoing, runsAsTool } from './itemErrors';
+import { errorItem, continuesOnFail, runsAsTool } from './itemErrors';
 import type { PlanMemory } from './licensePlan';
 import type { RequestData } from './routing';
 
@@ -91,7 +91,7 @@ class ItemJoin {
 				this.wanted !== undefined &&
 				this.items.length < this.wanted &&
 				!batched(first) &&
-				!keepsGoing(first);
+				!continuesOnFail(first);
 			if (short) {
 				const error = missingItems(first, this.items.length, this.wanted as number);
 				for (const item of this.items) item.settle.reject(error);

@@ -75,7 +75,7 @@ export function readLicenseRequest(
 	const deviceList = routedBody.deviceList;
 	const operation = parameter('operation', '') as string;
 	const options = (parameter('options', {}) ?? {}) as LicenseOptions;
-	const fail = (message: string, description: string) =>
+	const itemError = (message: string, description: string) =>
 		new NodeOperationError(context.getNode(), `${message} [item ${itemIndex}]`, {
 			description: `${description} Nothing was sent for this item.`.trim(),
 			itemIndex,
@@ -85,14 +85,14 @@ export function readLicenseRequest(
 	try {
 		read = readValues(routedBody, options, parameter, defaults);
 	} catch (error) {
-		throw fail(
+		throw itemError(
 			(error as Error).message,
 			error instanceof ParameterValueError ? error.description : '',
 		);
 	}
 	const { body, sku, dryRun, transactionId } = read;
 	if (operation === 'unassign' && !sku.removable) {
-		throw fail(
+		throw itemError(
 			`${sku.name} licenses cannot be unassigned`,
 			'A Lifetime license stays on the SIM for its whole life; ThingSpace removes only Flex, Flex Bundle and Intelligence bundle licenses.',
 		);
@@ -111,7 +111,7 @@ export function readLicenseRequest(
 			refused: dryRun ? refused : undefined,
 		});
 	} catch (error) {
-		throw fail(
+		throw itemError(
 			(error as Error).message,
 			error instanceof DeviceInputError ? error.description : '',
 		);
@@ -121,7 +121,7 @@ export function readLicenseRequest(
 		const requests = Math.ceil(devices.length / MAX_DEVICES_PER_REQUEST);
 		const problem = transactionIds(transactionId, requests).map(transactionIdProblem).find(Boolean);
 		if (problem) {
-			throw fail(
+			throw itemError(
 				problem,
 				requests > 1
 					? `These ${devices.length} devices go out as ${requests} requests, each with the given ID followed by its number. Shorten the ID or leave it empty to have one generated.`

@@ -7,8 +7,8 @@ import { RATE_LIMIT } from '../../shared/policy';
 import { cut, firstFew } from '../../shared/redaction';
 import { checkAvailability } from './availabilityCheck';
 import { credentialDefaults, type CredentialDefaults } from './credentialDefaults';
-import { keepsGoing, runsAsTool } from './itemErrors';
-import { failItem as fail, joinRun, type JoinedItem } from './itemJoin';
+import { continuesOnFail, runsAsTool } from './itemErrors';
+import { failItem, joinRun, type JoinedItem } from './itemJoin';
 import { planLicensing, type PlanMemory } from './licensePlan';
 import { readLicenseRequest, type ReadParameter } from './licenseRequest';
 import { limiter, sendPlanned, type RunItem } from './licenseSend';
@@ -39,9 +39,9 @@ export async function sendLicenseRequests(
 type BadItem = { item: JoinedItem; problem: NodeOperationError };
 
 export async function runLicensing(joined: JoinedItem[], memory: PlanMemory): Promise<void> {
-	const first = joined[0].context;
+	const run = joined[0].context;
 	// A credential that cannot be read fails every item (itemJoin.ts catches it).
-	const defaults = await credentialDefaults(first);
+	const defaults = await credentialDefaults(run);
 	const { good, bad } = readItems(joined, defaults);
 	const plan = planLicensing(good, memory);
 	for (const { item, message, description } of plan.refused) {
@@ -53,20 +53,20 @@ export async function runLicensing(joined: JoinedItem[], memory: PlanMemory): Pr
 			}),
 		});
 	}
-	const continueOnFail = keepsGoing(first);
+	const continueOnFail = continuesOnFail(run);
 	if (bad.length > 0 && !continueOnFail) {
 		bad.sort((a, b) => a.item.itemIndex - b.item.itemIndex);
-		const error = badItemsError(first, bad);
-		for (const item of joined) fail(item, error);
+		const error = badItemsError(run, bad);
+		for (const item of joined) failItem(item, error);
 		return;
 	}
-	for (const { item, problem } of bad) fail(item, problem);
+	for (const { item, problem } of bad) failItem(item, problem);
 	const refused = new Set(plan.refused.map((refusal) => refusal.item));
 	const planned = good.filter((item) => !refused.has(item));
 
-	const shortage = await checkAvailability(first, plan.requests, defaults.baseURL);
+	const shortage = await checkAvailability(run, plan.requests, defaults.baseURL);
 	if (shortage) {
-		for (const item of planned) fail(item, shortage);
+		for (const item of planned) failItem(item, shortage);
 		return;
 	}
 	const tally = emptyTally();
@@ -171,7 +171,7 @@ function settle(item: RunItem, pacing?: Pacing): void {
 		progressReport(progress),
 	);
 	// What became of each device stays visible to the next node as data, not only inside the error text.
-	if (keepsGoing(context))
+	if (continuesOnFail(context))
 		item.settle.resolve([
 			partFailedItem(
 				error,
@@ -180,7 +180,7 @@ function settle(item: RunItem, pacing?: Pacing): void {
 				context.getNode().onError === 'continueErrorOutput',
 			),
 		]);
-	else fail(item, error);
+	else failItem(item, error);
 }
 
 /** Without Continue On Fail, one error for the run that names every bad item: nothing was sent. */
