@@ -1,4 +1,4 @@
-import { LOGIN_TIMEOUT_MS, MAX_LOGINS_PER_RUN } from '../nodes/shared/policy';
+import { IN_FLIGHT, LOGIN_TIMEOUT_MS } from '../nodes/shared/policy';
 import type { InjectRule, Simulator } from './simulator/thingspace-simulator';
 import type { Harness } from './harness';
 import { assignParams, everythingIn, imei, imeis, itemsOf, setUp } from './fixtures';
@@ -122,7 +122,7 @@ describe('Credential: token, session, refresh and lockout through n8n', () => {
 	}, 10_000);
 
 	it.each([false, true])(
-		`a 401 that no login cures, 10 uncombined items (same session from every login: %s): at most ${MAX_LOGINS_PER_RUN} logins in the run, then it stops and says why`,
+		`a 401 that no login cures, 10 uncombined items (same session from every login: %s): a fresh session refused at its first use stops the run's logins, and the run says why`,
 		async (reuseSessionToken) => {
 			({ sim, harness } = await setUp({ reuseSessionToken }));
 			sim.inject({ route: 'assign', status: 401, body: EXPIRED, times: Infinity });
@@ -132,15 +132,16 @@ describe('Credential: token, session, refresh and lockout through n8n', () => {
 				{ continueOnFail: true },
 			);
 
-			expect(sim.count('login')).toBe(MAX_LOGINS_PER_RUN);
-			// Each fresh session is tried by the requests in flight, twice each at most; once no login is left, the rest is not
-			// sent (one fresh login per request would be 20 sends).
-			expect(sim.count('assign')).toBeLessThan(20);
+			// The run's first login, then one fresh login after the refusal: its session refused too, the run stops logging in.
+			expect(sim.count('login')).toBe(2);
+			// The requests in flight (before any is accepted: IN_FLIGHT.start), each sent with the first session and once
+			// with the fresh one; the rest is not sent (a fresh login per request would be 20 sends and 10 logins).
+			expect(sim.count('assign')).toBeLessThanOrEqual(2 * IN_FLIGHT.start);
 			const errors = result.items.map((item) => item.json.error as string);
 			expect(errors).toHaveLength(10);
 			expect(errors.every(Boolean)).toBe(true);
 			expect(errors.filter((error) => /^ThingSpace refuses every new session/.test(error)).length).toBeGreaterThan(0);
-			expect(errors[9]).toMatch(new RegExp(`after this run's ${MAX_LOGINS_PER_RUN} logins \\(HTTP 401 \\[UnifiedWebService\\.REQUEST_FAILED\\.SessionToken\\.Expired\\]\\), so the node stopped logging in`));
+			expect(errors[9]).toMatch(new RegExp(`after this run's 2 logins \\(HTTP 401 \\[UnifiedWebService\\.REQUEST_FAILED\\.SessionToken\\.Expired\\]\\), so the node stopped logging in`));
 			const description = String(result.items[9].json.description);
 			expect(description).toMatch(/UWS username and password are right/);
 			// Its device was refused with its request, or not sent at all once the run stopped.

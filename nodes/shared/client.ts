@@ -19,7 +19,7 @@ import { redirectTarget } from './host';
 import type { Pace } from './pacer';
 import { CREDENTIAL_TYPE, MAX_SERVER_RETRIES, RATE_LIMIT, REQUEST_TIMEOUT_MS } from './policy';
 import { isLoginBusy } from './loginRecord';
-import { loginsOf, secretsOf, session, type RunLogins } from './runLogins';
+import { loginsOf, secretsOf, session, stopLogins, type RunLogins } from './runLogins';
 import { describeAnswer } from './redaction';
 
 /**
@@ -149,13 +149,24 @@ async function sendOnce(
 	};
 	const outcome = await outcomeOf(context, request, policy, async () => await send(request));
 	const failure = outcome.failure;
+	if (!failure) logins.accepted.add(before.session);
 	const refused =
 		failure &&
 		(failure.status === 401 || isSessionRejected(failure) || isLoginBusy(failure.auth?.message));
 	if (!refused) return outcome;
 	const after = await session(context, logins, before.session, failure);
 	if (after.failure) return after;
-	return await outcomeOf(context, request, policy, async () => await send(request));
+	const retried = await outcomeOf(context, request, policy, async () => await send(request));
+	const again = retried.failure;
+	if (!again || !(again.status === 401 || isSessionRejected(again))) {
+		if (!again) logins.accepted.add(after.session);
+		return retried;
+	}
+	// A session refused before ThingSpace took any call of this run with it, once this run has logged in: new
+	// sessions do not help, so the run stops logging in instead of spending its other logins on the requests in
+	// flight. This request says what it met; the others say why the run stopped.
+	if (logins.used > 0 && !logins.accepted.has(after.session)) stopLogins(logins, again);
+	return retried;
 }
 
 function viaHelpers(context: AuthContext): Send {

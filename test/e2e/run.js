@@ -319,7 +319,7 @@ CASES.push(
 const logins = (requests) => requests.filter((request) => request.route === 'login');
 CASES.push(
 	{
-		name: 'ThingSpace refuses every session and each login answers the same one: the run ends after 3 logins and says why',
+		name: 'ThingSpace refuses every session and each login answers the same one: the run stops logging in and says why',
 		workflow: workflow('tsLoginLoop', list('={{ $json.sims }}', { options: { combineItems: false } }), {
 			items: ids.slice(40, 50).map((sims) => ({ sims })),
 			settings: { onError: 'continueRegularOutput' },
@@ -332,7 +332,7 @@ CASES.push(
 		after: (sim) => sim.configure({ reuseSessionToken: false }),
 		check: ({ items, requests }) => {
 			assert.ok(logins(requests).length <= 3, `${logins(requests).length} logins`);
-			// Two requests in flight: each login's session is tried by at most two requests, twice each, then two meet the stop.
+			// The requests in flight (4 before any is accepted) are each sent with the first session and once with the fresh one; a fresh session refused at its first use stops the run.
 			assert.ok(assigns(requests).length <= 14, `${assigns(requests).length} assigns`);
 			assert.equal(items.length, 10);
 			assert.match(items[9].json.error, /^ThingSpace refuses every new session: .* so the node stopped logging in/);
