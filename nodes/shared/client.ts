@@ -150,15 +150,12 @@ async function sendOnce(
 	const outcome = await outcomeOf(context, request, policy, async () => await send(request));
 	const failure = outcome.failure;
 	if (!failure) logins.accepted.add(before.session);
-	const refused =
-		failure &&
-		(failure.status === 401 || isSessionRejected(failure) || isLoginBusy(failure.auth?.message));
-	if (!refused) return outcome;
+	if (!failure || !(sessionRefused(failure) || isLoginBusy(failure.auth?.message))) return outcome;
 	const after = await session(context, logins, before.session, failure);
 	if (after.failure) return after;
 	const retried = await outcomeOf(context, request, policy, async () => await send(request));
 	const again = retried.failure;
-	if (!again || !(again.status === 401 || isSessionRejected(again))) {
+	if (!again || !sessionRefused(again)) {
 		if (!again) logins.accepted.add(after.session);
 		return retried;
 	}
@@ -167,6 +164,11 @@ async function sendOnce(
 	// flight. This request says what it met; the others say why the run stopped.
 	if (logins.used > 0 && !logins.accepted.has(after.session)) stopLogins(logins, again);
 	return retried;
+}
+
+/** ThingSpace refused the token or the session: a 401, or a SessionToken code. */
+function sessionRefused(failure: Failure): boolean {
+	return failure.status === 401 || isSessionRejected(failure);
 }
 
 function viaHelpers(context: AuthContext): Send {

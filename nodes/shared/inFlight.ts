@@ -4,8 +4,8 @@ import { IN_FLIGHT, RATE_LIMIT } from './policy';
  * How many of a credential's licensing calls may be in flight (released, not yet answered), by measurement:
  * enough to fill the rate at the answer time ThingSpace shows (rate × answer time, plus one), never more
  * than a probe that grows with each accepted answer while answer times hold (by IN_FLIGHT.firstGrowth until
- * the first 429, then by one), halves on a 429 and
- * steps back when answer times climb; never above IN_FLIGHT.cap. While the rate is unknown, the probe
+ * the first 429, then by one), halves on a 429 and steps back when answer times climb; never above
+ * IN_FLIGHT.cap. While the rate is unknown, the probe
  * alone decides: it finds what ThingSpace takes, and the first 429 teaches the pace (pacer.ts).
  */
 export class InFlightBudget {

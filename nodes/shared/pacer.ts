@@ -15,8 +15,9 @@ import { RATE_LIMIT } from './policy';
  * ThingSpace publishes no rate (each contract has its own): it is learned from 429s (the calls ThingSpace
  * accepted in the window before one), or given by the user. Until it is known, calls are spaced by the
  * fastest answer time over the calls allowed in flight (at least RATE_LIMIT.unknownSpacingMs), so the
- * first 429 comes back before many more have gone. How many calls are in flight is measured too (inFlight.ts). One pace and one in-flight budget per
- * credential in this process, shared by all its runs, whether the rate is learned or given.
+ * first 429 comes back before many more have gone. How many calls are in flight is measured too
+ * (inFlight.ts). One pace and one in-flight budget per credential in this process, shared by all its
+ * runs, whether the rate is learned or given.
  */
 export class Pacer {
 	/** The user's Max Requests per Second, and when a run last stated it. */
