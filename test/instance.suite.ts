@@ -1,27 +1,11 @@
 import { sleep } from 'n8n-workflow';
 
 import { FAILED_LOGIN_HOLD_MS, LOGIN_CLAIM } from '../nodes/shared/policy';
-import type * as HarnessModule from './harness';
+import { anotherProcess } from './anotherProcess';
 import type { Harness, RunResult } from './harness';
 import { assignParams, imeis, itemsOf, setUp } from './fixtures';
 import type { Simulator } from './simulator/thingspace-simulator';
 import { clockOfTest, offsetClock } from './time';
-
-/**
- * One n8n instance with several processes (main and workers in queue mode): each process has its own
- * copy of every module (its memory), and all share the credential's row in n8n's database. Time passes
- * alike for all of them: each keeps the test's clock.
- */
-async function anotherProcess(of: Harness): Promise<Harness> {
-	let loaded: typeof HarnessModule | undefined;
-	await jest.isolateModulesAsync(async () => {
-		loaded = await import('./harness');
-	});
-	const harness = new (loaded as typeof HarnessModule).Harness({});
-	harness.credentials.store = of.credentials.store;
-	harness.useClock(clockOfTest());
-	return harness;
-}
 
 const errorsOf = (results: RunResult[]) => results.flatMap((result) => result.items.map((item) => String(item.json.error ?? '')));
 

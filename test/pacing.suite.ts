@@ -1,4 +1,5 @@
 import { RATE_LIMIT } from '../nodes/shared/policy';
+import { anotherProcess } from './anotherProcess';
 import { imeis, assignParams, simulatorPerTest } from './fixtures';
 import type { Simulator } from './simulator/thingspace-simulator';
 import { clockOfTest, realTime } from './time';
@@ -75,6 +76,32 @@ describe('Pacing: at ThingSpace\'s rate instead of bouncing off it', () => {
 		expect(mostArrivalsInASecond(t.sim)).toBeLessThanOrEqual(10);
 		expect(t.sim.devicesSent('assign').size).toBe(1600);
 	});
+});
+
+// Queue mode: each worker keeps its own pace (docs/design.md). A worker that starts later finds the window taken
+// by the first one and is squeezed to a pace of 1 or 2; kept 10 minutes, that pace crawled on after the first
+// worker was done (25 to 52 s for these 10 s of work).
+describe('Pacing: two workers of a cluster sharing one contract', () => {
+	const t = simulatorPerTest({ ...CONTRACT, latencyMs: 20 });
+
+	for (const laterMs of [0, 40, 300]) {
+		it(`10 runs of 500 devices on each, the second worker starting ${laterMs} ms later: each device once, at most 6 answers 429, at most 1.35× the rate floor`, async () => {
+			const second = await anotherProcess(t.harness);
+			const runs = Array.from({ length: 10 }, (_, k) => t.harness.run(assignParams({ deviceList: imeis(500, k * 1000).join(',') })));
+			await clockOfTest().sleep(laterMs);
+			runs.push(...Array.from({ length: 10 }, (_, k) => second.run(assignParams({ deviceList: imeis(500, 100000 + k * 1000).join(',') }))));
+			const results = await Promise.all(runs);
+
+			expect(results.filter((result) => result.error)).toEqual([]);
+			expect(t.sim.devicesSent('assign').size).toBe(10000);
+			expect([...t.sim.devicesSent('assign').values()].every((times) => times === 1)).toBe(true);
+			expect(answers429(t.sim)).toBeLessThanOrEqual(6);
+			const assigns = t.sim.requests.filter((request) => request.route === 'assign');
+			const wallMs = assigns[assigns.length - 1].at - assigns[0].at;
+			const rateFloorMs = ((assigns.length - answers429(t.sim)) / CONTRACT.rateLimitPerSecond) * 1000;
+			expect(wallMs / rateFloorMs).toBeLessThanOrEqual(1.35);
+		});
+	}
 });
 
 // In real time, where it is the point: however long a call is in transit (a slow path, a busy machine), it reaches

@@ -21,10 +21,10 @@ import { RATE_LIMIT } from './policy';
  */
 export class Pacer {
 	/** The user's Max Requests per Second, and when a run last stated it. */
-	private given?: { rate: number; at: number };
+	private given?: Known;
 
 	/** What ThingSpace's 429s taught, and when. */
-	private learned?: { rate: number; at: number };
+	private learned?: Known;
 
 	/** Recent calls in release order: when each was released and answered, and whether ThingSpace accepted it. */
 	private readonly calls: Call[] = [];
@@ -49,7 +49,7 @@ export class Pacer {
 
 	/** A run states the rate: it applies to every run of the credential while runs keep stating it. */
 	give(rate: number): void {
-		this.given = { rate, at: clock.now() };
+		this.given = { rate, at: clock.now(), lifeMs: RATE_LIMIT.keepLearnedMs };
 	}
 
 	/** Waits for a free place in the window; returns the milliseconds waited and a handle to report the answer. */
@@ -126,9 +126,13 @@ export class Pacer {
 	 * After a 429: the calls accepted (or unanswered) in the window before it are what ThingSpace allows. A first
 	 * 429 (no learned pace) never teaches less than RATE_LIMIT.firstPaceFloor: it may well be someone else's
 	 * calls that filled the window, and 10 minutes at 1 call per second would be a crawl. A 429 at a learned
-	 * pace lowers it further, to what the window showed.
+	 * pace lowers it by one at least, to what the window showed; a pace that ends below the floor is kept only
+	 * RATE_LIMIT.keepThinPaceMs. A 429 of a call released before the pace was learned changes nothing: it is
+	 * the old pace's (another worker's late start would otherwise lower it to 1 at once).
 	 */
 	private learn(refused: Call): void {
+		const known = this.learned && !stale(this.learned) ? this.learned : undefined;
+		if (known && refused.releasedAt < known.at) return;
 		const from = refused.releasedAt - RATE_LIMIT.windowMs;
 		const accepted = this.calls.filter(
 			(call) =>
@@ -137,10 +141,12 @@ export class Pacer {
 				call.releasedAt >= from &&
 				call.releasedAt <= refused.releasedAt,
 		).length;
-		const known = this.learned && !stale(this.learned) ? this.learned.rate : undefined;
-		const observed = Math.max(known === undefined ? RATE_LIMIT.firstPaceFloor : 1, accepted);
-		// Never raised within its life: a newer observation only lowers it.
-		this.learned = { rate: Math.min(known ?? observed, observed), at: clock.now() };
+		const rate = known
+			? Math.max(1, Math.min(known.rate - 1, accepted))
+			: Math.max(RATE_LIMIT.firstPaceFloor, accepted);
+		const lifeMs =
+			rate < RATE_LIMIT.firstPaceFloor ? RATE_LIMIT.keepThinPaceMs : RATE_LIMIT.keepLearnedMs;
+		this.learned = { rate, at: clock.now(), lifeMs };
 	}
 
 	/** Calls answered two windows ago can no longer hold anyone back or be counted. */
@@ -161,6 +167,13 @@ function latestArrival(call: Call, fastestMs: number | undefined): number {
 	);
 }
 
+/** A rate, when it was learned or stated, and how long it holds. */
+interface Known {
+	rate: number;
+	at: number;
+	lifeMs: number;
+}
+
 interface Call {
 	releasedAt: number;
 	answeredAt?: number;
@@ -170,8 +183,8 @@ interface Call {
 }
 
 /** A rate is forgotten after a while: a raised contract limit is found again, a rate no run states any more lapses. */
-function stale(known: { at: number }): boolean {
-	return clock.now() - known.at > RATE_LIMIT.keepLearnedMs;
+function stale(known: { at: number; lifeMs: number }): boolean {
+	return clock.now() - known.at > known.lifeMs;
 }
 
 /** What a run paces its calls with: the credential's Pacer, stating the run's given rate at each call. */

@@ -37,6 +37,12 @@ export const RATE_LIMIT = {
 	windowMs: 1_030,
 	/** A learned pace is kept this long for later runs of the same credential (a given rate: this long after a run last stated it). */
 	keepLearnedMs: 10 * 60 * 1000,
+	/**
+	 * A later 429 that leaves the pace below firstPaceFloor (another worker of the cluster took most of the
+	 * window, or the contract is that low) is kept only this long, then the rate is learned again: once the
+	 * other worker is done, this one does not crawl for 10 minutes.
+	 */
+	keepThinPaceMs: 6_000,
 	/** A first 429 teaches no pace below this many calls per window, whatever the window before it showed (it may have been others' calls). */
 	firstPaceFloor: 5,
 	/** While no rate is known, calls start at least this far apart (100 a second), so that even when answers are instant the first 429 comes back before many more have gone. */
