@@ -367,7 +367,7 @@ const spreadText = (counts) => Object.entries(counts).map(([name, n]) => `${name
 async function runTarget(target, tarball) {
 	const results = [];
 	const check = async (name, run) => {
-		if (stopping) return;
+		if (stopping || (process.env.QUEUE_ONLY && !name.startsWith(process.env.QUEUE_ONLY))) return;
 		const started = Date.now();
 		try {
 			await run();
@@ -486,8 +486,11 @@ async function runTarget(target, tarball) {
 				const runs = await db.finished(workflows.assign, before, JOBS);
 				const [stats, counts] = [await sim.stats(), await spread(cluster, runs)];
 				const accepted = stats.assign - stats.rateLimited;
+				// When each 429 came, from the first licensing call: a burst at the start, or a pace that kept meeting them.
+				const assigns = (await sim.requests()).filter((request) => request.route === 'assign');
+				const refusedAt = assigns.filter((request) => request.status === 429).map((request) => Math.round(request.at - assigns[0].at));
 				const floorMs = (accepted / RATE_PER_SECOND) * 1000;
-				log(`# ${target.name}: rate: ${JOBS} jobs (${summary(runs.map((run) => run.status))}), ${stats.assign} assign requests, ${stats.rateLimited} answers 429, ${stats.distinctDevices} devices, ${stats.sentMoreThanOnce} sent more than once, ${wallMs} ms against a rate floor of ${floorMs} ms (${(wallMs / floorMs).toFixed(2)}×); ${spreadText(counts)}`);
+				log(`# ${target.name}: rate: ${JOBS} jobs (${summary(runs.map((run) => run.status))}), ${stats.assign} assign requests, ${stats.rateLimited} answers 429 (at ${refusedAt.join(', ') || '–'} ms), ${stats.distinctDevices} devices, ${stats.sentMoreThanOnce} sent more than once, ${wallMs} ms against a rate floor of ${floorMs} ms (${(wallMs / floorMs).toFixed(2)}×); ${spreadText(counts)}`);
 				await logErrors(runs);
 				assert.deepEqual(summary(answers.map((answer) => answer.status)), `200 ×${JOBS}`, `webhook answers: ${answers.find((answer) => answer.status !== 200)?.text.slice(0, 300)}`);
 				assert.ok(runs.every((run) => run.status === 'success'), 'every execution succeeded');

@@ -34,7 +34,7 @@ process.on('message', async ({ id, command, options }) => {
 		sim.expireSessions();
 		result = {};
 	} else if (command === 'requests') {
-		result = sim.requests.map(({ route, method, status, body, headers, answer, applied }) => ({
+		result = sim.requests.map(({ route, method, status, body, headers, answer, applied, at }) => ({
 			route,
 			method,
 			status,
@@ -45,6 +45,7 @@ process.on('message', async ({ id, command, options }) => {
 			// The tokens n8n sent, so a test can make sure none of them shows up in n8n's output.
 			bearer: (headers.authorization || '').replace(/^(Bearer|Basic)\s+/i, ''),
 			session: headers['vz-m2m-token'],
+			at,
 		}));
 	} else if (command === 'listeners') {
 		result = Object.fromEntries(sim.state.callbacks);
