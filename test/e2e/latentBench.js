@@ -48,7 +48,7 @@ async function benchTarget(target, tarball) {
 	const rows = [];
 	try {
 		installInto(home, tarball);
-		const env = n8nEnv(home, bin, { N8N_LOG_LEVEL: 'warn' });
+		const env = n8nEnv(home, bin, { N8N_LOG_LEVEL: 'info', N8N_LOG_FORMAT: 'json' });
 		const cli = (...args) => spawnSync(n8n, args, { env, encoding: 'utf8', timeout: 5 * 60 * 1000, killSignal: 'SIGKILL', maxBuffer: 1 << 28 });
 		const file = (name, data) => {
 			const at = path.join(home, name);
