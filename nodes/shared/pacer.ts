@@ -183,7 +183,7 @@ interface Call {
 }
 
 /** A rate is forgotten after a while: a raised contract limit is found again, a rate no run states any more lapses. */
-function stale(known: { at: number; lifeMs: number }): boolean {
+function stale(known: Known): boolean {
 	return clock.now() - known.at > known.lifeMs;
 }
 
