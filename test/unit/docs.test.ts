@@ -41,6 +41,8 @@ const FIGURES: Array<[file: string, template: string, values: number[]]> = [
 	['docs/behaviour.md', 'never sooner than # s', [RATE_LIMIT.minWaitMs / 1000]],
 	['docs/behaviour.md', 'sent # times at most', [RATE_LIMIT.maxAttempts]],
 	['docs/behaviour.md', 'waits # minutes at most in all', [RATE_LIMIT.budgetMs / 60000]],
+	['docs/behaviour.md', 'allows fewer than # calls per second', [RATE_LIMIT.firstPaceFloor]],
+	['docs/design.md', 'a contract below # calls per second with a single', [RATE_LIMIT.firstPaceFloor]],
 	['docs/behaviour.md', 'at most # s)', [RATE_LIMIT.maxBackoffMs / 1000]],
 	['docs/behaviour.md', 'in the same n8n process for # minutes', [RATE_LIMIT.keepLearnedMs / 60000]],
 	['docs/behaviour.md', 'gives up after # seconds', [REQUEST_TIMEOUT_MS / 1000]],
