@@ -104,6 +104,22 @@ describe('Pacing: two workers of a cluster sharing one contract', () => {
 	}
 });
 
+// The price of the short low pace: a contract below the floor, alone, is learned again every few seconds.
+describe(`Pacing: a contract below ${RATE_LIMIT.firstPaceFloor} calls per second`, () => {
+	const t = simulatorPerTest({ rateLimitPerSecond: 3, latencyMs: 20 });
+
+	it('60 requests at 3 per second: each device once, at most 10 answers 429, at most 1.2× the rate floor', async () => {
+		const result = await t.harness.run(assignParams({ deviceList: imeis(6000).join(',') }));
+
+		expect(result.error).toBeUndefined();
+		expect(t.sim.devicesSent('assign').size).toBe(6000);
+		expect([...t.sim.devicesSent('assign').values()].every((times) => times === 1)).toBe(true);
+		expect(answers429(t.sim)).toBeLessThanOrEqual(10);
+		const assigns = t.sim.requests.filter((request) => request.route === 'assign');
+		expect((assigns[assigns.length - 1].at - assigns[0].at) / ((60 / 3) * 1000)).toBeLessThanOrEqual(1.2);
+	});
+});
+
 // In real time, where it is the point: however long a call is in transit (a slow path, a busy machine), it reaches
 // ThingSpace before its answer comes back, so counted from its answer no window can hold more than the rate. What
 // is asserted is what the pace guarantees, whatever this machine's load: no 429, nothing lost or sent twice.
