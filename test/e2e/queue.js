@@ -367,7 +367,7 @@ const spreadText = (counts) => Object.entries(counts).map(([name, n]) => `${name
 async function runTarget(target, tarball) {
 	const results = [];
 	const check = async (name, run) => {
-		if (stopping || (process.env.QUEUE_ONLY && !name.startsWith(process.env.QUEUE_ONLY))) return;
+		if (stopping || (process.env.QUEUE_ONLY && !process.env.QUEUE_ONLY.split(',').some((prefix) => name.startsWith(prefix.trim())))) return;
 		const started = Date.now();
 		try {
 			await run();
