@@ -69,6 +69,23 @@ describe('One login guard for the whole n8n instance (processes sharing the cred
 		expect([...c, ...d].every((id) => sent.get(id) === 1)).toBe(true);
 	});
 
+	for (const latencyMs of [0, 300]) {
+		it(`the OAuth token call takes the claim's pause, the password waits for it (answers in ${latencyMs} ms)`, async () => {
+			let harness: Harness;
+			({ sim, harness } = await setUp({ latencyMs }));
+			const started = clockOfTest().now();
+			const result = await harness.run(assignParams({ deviceList: imeis(1, 3)[0] }));
+			expect(result.error).toBeUndefined();
+
+			const sentAt = (route: string) => (sim.requests.find((request) => request.route === route)?.at ?? NaN) - started;
+			expect(sentAt('token')).toBeLessThan(50);
+			// The login: after the pause and the token's answer, whichever ends last, and no later.
+			const due = Math.max(LOGIN_CLAIM.minSettleMs, latencyMs);
+			expect(sentAt('login')).toBeGreaterThanOrEqual(due);
+			expect(sentAt('login')).toBeLessThan(due + 50);
+		});
+	}
+
 	it('a claim left by a process that stopped does not block: after its lease, the next process logs in', async () => {
 		let harness: Harness;
 		({ sim, harness } = await setUp());

@@ -48,11 +48,12 @@ export class LoginRefused extends ThingSpaceAuthError {
 const TRANSIENT =
 	'This says nothing about the password and counts for nothing towards the lock, so no login is held back: Retry On Fail, or the next run, logs in again.';
 
-export async function logIn(
+/** The OAuth token call (app key and secret): the access token, or why there is none. */
+export async function oauthToken(
 	helpers: IHttpRequestHelper['helpers'],
 	baseUrl: string,
 	credentials: ICredentialDataDecryptedObject,
-): Promise<ThingSpaceTokens> {
+): Promise<string> {
 	const basic = basicAuth(credentials);
 	const secrets = credentialSecrets(credentials);
 	const token = await call(helpers, 'OAuth token request', secrets, {
@@ -79,7 +80,18 @@ export async function logIn(
 			`No login was attempted. ${TRANSIENT}`,
 		);
 	}
+	return accessToken;
+}
 
+/** Both calls of a login; the OAuth token may have been asked for already (`early`, see preAuthentication.ts). */
+export async function logIn(
+	helpers: IHttpRequestHelper['helpers'],
+	baseUrl: string,
+	credentials: ICredentialDataDecryptedObject,
+	early?: Promise<string>,
+): Promise<ThingSpaceTokens> {
+	const accessToken = await (early ?? oauthToken(helpers, baseUrl, credentials));
+	const secrets = credentialSecrets(credentials);
 	const session = await call(helpers, 'Connectivity Management login', [...secrets, accessToken], {
 		method: 'POST',
 		url: `${baseUrl}${PATHS.login}`,

@@ -2,7 +2,7 @@ import type { ICredentialDataDecryptedObject, IDataObject, IHttpRequestHelper } 
 
 import { clock } from './clock';
 import { CREDENTIAL_ERROR_PREFIX, ThingSpaceAuthError } from './credentialError';
-import { logIn, LoginRefused, type ThingSpaceTokens } from './login';
+import { logIn, LoginRefused, oauthToken, type ThingSpaceTokens } from './login';
 import {
 	heldRefusal,
 	keysOf,
@@ -15,11 +15,19 @@ import {
 	storeRecord,
 	thisProcess,
 } from './loginRecord';
+import { LOGIN_CLAIM } from './policy';
 
 /** One login at a time per credential in this process, whatever the number of items. */
 const loggingIn = new Map<string, Promise<ThingSpaceTokens>>();
 /** What a login step of this process got (by the credential fingerprint it logged in with), until its save step stores it. */
 const outcomes = new Map<string, IDataObject>();
+
+/**
+ * The OAuth tokens this process asked for as it wrote a claim (by credential fingerprint), for the login that
+ * follows the claim's pause: the token call takes that pause instead of following it. It is app key and
+ * secret only, which no lock counts; the password goes out only after the pause.
+ */
+const earlyTokens = new Map<string, { at: number; token: Promise<string> }>();
 
 /** A login of this process with these credentials (fingerprint) whose outcome is yet to be stored. */
 export const hasOutcome = (full: string): boolean => outcomes.has(full);
@@ -28,6 +36,7 @@ export const hasOutcome = (full: string): boolean => outcomes.has(full);
 export function forgetLogins(): void {
 	loggingIn.clear();
 	outcomes.clear();
+	earlyTokens.clear();
 }
 
 /**
@@ -44,8 +53,13 @@ export async function preAuthenticate(
 	if (record.step === 'save') return savedOutcome(keys.full);
 	const refusal = heldRefusal(record, keys.login);
 	if (refusal) throw notAttempted(refusal);
-	if (record.step === 'claim')
+	if (record.step === 'claim') {
+		const token = oauthToken(helpers, keys.baseUrl, credentials);
+		// A claim that loses never reads it: its failure is the login's to report, if one follows.
+		token.catch(() => undefined);
+		rememberBounded(earlyTokens, keys.full, { at: clock.now(), token });
 		return storeRecord({ claim: { by: thisProcess.id, at: clock.now() } });
+	}
 	const claim = liveClaim(record);
 	// A live claim, this process's own too: a request that found the session emptied by that claim waits for
 	// the claim's login (the client asks the lease again) instead of logging in beside it, uncounted.
@@ -57,7 +71,9 @@ export async function preAuthenticate(
 	}
 	let pending = loggingIn.get(keys.full);
 	if (!pending) {
-		pending = logIn(helpers, keys.baseUrl, credentials).finally(() => loggingIn.delete(keys.full));
+		pending = logIn(helpers, keys.baseUrl, credentials, earlyToken(keys.full)).finally(() =>
+			loggingIn.delete(keys.full),
+		);
 		rememberBounded(loggingIn, keys.full, pending);
 	}
 	const outcome = pending.then(
@@ -82,6 +98,13 @@ export async function preAuthenticate(
 	// the save step stores its outcome with the data read just before.
 	rememberBounded(outcomes, keys.full, await outcome);
 	return {};
+}
+
+/** The token asked for with this process's claim, once, while the claim can still be live. */
+function earlyToken(full: string): Promise<string> | undefined {
+	const early = earlyTokens.get(full);
+	earlyTokens.delete(full);
+	return early && clock.now() - early.at < LOGIN_CLAIM.leaseMs ? early.token : undefined;
 }
 
 /** The save step: the outcome of the login with these credentials; nothing when they changed since (then it logs in again). */
