@@ -42,7 +42,7 @@ export const RATE_LIMIT = {
 	 * window, or the contract is that low) is kept only this long, then the rate is learned again: once the
 	 * other worker is done, this one does not crawl for 10 minutes.
 	 */
-	keepThinPaceMs: 6_000,
+	keepThinPaceMs: 7_000,
 	/** A first 429 teaches no pace below this many calls per window, whatever the window before it showed (it may have been others' calls). */
 	firstPaceFloor: 5,
 	/** While no rate is known, calls start at least this far apart (100 a second), so that even when answers are instant the first 429 comes back before many more have gone. */
