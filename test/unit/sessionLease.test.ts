@@ -93,6 +93,24 @@ describe('The session lease, with a store of its own and a moving clock', () => 
 		expect(t.clock.slept).toBeGreaterThanOrEqual(LOGIN_CLAIM.minSettleMs);
 	});
 
+	// A claim that overwrote another's landed later than that other claim's shortest pause after it: so every claim
+	// whose read and write took longer than minSettleMs waits the longest pause, while that other process logs in.
+	for (const [writeMs, pauseMs] of [
+		[50, 500],
+		[LOGIN_CLAIM.minSettleMs + 1, LOGIN_CLAIM.maxSettleMs],
+	]) {
+		it(`a claim whose read and write took ${writeMs} ms pauses ${pauseMs} ms before its check`, async () => {
+			const at: Record<string, number> = {};
+			store.beforeStore = (step) => {
+				at[step] = t.clock.now();
+				if (step === 'claim') t.clock.advance(writeMs);
+			};
+			await leaseSession(store, { used: 0 });
+			expect(store.steps).toEqual(['claim', 'login']);
+			expect(at.login - at.claim - writeMs).toBe(pauseMs);
+		});
+	}
+
 	it("another process's claim that lands during the settle time: this process stands back and takes that process's session", async () => {
 		store.beforeStore = (step) => {
 			if (step !== 'claim') return;
