@@ -91,7 +91,7 @@ describe('Pacing: at ThingSpace\'s rate instead of bouncing off it', () => {
 describe('Pacing: two workers of a cluster sharing one contract', () => {
 	const t = simulatorPerTest({ ...CONTRACT, latencyMs: 20 });
 
-	for (const laterMs of [0, 20, 40, 100, 150, 300, 500, 800]) {
+	for (const laterMs of [0, 150, 800]) {
 		it(`10 runs of 500 devices on each, the second worker starting ${laterMs} ms later: each device once, at most 6 answers 429, at most 1.35× the rate floor`, async () => {
 			const second = await anotherProcess(t.harness);
 			const runs = Array.from({ length: 10 }, (_, k) => t.harness.run(assignParams({ deviceList: imeis(500, k * 1000).join(',') })));
