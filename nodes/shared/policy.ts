@@ -52,7 +52,7 @@ export const RATE_LIMIT = {
 /** How many licensing calls of a credential are in flight at once: measured (inFlight.ts), within these bounds. */
 export const IN_FLIGHT = {
 	/** Before any answer. */
-	start: 4,
+	start: 8,
 	/** Each accepted answer adds this many until ThingSpace first answers 429 (then one). */
 	firstGrowth: 2,
 	/** Never more, whatever the rate and answer time. */
