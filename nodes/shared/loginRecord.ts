@@ -47,11 +47,6 @@ interface Refusal {
 	reason: string;
 }
 
-interface Refusal {
-	at: number;
-	reason: string;
-}
-
 /** This process, as named in a claim. A restart is another process. */
 export const thisProcess = { id: randomUUID() };
 
