@@ -6,7 +6,7 @@ const { spawn, spawnSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
 
-const { CACHE, NODE_TYPE, TARGETS, installInto, installN8n, log, n8nEnv, nodeBin, packPackage, run, simulatorCredential } = require('./n8n');
+const { CACHE, NODE_TYPE, TARGETS, installInto, installN8n, log, n8nEnv, nodeBin, packPackage, simulatorCredential } = require('./n8n');
 const { forkSimulator } = require('../simulator/fork');
 
 // 9001 rather than n8n's 5678: ThingSpace, and so the simulator, delivers callbacks only to a few ports, and the
@@ -17,7 +17,6 @@ async function main() {
 	const wanted = process.argv.includes('--n8n') ? process.argv[process.argv.indexOf('--n8n') + 1] : '1';
 	const target = TARGETS.find((candidate) => candidate.name === `n8n ${wanted}.x`);
 	if (!target) throw new Error(`unknown n8n version "${wanted}": use 1 or 2`);
-	run('npm', ['run', 'build'], { cwd: path.resolve(__dirname, '../..') });
 	const bin = nodeBin(target.nodeMajor);
 	const n8n = installN8n(target, bin);
 	// A user folder of its own, kept between runs so workflows made in the editor stay.

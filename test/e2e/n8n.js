@@ -53,8 +53,9 @@ function installN8n(target, bin) {
 	return n8n;
 }
 
-/** `npm pack` of this repository into a temporary folder; returns the tarball's path. */
+/** This repository built (a stale dist/ would test old code) and packed into a temporary folder; returns the tarball's path. */
 function packPackage() {
+	run('npm', ['run', 'build'], { cwd: ROOT });
 	const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'n8n-e2e-pack-'));
 	return path.join(folder, run('npm', ['pack', '--silent', '--pack-destination', folder], { cwd: ROOT }).trim().split('\n').pop());
 }
