@@ -52,9 +52,9 @@ export const RATE_LIMIT = {
 /** How many licensing calls of a credential are in flight at once: measured (inFlight.ts), within these bounds. */
 export const IN_FLIGHT = {
 	/** Before any answer. */
-	start: 8,
+	start: 4,
 	/** Each accepted answer adds this many until ThingSpace first answers 429 (then one). */
-	firstGrowth: 2,
+	firstGrowth: 3,
 	/** Never more, whatever the rate and answer time. */
 	cap: 64,
 	/** The fastest and typical answer times are taken from this many accepted answers. */
