@@ -78,9 +78,9 @@ export const MAX_LOGINS_PER_RUN = 3;
 
 /** How the processes of one n8n instance (main, workers) take turns to log in; see nodes/shared/loginRecord.ts. */
 export const LOGIN_CLAIM = {
-	/** A claim is read back after 10 times (maxSettleMs / minSettleMs) as long as its reading and writing took, at least this long… */
+	/** A claim is read back this long after it was written, when reading and writing it took less… */
 	minSettleMs: 200,
-	/** …and at most this long. A claim whose reading and writing took this long or longer never leads to a login (see sessionLease.ts). */
+	/** …and this long otherwise. A claim whose reading and writing took this long or longer never leads to a login (see sessionLease.ts). */
 	maxSettleMs: 2_000,
 	/** A claim older than this is void: its process stopped or hung (both login calls, and a margin). */
 	leaseMs: 2 * LOGIN_TIMEOUT_MS + 5_000,

@@ -177,20 +177,15 @@ export async function leaseSession(store: LeaseStore, logins: LoginBudget): Prom
 			if (logins.used >= MAX_LOGINS_PER_RUN) throw new NoLoginLeft(logins.used);
 			await store.store(credentials, 'claim');
 			// A claim that landed between this read and this write is checked by its process at least minSettleMs
-			// after it landed: usually after this write, so that process sees this claim and stands back. If not, this
-			// write took longer than minSettleMs, so its pause (the window times maxSettleMs / minSettleMs) is the
-			// longest: a login the other process started meanwhile has stored its result by then. A write that took
-			// maxSettleMs or more may have replaced a claim checked long ago: it never leads to a login, and stands
-			// in for that claim until a session or refusal appears, or for a lease.
+			// after it landed: after this write, so that process sees this claim and stands back, unless this read and
+			// write took longer than minSettleMs. Such a claim pauses maxSettleMs: a login the other process started
+			// meanwhile has stored its result by then. A write that took maxSettleMs or more may have replaced a claim
+			// checked long ago: it never leads to a login, and stands in for that claim until a session or refusal
+			// appears, or for a lease.
 			const wroteAt = clock.now();
 			const window = wroteAt - readAt;
-			const settleMs = Math.min(
-				LOGIN_CLAIM.maxSettleMs,
-				Math.max(
-					LOGIN_CLAIM.minSettleMs,
-					(window * LOGIN_CLAIM.maxSettleMs) / LOGIN_CLAIM.minSettleMs,
-				),
-			);
+			const settleMs =
+				window < LOGIN_CLAIM.minSettleMs ? LOGIN_CLAIM.minSettleMs : LOGIN_CLAIM.maxSettleMs;
 			mine = { wroteAt, settleMs, late: window >= LOGIN_CLAIM.maxSettleMs };
 		}
 	}

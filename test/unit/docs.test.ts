@@ -48,7 +48,7 @@ const FIGURES: Array<[file: string, template: string, values: number[]]> = [
 	['docs/behaviour.md', 'gives up after # seconds', [REQUEST_TIMEOUT_MS / 1000]],
 	['docs/behaviour.md', 'cut to # characters', [ERROR_TEXT_LIMIT]],
 	['docs/design.md', 'from # s to # s', [LOGIN_CLAIM.minSettleMs / 1000, LOGIN_CLAIM.maxSettleMs / 1000]],
-	['docs/design.md', 'after a pause (# times as long as writing took', [LOGIN_CLAIM.maxSettleMs / LOGIN_CLAIM.minSettleMs]],
+	['docs/design.md', 's to # s: # s when reading and writing the claim took less', [LOGIN_CLAIM.maxSettleMs / 1000, LOGIN_CLAIM.minSettleMs / 1000]],
 	['docs/design.md', 'void after # seconds', [LOGIN_CLAIM.leaseMs / 1000]],
 	['docs/design.md', 'at most that many in any # s', [RATE_LIMIT.windowMs / 1000]],
 	['docs/design.md', 'below # calls per window', [RATE_LIMIT.firstPaceFloor]],

@@ -94,10 +94,11 @@ describe('The session lease, with a store of its own and a moving clock', () => 
 	});
 
 	// A claim that overwrote another's landed later than that other claim's shortest pause after it: so every claim
-	// whose read and write took longer than minSettleMs waits the longest pause, while that other process logs in.
+	// whose read and write took minSettleMs or longer waits the longest pause, while that other process logs in.
 	for (const [writeMs, pauseMs] of [
-		[50, 500],
-		[LOGIN_CLAIM.minSettleMs + 1, LOGIN_CLAIM.maxSettleMs],
+		[50, LOGIN_CLAIM.minSettleMs],
+		[LOGIN_CLAIM.minSettleMs - 1, LOGIN_CLAIM.minSettleMs],
+		[LOGIN_CLAIM.minSettleMs, LOGIN_CLAIM.maxSettleMs],
 	]) {
 		it(`a claim whose read and write took ${writeMs} ms pauses ${pauseMs} ms before its check`, async () => {
 			const at: Record<string, number> = {};
