@@ -1,25 +1,50 @@
 import { sleep } from 'n8n-workflow';
 
+import { RATE_LIMIT } from './policy';
+
 /**
- * The one clock of the package: what time it is, and waiting. Every wait and every stamp (the 429
- * waits, the pace, the login lease and hold, the trigger's memory) goes through it, so a test can
- * replace it (useClock) and move time instead of waiting for it.
+ * The one clock of the package: what time it is, waiting, and how busy the process has been lately.
+ * Every wait and every stamp (the 429 waits, the pace, the login lease and hold, the trigger's memory)
+ * goes through it, so a test can replace it (useClock) and move time instead of waiting for it.
  */
 export interface Clock {
 	now(): number;
 	sleep(ms: number): Promise<void>;
+	/** How busy this process has been lately: the share (0 to 1) of the last moments it spent running code rather than waiting; none: 0. */
+	busy?(): number;
 }
 
-const systemClock: Clock = { now: () => Date.now(), sleep: async (ms) => await sleep(ms) };
+const systemClock: Clock = {
+	now: () => Date.now(),
+	sleep: async (ms) => await sleep(ms),
+	busy: loopBusy(),
+};
 
 let current: Clock = systemClock;
 
-export const clock: Clock = {
+export const clock: Required<Clock> = {
 	now: () => current.now(),
 	sleep: async (ms) => await current.sleep(ms),
+	busy: () => current.busy?.() ?? 0,
 };
 
 /** Replaces the clock (tests); without an argument, the system clock again. */
 export function useClock(replacement?: Clock): void {
 	current = replacement ?? systemClock;
+}
+
+/**
+ * Node's event loop utilization over the last RATE_LIMIT.busyWindowMs or a little more: a process busy with
+ * other executions reads each answer about 1 ÷ (1 − busy) times as late. Samples every half window at most.
+ */
+function loopBusy(): () => number {
+	const windowMs = RATE_LIMIT.busyWindowMs;
+	const samples = [{ at: Date.now(), utilization: performance.eventLoopUtilization() }];
+	return () => {
+		const now = { at: Date.now(), utilization: performance.eventLoopUtilization() };
+		if (now.at - samples[samples.length - 1].at >= windowMs / 2) samples.push(now);
+		// The newest sample a whole window old (the oldest one kept, until there is one).
+		while (samples.length > 1 && now.at - samples[1].at >= windowMs) samples.shift();
+		return performance.eventLoopUtilization(now.utilization, samples[0].utilization).utilization;
+	};
 }

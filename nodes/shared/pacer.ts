@@ -14,10 +14,10 @@ import { RATE_LIMIT } from './policy';
  *
  * ThingSpace publishes no rate (each contract has its own): it is learned from 429s (the calls ThingSpace
  * accepted in the window before one), or given by the user. Until it is known, calls are spaced by the
- * fastest answer time over the calls allowed in flight (at least RATE_LIMIT.unknownSpacingMs), so the
- * first 429 comes back before many more have gone. How many calls are in flight is measured too
- * (inFlight.ts). One pace and one in-flight budget per credential in this process, shared by all its
- * runs, whether the rate is learned or given.
+ * fastest answer time over the calls allowed in flight (at least RATE_LIMIT.unknownSpacingMs, more while the
+ * process is busy and reads answers late), so the first 429 is read before many more have gone. How many
+ * calls are in flight is measured too (inFlight.ts). One pace and one in-flight budget per credential in
+ * this process, shared by all its runs, whether the rate is learned or given.
  */
 export class Pacer {
 	/** The user's Max Requests per Second, and when a run last stated it. */
@@ -96,8 +96,10 @@ export class Pacer {
 			const last = this.calls[this.calls.length - 1];
 			const fastest = this.budget.fastestMs;
 			if (rate === undefined) {
-				// Not known yet: `limit` calls per fastest answer time, evenly spaced, never closer than unknownSpacingMs.
-				const spacing = Math.max(RATE_LIMIT.unknownSpacingMs, (fastest ?? 0) / limit);
+				// Not known yet: `limit` calls per fastest answer time, evenly spaced, never closer than unknownSpacingMs,
+				// and further apart while this process is too busy to read the first 429 soon (other executions starting).
+				const spacing =
+					Math.max(RATE_LIMIT.unknownSpacingMs, (fastest ?? 0) / limit) * busySpacing(clock.busy());
 				const next = last ? last.releasedAt + spacing : 0;
 				if (next <= clock.now()) return;
 				await clock.sleep(next - clock.now());
@@ -165,6 +167,12 @@ function latestArrival(call: Call, fastestMs: number | undefined): number {
 		answeredAt,
 		call.releasedAt + Math.max(0, answeredAt - call.releasedAt - fastestMs),
 	);
+}
+
+/** How many times further apart calls at an unknown rate start while the process is `busy` (0 to 1) of the time. */
+function busySpacing(busy: number): number {
+	if (!(busy > RATE_LIMIT.busyShare)) return 1;
+	return Math.min(RATE_LIMIT.maxBusySpacing, (1 - RATE_LIMIT.busyShare) / (1 - Math.min(busy, 1)));
 }
 
 /** A rate, when it was learned or stated, and how long it holds. */

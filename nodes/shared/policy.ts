@@ -47,6 +47,16 @@ export const RATE_LIMIT = {
 	firstPaceFloor: 5,
 	/** While no rate is known, calls start at least this far apart (100 a second), so that even when answers are instant the first 429 comes back before many more have gone. */
 	unknownSpacingMs: 10,
+	/**
+	 * …and further apart while this process is busy more than this share of the time (other executions starting):
+	 * it reads each answer late, so the calls it releases meanwhile all meet the 429 it has not read yet. At a
+	 * busy share b above it, the spacing is (1 − this) ÷ (1 − b) times as far apart…
+	 */
+	busyShare: 0.75,
+	/** …at most this many times. */
+	maxBusySpacing: 20,
+	/** How busy the process is: the share of the last this many milliseconds (or a little more) it spent running code. */
+	busyWindowMs: 50,
 } as const;
 
 /** How many licensing calls of a credential are in flight at once: measured (inFlight.ts), within these bounds. */

@@ -36,6 +36,8 @@ const FIGURES: Array<[file: string, template: string, values: number[]]> = [
 	['docs/design.md', 'starts at # calls in flight, never more than #', [IN_FLIGHT.start, IN_FLIGHT.cap]],
 	['docs/design.md', 'by # until ThingSpace first answers 429', [IN_FLIGHT.firstGrowth]],
 	['docs/design.md', 'never closer than # ms', [RATE_LIMIT.unknownSpacingMs]],
+	['docs/design.md', 'more than # % of the last # ms running code', [RATE_LIMIT.busyShare * 100, RATE_LIMIT.busyWindowMs]],
+	['docs/design.md', '(1 − #) ÷ (1 − the busy share) times as far, at most # times', [RATE_LIMIT.busyShare, RATE_LIMIT.maxBusySpacing]],
 	['README.md', 'up to # more times', [MAX_SERVER_RETRIES]],
 	['README.md', 'at most # messages per node', [DEDUPE_MAX_KEYS]],
 	['docs/behaviour.md', 'never sooner than # s', [RATE_LIMIT.minWaitMs / 1000]],

@@ -1,8 +1,9 @@
 import { sleep } from 'n8n-workflow';
 
-import { useClock, type Clock } from '../../nodes/shared/clock';
+import { clock as systemClock, useClock, type Clock } from '../../nodes/shared/clock';
 import { Pacer } from '../../nodes/shared/pacer';
 import { RATE_LIMIT } from '../../nodes/shared/policy';
+import { realTime } from '../time';
 
 /** Time that passes only when every pending step has run: timers fire in order, each at its own instant. */
 class VirtualClock implements Clock {
@@ -10,8 +11,15 @@ class VirtualClock implements Clock {
 
 	private timers: Array<{ at: number; wake: () => void }> = [];
 
+	/** How busy the process is, as Node's event loop utilization would say. */
+	load = 0;
+
 	now(): number {
 		return this.at;
+	}
+
+	busy(): number {
+		return this.load;
 	}
 
 	async sleep(ms: number): Promise<void> {
@@ -32,12 +40,13 @@ class VirtualClock implements Clock {
 }
 
 /** `count` calls at the pace, each answered `answerMs` after its release (plus `extraMs(n)` for the n-th): their release times. */
-async function releases(rate: number, count: number, answerMs: number, extraMs: (n: number) => number = () => 0, status = 200): Promise<number[]> {
+async function releases(rate: number | undefined, count: number, answerMs: number, extraMs: (n: number) => number = () => 0, status = 200, load = 0): Promise<number[]> {
 	const clock = new VirtualClock();
+	clock.load = load;
 	useClock(clock);
 	try {
 		const pacer = new Pacer();
-		pacer.give(rate);
+		if (rate !== undefined) pacer.give(rate);
 		const released: number[] = [];
 		const calls = Array.from({ length: count }, async (_, n) => {
 			const slot = await pacer.slot();
@@ -78,5 +87,48 @@ describe('Pacer: counts a call from when it can have reached ThingSpace', () => 
 	it('without an accepted answer to compare with (every call answered 503), a call counts until a window after its answer', async () => {
 		const released = await releases(2, 3, 300, () => 0, 503);
 		expect(released[2] - released[0]).toBeGreaterThanOrEqual(300 + RATE_LIMIT.windowMs);
+	});
+});
+
+describe('Pacer: while the rate is not known, a busy process spaces its calls further apart', () => {
+	const gaps = (released: number[]) => released.slice(1).map((at, n) => Math.round(at - released[n]));
+
+	it(`an idle process, or one busy up to ${RATE_LIMIT.busyShare * 100} % of the time (its own sends), starts them ${RATE_LIMIT.unknownSpacingMs} ms apart`, async () => {
+		expect(gaps(await releases(undefined, 4, 20))).toEqual([10, 10, 10]);
+		expect(gaps(await releases(undefined, 4, 20, undefined, 200, 0.75))).toEqual([10, 10, 10]);
+		// No figure (two asks in the same millisecond): as idle.
+		expect(gaps(await releases(undefined, 4, 20, undefined, 200, NaN))).toEqual([10, 10, 10]);
+	});
+
+	it('one busy 95 % of the time (other executions starting: it reads each answer late) starts them 5 times as far apart', async () => {
+		expect(gaps(await releases(undefined, 4, 20, undefined, 200, 0.95))).toEqual([50, 50, 50]);
+	});
+
+	it(`one busy all the time at most ${RATE_LIMIT.maxBusySpacing} times as far apart`, async () => {
+		expect(gaps(await releases(undefined, 4, 20, undefined, 200, 1))).toEqual([200, 200, 200]);
+	});
+
+	it('a known rate is kept whatever the load: 10 calls per window, evenly spaced', async () => {
+		expect(gaps(await releases(10, 4, 20, undefined, 200, 0.9))).toEqual([103, 103, 103]);
+	});
+});
+
+describe("The system clock's busy share: Node's event loop utilization of the last moments", () => {
+	realTime();
+
+	/** Runs code without a break for `ms` (real time): the event loop is busy all along. */
+	const spin = (ms: number) => {
+		const until = Date.now() + ms;
+		let x = 0;
+		while (Date.now() < until) x += Math.sqrt(x + 1);
+		return x;
+	};
+
+	it(`reads nearly 1 after ${RATE_LIMIT.busyWindowMs + 30} ms of running code, and under ${RATE_LIMIT.busyShare} after as long waiting`, async () => {
+		systemClock.busy();
+		spin(RATE_LIMIT.busyWindowMs + 30);
+		expect(systemClock.busy()).toBeGreaterThan(0.9);
+		await sleep(RATE_LIMIT.busyWindowMs + 30);
+		expect(systemClock.busy()).toBeLessThan(RATE_LIMIT.busyShare);
 	});
 });
