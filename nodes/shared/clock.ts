@@ -17,7 +17,7 @@ export interface Clock {
 const systemClock: Clock = {
 	now: () => Date.now(),
 	sleep: async (ms) => await sleep(ms),
-	busy: loopBusy(),
+	busy: busyMeter(() => performance.eventLoopUtilization(), Date.now),
 };
 
 let current: Clock = systemClock;
@@ -33,18 +33,27 @@ export function useClock(replacement?: Clock): void {
 	current = replacement ?? systemClock;
 }
 
+/** What Node's event loop reports: the milliseconds it spent running code and waiting, since the process started. */
+export interface LoopTimes {
+	active: number;
+	idle: number;
+}
+
 /**
- * Node's event loop utilization over the last RATE_LIMIT.busyWindowMs or a little more: a process busy with
- * other executions reads each answer about 1 ÷ (1 − busy) times as late. Samples every half window at most.
+ * The share of the last RATE_LIMIT.busyWindowMs or a little more that the event loop spent running code: a
+ * process busy with other executions reads each answer about 1 ÷ (1 − busy) times as late. Samples every half
+ * window at most; no time passed: 0.
  */
-function loopBusy(): () => number {
+export function busyMeter(read: () => LoopTimes, now: () => number): () => number {
 	const windowMs = RATE_LIMIT.busyWindowMs;
-	const samples = [{ at: Date.now(), utilization: performance.eventLoopUtilization() }];
+	const samples = [{ at: now(), times: read() }];
 	return () => {
-		const now = { at: Date.now(), utilization: performance.eventLoopUtilization() };
-		if (now.at - samples[samples.length - 1].at >= windowMs / 2) samples.push(now);
+		const latest = { at: now(), times: read() };
+		if (latest.at - samples[samples.length - 1].at >= windowMs / 2) samples.push(latest);
 		// The newest sample a whole window old (the oldest one kept, until there is one).
-		while (samples.length > 1 && now.at - samples[1].at >= windowMs) samples.shift();
-		return performance.eventLoopUtilization(now.utilization, samples[0].utilization).utilization;
+		while (samples.length > 1 && latest.at - samples[1].at >= windowMs) samples.shift();
+		const active = latest.times.active - samples[0].times.active;
+		const idle = latest.times.idle - samples[0].times.idle;
+		return active + idle > 0 ? active / (active + idle) : 0;
 	};
 }

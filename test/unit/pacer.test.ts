@@ -1,9 +1,8 @@
 import { sleep } from 'n8n-workflow';
 
-import { clock as systemClock, useClock, type Clock } from '../../nodes/shared/clock';
+import { useClock, type Clock } from '../../nodes/shared/clock';
 import { Pacer } from '../../nodes/shared/pacer';
 import { RATE_LIMIT } from '../../nodes/shared/policy';
-import { realTime } from '../time';
 
 /** Time that passes only when every pending step has run: timers fire in order, each at its own instant. */
 class VirtualClock implements Clock {
@@ -110,25 +109,5 @@ describe('Pacer: while the rate is not known, a busy process spaces its calls fu
 
 	it('a known rate is kept whatever the load: 10 calls per window, evenly spaced', async () => {
 		expect(gaps(await releases(10, 4, 20, undefined, 200, 0.9))).toEqual([103, 103, 103]);
-	});
-});
-
-describe("The system clock's busy share: Node's event loop utilization of the last moments", () => {
-	realTime();
-
-	/** Runs code without a break for `ms` (real time): the event loop is busy all along. */
-	const spin = (ms: number) => {
-		const until = Date.now() + ms;
-		let x = 0;
-		while (Date.now() < until) x += Math.sqrt(x + 1);
-		return x;
-	};
-
-	it(`reads nearly 1 after ${RATE_LIMIT.busyWindowMs + 30} ms of running code, and under ${RATE_LIMIT.busyShare} after as long waiting`, async () => {
-		systemClock.busy();
-		spin(RATE_LIMIT.busyWindowMs + 30);
-		expect(systemClock.busy()).toBeGreaterThan(0.9);
-		await sleep(RATE_LIMIT.busyWindowMs + 30);
-		expect(systemClock.busy()).toBeLessThan(RATE_LIMIT.busyShare);
 	});
 });
