@@ -1,28 +1,21 @@
-import type {
-	ICredentialDataDecryptedObject,
-	IDataObject,
-	IHttpRequestOptions,
-	INode,
-} from 'n8n-workflow';
+import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
 
 import { clock } from './clock';
-import { CREDENTIAL_ERROR_PREFIX, ThingSpaceAuthError } from './credentialError';
-import { resolveBaseUrl, tokensBelongHere } from './host';
+import { ThingSpaceAuthError } from './credentialError';
+import { credentialStore, type LeaseStore, type SessionContext } from './credentialStore';
+import { tokensBelongHere } from './host';
 import {
 	forgetLoginRecords,
 	heldRefusal,
 	keysOf,
 	liveClaim,
 	LOGIN_BUSY,
-	LOGIN_STEP_HEADER,
 	loginRecordOf,
 	notAttempted,
 	rememberBounded,
-	STEP_SAVED,
 	thisProcess,
-	type LoginRecord,
 } from './loginRecord';
-import { CREDENTIAL_TYPE, LOGIN_CLAIM, MAX_LOGINS_PER_RUN, PATHS } from './policy';
+import { CREDENTIAL_TYPE, LOGIN_CLAIM, MAX_LOGINS_PER_RUN } from './policy';
 import { forgetLogins, hasOutcome } from './preAuthentication';
 
 /**
@@ -40,38 +33,6 @@ export function resetSessionCache(): void {
 	forgetLogins();
 	ensuring.clear();
 	rejectedHere.clear();
-}
-
-/** What ensureSession needs of a node's or trigger's context. */
-export interface SessionContext {
-	getCredentials<T extends object = ICredentialDataDecryptedObject>(type: string): Promise<T>;
-	getNode(): INode;
-	helpers: {
-		httpRequestWithAuthentication(
-			this: unknown,
-			type: string,
-			options: IHttpRequestOptions,
-			additional?: IDataObject,
-		): Promise<unknown>;
-	};
-}
-
-/** The credential's store as the lease uses it: what every process reads, and the steps preAuthentication stores. */
-export interface LeaseStore {
-	read(): Promise<ICredentialDataDecryptedObject>;
-	/** Has n8n run the credential's preAuthentication with this step and store what it returns; nothing is sent. */
-	store(
-		credentials: ICredentialDataDecryptedObject,
-		step: NonNullable<LoginRecord['step']>,
-	): Promise<void>;
-}
-
-/** The store of a node's or trigger's credential, through n8n. */
-function credentialStore(context: SessionContext): LeaseStore {
-	return {
-		read: async () => await context.getCredentials(CREDENTIAL_TYPE),
-		store: async (credentials, step) => await storeStep(context, credentials, step),
-	};
 }
 
 /** The logins a node run has started (client.ts keeps one per run); ensureSession starts none beyond MAX_LOGINS_PER_RUN. */
@@ -189,49 +150,4 @@ export async function leaseSession(store: LeaseStore, logins: LoginBudget): Prom
 			mine = { wroteAt, settleMs, late: window >= LOGIN_CLAIM.maxSettleMs };
 		}
 	}
-}
-
-/** Has n8n run the credential's preAuthentication with this step, and store what it returns; nothing is sent. */
-async function storeStep(
-	context: SessionContext,
-	credentials: ICredentialDataDecryptedObject,
-	step: LoginRecord['step'],
-): Promise<void> {
-	const reference = context.getNode().credentials?.[CREDENTIAL_TYPE];
-	const data = {
-		...credentials,
-		sessionToken: '',
-		loginRecord: JSON.stringify({ ...loginRecordOf(credentials), step }),
-	};
-	const stored = await context.helpers.httpRequestWithAuthentication
-		.call(
-			context,
-			CREDENTIAL_TYPE,
-			{
-				method: 'POST',
-				url: `${resolveBaseUrl(credentials)}${PATHS.login}`,
-				headers: { [LOGIN_STEP_HEADER]: step },
-				disableFollowRedirect: true,
-			},
-			{
-				credentialsDecrypted: {
-					id: reference?.id ?? '',
-					name: reference?.name ?? '',
-					type: CREDENTIAL_TYPE,
-					data,
-				},
-			},
-		)
-		.then(
-			() => false,
-			(error: Error) => {
-				if (error.message === CREDENTIAL_ERROR_PREFIX + STEP_SAVED) return true;
-				throw error;
-			},
-		);
-	if (!stored)
-		throw new ThingSpaceAuthError(
-			'the login step was sent instead of stored',
-			'Report this to the node maintainers.',
-		);
 }

@@ -4,7 +4,8 @@ import { sleep } from 'n8n-workflow';
 import { loginRecordOf, thisProcess, type LoginRecord } from '../../nodes/shared/loginRecord';
 import { LOGIN_CLAIM, MAX_LOGINS_PER_RUN } from '../../nodes/shared/policy';
 import { preAuthenticate } from '../../nodes/shared/preAuthentication';
-import { leaseSession, resetSessionCache, type LeaseStore } from '../../nodes/shared/sessionLease';
+import type { LeaseStore } from '../../nodes/shared/credentialStore';
+import { leaseSession, resetSessionCache } from '../../nodes/shared/sessionLease';
 import { clockOfTest } from '../time';
 
 /**
