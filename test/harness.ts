@@ -129,6 +129,7 @@ export class TestCredentialsHelper extends ICredentialsHelper {
 		const output = await this.credentialType.preAuthentication.call(helpers, credentials);
 		if (output[expirable.name] === undefined) return undefined;
 		if (node.credentials) {
+			await this.beforeWrite?.(output as ICredentialDataDecryptedObject);
 			this.stored = N8N_MAJOR === 1 ? ({ ...credentials, ...output } as ICredentialDataDecryptedObject) : persistedBy2x(this.stored, output, expirable.name);
 			return Object.assign(credentials, output);
 		}
@@ -138,6 +139,9 @@ export class TestCredentialsHelper extends ICredentialsHelper {
 	async runPreAuthentication(): Promise<undefined> {
 		return undefined;
 	}
+
+	/** Called with what preAuthentication returned before it is stored: a test makes one process's write land late. */
+	beforeWrite?: (output: ICredentialDataDecryptedObject) => Promise<void>;
 
 	/** Called with each read's copy before it is handed over: a test slows one process's reads (a busy process, a slow database). */
 	afterRead?: (data: ICredentialDataDecryptedObject) => Promise<void>;

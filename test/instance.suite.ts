@@ -1,5 +1,6 @@
 import { sleep } from 'n8n-workflow';
 
+import { loginRecordOf } from '../nodes/shared/loginRecord';
 import { FAILED_LOGIN_HOLD_MS, LOGIN_CLAIM } from '../nodes/shared/policy';
 import { anotherProcess } from './anotherProcess';
 import type { Harness, RunResult } from './harness';
@@ -111,7 +112,7 @@ describe('One login guard for the whole n8n instance (processes sharing the cred
 		expect(sim.count('token')).toBe(2);
 		expect(sim.count('login')).toBe(0);
 	});
-	it('a process that read the empty record and wrote its claim late does not log in: still 1 login attempt', async () => {
+	it('a process whose read of the empty record took 3 s writes no claim from it: still 1 login attempt', async () => {
 		let first: Harness;
 		({ sim, harness: first } = await setUp({}, { password: 'wrong-password' }));
 		const slow = await anotherProcess(first);
@@ -132,13 +133,49 @@ describe('One login guard for the whole n8n instance (processes sharing the cred
 			await arrived;
 			await clock.sleep(3000);
 		};
+		let slowClaims = 0;
+		slow.credentials.beforeWrite = async (output) => {
+			if (loginRecordOf(output).claim) slowClaims++;
+		};
 		const assign = assignParams({ deviceList: '={{ $json.sims }}' });
 		const late = slow.run(assign, itemsOf(imeis(1, 40)), { continueOnFail: true });
 		await until(() => readEmpty);
 		const results = await Promise.all([first.run(assign, itemsOf(imeis(1, 41)), { continueOnFail: true }), late]);
 
 		expect(sim.count('login')).toBe(1);
+		expect(slowClaims).toBe(0);
 		for (const error of errorsOf(results)) expect(error).toMatch(/login refused the UWS username or password|login not attempted/);
+	});
+
+	// A claim is written from a read made before it: read before the refusal was stored and written after, it replaces
+	// the refusal. Landing 0.1 s after it, its process would log in after its pause (2 s); landing 2 s after it, the claim
+	// is late and its process waits, but the next claim, after that one's lease, would log in.
+	it.each([
+		['0.1 s', 100],
+		['2 s', LOGIN_CLAIM.maxSettleMs],
+	])('a claim read before a refusal was stored and written %s after it: the refused process puts the refusal back, still 1 login attempt', async (_label, lateMs) => {
+		let first: Harness;
+		({ sim, harness: first } = await setUp({}, { password: 'wrong-password' }));
+		const slow = await anotherProcess(first);
+		const clock = clockOfTest();
+		let claimRead = false;
+		slow.credentials.beforeWrite = async (output) => {
+			if (claimRead || !loginRecordOf(output).claim) return;
+			claimRead = true;
+			while (!loginRecordOf(first.credentials.stored).refused) await clock.sleep(10);
+			await clock.sleep(lateMs);
+		};
+		const assign = assignParams({ deviceList: '={{ $json.sims }}' });
+		const started = clock.now();
+		const late = slow.run(assign, itemsOf(imeis(1, 70)), { continueOnFail: true });
+		await until(() => claimRead);
+		const results = await Promise.all([first.run(assign, itemsOf(imeis(1, 71)), { continueOnFail: true }), late]);
+
+		expect(sim.count('login')).toBe(1);
+		expect(errorsOf(results)[0]).toMatch(/login refused the UWS username or password/);
+		expect(errorsOf(results)[1]).toMatch(/login not attempted/);
+		expect(loginRecordOf(first.credentials.stored).refused).toBeDefined();
+		expect(clock.now() - started).toBeLessThan(LOGIN_CLAIM.leaseMs);
 	});
 
 	it.each([

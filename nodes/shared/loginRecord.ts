@@ -51,7 +51,7 @@ interface Refusal {
 export const thisProcess = { id: randomUUID() };
 
 const MAX_ENTRIES = 1000;
-/** The refusals this process saw itself. */
+/** The refusals this process saw: its own logins', and those it read in the store (a later write can replace them there). */
 export const refusedHere = new Map<string, Refusal>();
 /** When this process first saw each stamp of the store, by its own clock. */
 const firstSeen = new Map<string, number>();
@@ -126,11 +126,21 @@ function storedRefusal(record: LoginRecord, login: string): Held | undefined {
 	return withinHold(refused, ageOf(`refused ${login}`, refused.at));
 }
 
-/** A refusal within the hold, from the store or seen by this process. */
+/** A refusal within the hold, from the store (then remembered here) or seen by this process before. */
 export function heldRefusal(record: LoginRecord, login: string): Held | undefined {
+	const stored = storedRefusal(record, login);
+	if (stored) {
+		const at = clock.now() - (FAILED_LOGIN_HOLD_MS - stored.leftMs);
+		rememberBounded(refusedHere, login, { at, reason: stored.reason });
+		return stored;
+	}
 	const here = refusedHere.get(login);
-	return storedRefusal(record, login) ?? (here && withinHold(here, clock.now() - here.at));
+	return here && withinHold(here, clock.now() - here.at);
 }
+
+/** Whether the store holds the refusal of this login (while its hold lasts). */
+export const storesRefusal = (record: LoginRecord, login: string): boolean =>
+	storedRefusal(record, login) !== undefined;
 
 function withinHold(refusal: Refusal, ageMs: number): Held | undefined {
 	return ageMs < FAILED_LOGIN_HOLD_MS

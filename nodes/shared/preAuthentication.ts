@@ -50,7 +50,7 @@ export async function preAuthenticate(
 ): Promise<IDataObject> {
 	const keys = keysOf(credentials);
 	const record = loginRecordOf(credentials);
-	if (record.step === 'save') return savedOutcome(keys.full);
+	if (record.step === 'save') return savedOutcome(keys);
 	const refusal = heldRefusal(record, keys.login);
 	if (refusal) throw notAttempted(refusal);
 	if (record.step === 'claim') {
@@ -107,9 +107,16 @@ function earlyToken(full: string): Promise<string> | undefined {
 	return early && clock.now() - early.at < LOGIN_CLAIM.leaseMs ? early.token : undefined;
 }
 
-/** The save step: the outcome of the login with these credentials; nothing when they changed since (then it logs in again). */
-function savedOutcome(full: string): IDataObject {
-	const outcome = outcomes.get(full) ?? {};
-	outcomes.delete(full);
-	return outcome;
+/**
+ * The save step: the outcome of this process's login with these credentials, or else a refusal of them this
+ * process holds (put back, see refusalWatch.ts); nothing when they changed since (then it logs in again).
+ */
+function savedOutcome(keys: ReturnType<typeof keysOf>): IDataObject {
+	const outcome = outcomes.get(keys.full);
+	outcomes.delete(keys.full);
+	if (outcome) return outcome;
+	const held = heldRefusal({}, keys.login);
+	return held
+		? storeRecord({ refused: { login: keys.login, at: held.at, reason: held.reason } })
+		: {};
 }

@@ -17,6 +17,7 @@ import {
 } from './loginRecord';
 import { CREDENTIAL_TYPE, LOGIN_CLAIM, MAX_LOGINS_PER_RUN } from './policy';
 import { forgetLogins, hasOutcome } from './preAuthentication';
+import { restoreRefusal, watchRefusal } from './refusalWatch';
 
 /**
  * The node's and trigger's side of the session: a session in the credential's store that ThingSpace has
@@ -49,6 +50,13 @@ export class NoLoginLeft extends ThingSpaceAuthError {
 		);
 	}
 }
+
+/** Every read of the store took maxSettleMs or more until the lease gave up: this process never took a turn. */
+const storeTooSlow = (readMs: number) =>
+	new ThingSpaceAuthError(
+		`login not attempted: n8n's credential store answered too slowly (a read took ${Math.round(readMs)} ms) to take a turn to log in`,
+		`Nothing was sent. A process logs in only after reading the credential in under ${LOGIN_CLAIM.maxSettleMs / 1000} s, so that no two log in at once. Check the load of n8n's database and of this n8n process, then run the node again.`,
+	);
 
 /**
  * Makes sure the credential's store holds a session for its host that ThingSpace has not refused here
@@ -95,7 +103,11 @@ export async function leaseSession(store: LeaseStore, logins: LoginBudget): Prom
 		// This call's login is over: its outcome, a refusal too, is stored before anything else, for every process
 		// (also when a late claim replaced this call's meanwhile).
 		if (loggedInAs === keys.full && hasOutcome(keys.full)) {
-			await store.store(credentials, 'save');
+			// A refusal is reported once no claim written from an older read can replace it unseen.
+			await store.store(credentials, 'save').catch(async (error: Error) => {
+				if (heldRefusal({}, keys.login)) await watchRefusal(store, keys.login);
+				throw error;
+			});
 			continue;
 		}
 		// Credentials changed in the editor since this call's login (a password fixed): that login is void.
@@ -116,7 +128,10 @@ export async function leaseSession(store: LeaseStore, logins: LoginBudget): Prom
 				'Nothing was sent. Run the node again; if it persists, report it to the node maintainers.',
 			);
 		const refusal = heldRefusal(record, keys.login);
-		if (refusal) throw notAttempted(refusal);
+		if (refusal) {
+			await restoreRefusal(store, credentials);
+			throw notAttempted(refusal);
+		}
 		if (claim?.by === thisProcess.id && mine && !mine.late) {
 			const wait = mine.wroteAt + mine.settleMs - clock.now();
 			if (wait > 0) await clock.sleep(wait);
@@ -136,6 +151,11 @@ export async function leaseSession(store: LeaseStore, logins: LoginBudget): Prom
 			await clock.sleep(LOGIN_CLAIM.pollMs);
 		} else {
 			if (logins.used >= MAX_LOGINS_PER_RUN) throw new NoLoginLeft(logins.used);
+			// A claim from a read that took maxSettleMs would be late, and could replace what was stored meanwhile: read again.
+			if (clock.now() - readAt >= LOGIN_CLAIM.maxSettleMs) {
+				if (clock.now() > giveUpAt) throw storeTooSlow(clock.now() - readAt);
+				continue;
+			}
 			await store.store(credentials, 'claim');
 			// A claim that landed between this read and this write is checked by its process at least minSettleMs
 			// after it landed: after this write, so that process sees this claim and stands back, unless this read and

@@ -4,7 +4,7 @@
 // Webhook calls go to main, executions run on the workers: bulk jobs spread over both, a session that expires
 // mid-run, a wrong password (one login attempt for the whole cluster, none after a restart of every n8n
 // process), trigger callbacks arriving while the workers run, and a third worker on a slow link to the database
-// (its claims land late: still one login attempt for a wrong password). One cluster per n8n version; everything it
+// (its reads and writes take seconds: still one login attempt for a wrong password). One cluster per n8n version; everything it
 // starts is stopped at the end, also on failure. N8N_E2E_ONLY=1.x (or 2.x) runs one version; QUEUE_JOBS=n sets
 // the burst size (20).
 const assert = require('assert/strict');
@@ -81,7 +81,7 @@ const tail = (file, chars = 2500) => (fs.existsSync(file) ? fs.readFileSync(file
 
 /**
  * A TCP relay to 127.0.0.1:`port` whose chunks each wait `link.delayMs` (0 until set), in order, both ways:
- * a process connected through it reads and writes the database slowly, and so writes its login claim late.
+ * a process connected through it reads and writes the database slowly (each read of a credential takes seconds).
  */
 function slowLink(port) {
 	const sockets = new Set();
@@ -591,7 +591,7 @@ async function runTarget(target, tarball) {
 			assert.equal(loginsOf(requests).length, 0, 'further login attempts across the cluster');
 		});
 
-		await check(`5. a third worker on a slow link to the database (its claims land late): ${JOBS} jobs with another wrong password make exactly 1 login attempt`, async () => {
+		await check(`5. a third worker on a slow link to the database (its reads and writes take seconds): ${JOBS} jobs with another wrong password make exactly 1 login attempt`, async () => {
 			await cluster.addWorker(SLOW_WORKER, { DB_POSTGRESDB_HOST: '127.0.0.1', DB_POSTGRESDB_PORT: String(link.port) });
 			link.delayMs = SLOW_LINK_MS;
 			await sim.reset();

@@ -52,6 +52,8 @@ const FIGURES: Array<[file: string, template: string, values: number[]]> = [
 	['docs/design.md', 'from # s to # s', [LOGIN_CLAIM.minSettleMs / 1000, LOGIN_CLAIM.maxSettleMs / 1000]],
 	['docs/design.md', 's to # s: # s when reading and writing the claim took less', [LOGIN_CLAIM.maxSettleMs / 1000, LOGIN_CLAIM.minSettleMs / 1000]],
 	['docs/design.md', 'void after # seconds', [LOGIN_CLAIM.leaseMs / 1000]],
+	['docs/design.md', 'A read that alone took # s or more is not claimed from', [LOGIN_CLAIM.maxSettleMs / 1000]],
+	['docs/design.md', 'watches the store for # s before it reports the refusal (every # s)', [(2 * LOGIN_CLAIM.maxSettleMs) / 1000, LOGIN_CLAIM.pollMs / 1000]],
 	['docs/design.md', 'at most that many in any # s', [RATE_LIMIT.windowMs / 1000]],
 	['docs/design.md', 'below # calls per window', [RATE_LIMIT.firstPaceFloor]],
 	['docs/design.md', 'leaves below # (another worker', [RATE_LIMIT.firstPaceFloor]],

@@ -1,7 +1,12 @@
 import type { ICredentialDataDecryptedObject, IHttpRequestHelper } from 'n8n-workflow';
 import { sleep } from 'n8n-workflow';
 
-import { loginRecordOf, thisProcess, type LoginRecord } from '../../nodes/shared/loginRecord';
+import {
+	keysOf,
+	loginRecordOf,
+	thisProcess,
+	type LoginRecord,
+} from '../../nodes/shared/loginRecord';
 import { LOGIN_CLAIM, MAX_LOGINS_PER_RUN } from '../../nodes/shared/policy';
 import { preAuthenticate } from '../../nodes/shared/preAuthentication';
 import type { LeaseStore } from '../../nodes/shared/credentialStore';
@@ -173,5 +178,49 @@ describe('The session lease, with a store of its own and a moving clock', () => 
 		};
 		await leaseSession(store, { used: 0 });
 		expect(store.steps).toEqual(['claim', 'login']);
+	});
+
+	it(`a read that took ${LOGIN_CLAIM.maxSettleMs} ms writes no claim: the process reads again and claims from a fresh read`, async () => {
+		const reads: number[] = [];
+		const read = store.read.bind(store);
+		store.read = async () => {
+			reads.push(t.clock.now());
+			if (reads.length === 1) t.clock.advance(LOGIN_CLAIM.maxSettleMs);
+			return await read();
+		};
+		let claimedAfter = 0;
+		store.beforeStore = (step) => {
+			if (step === 'claim') claimedAfter = reads.length;
+		};
+		await leaseSession(store, { used: 0 });
+		expect(store.steps).toEqual(['claim', 'login']);
+		expect(claimedAfter).toBe(2);
+	});
+
+	it('a store that answers every read that slowly: no claim, no login, and the error says why', async () => {
+		const read = store.read.bind(store);
+		store.read = async () => {
+			t.clock.advance(LOGIN_CLAIM.maxSettleMs);
+			return await read();
+		};
+		await expect(leaseSession(store, { used: 0 })).rejects.toThrow(
+			/credential store answered too slowly/,
+		);
+		expect(store.steps).toEqual([]);
+	});
+
+	it('a refusal read in the store is remembered: when a claim written from an older read replaces it, it is put back and not sent again', async () => {
+		const refused = {
+			login: keysOf(store.data).login,
+			at: t.clock.now(),
+			reason: 'HTTP 400 [UWS] Invalid',
+		};
+		store.data = { ...store.data, loginRecord: JSON.stringify({ refused }) };
+		await expect(leaseSession(store, { used: 0 })).rejects.toThrow(/login not attempted/);
+
+		store.claimBy('a worker that read before the refusal', t.clock.now());
+		await expect(leaseSession(store, { used: 0 })).rejects.toThrow(/login not attempted/);
+		expect(store.steps).toEqual(['save']);
+		expect(loginRecordOf(store.data).refused).toEqual(refused);
 	});
 });
