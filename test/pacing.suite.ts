@@ -87,7 +87,7 @@ describe('Pacing: at ThingSpace\'s rate instead of bouncing off it', () => {
 
 // Queue mode: each worker keeps its own pace (docs/design.md). A worker that starts later finds the window taken
 // by the first one and is squeezed to a pace of 1 or 2; kept 10 minutes, that pace crawled on after the first
-// worker was done (25 s for these 10 s of work, 52 s at other offsets).
+// worker was done (25 to 52 s for these 10 s of work, by the offset); so it lasts 7 s (docs/design.md says how tuned).
 describe('Pacing: two workers of a cluster sharing one contract', () => {
 	const t = simulatorPerTest({ ...CONTRACT, latencyMs: 20 });
 
