@@ -1,3 +1,5 @@
+import { createHash } from 'crypto';
+
 /**
  * What a secret can become when a server quotes it back: JSON-escaped (at any depth), URL-encoded
  * (also twice), HTML-escaped (also twice), base64, or wrapped onto the next line. One pattern per
@@ -55,6 +57,14 @@ function echoPattern(value: string): string {
 	return Array.from(value).map(characterForms).join(WRAP);
 }
 
+/**
+ * The patterns built, by the secrets they stand for (hashed): building one takes milliseconds, and each
+ * failed call quotes server text two or three times. Each is used with String.replace only, which starts a
+ * global pattern from the beginning whatever it did before.
+ */
+const built = new Map<string, RegExp>();
+const MAX_BUILT = 32;
+
 /** One global pattern for all these secrets (strings of at least 4 characters) and their base64 forms; undefined when there are none. */
 export function secretEchoes(secrets: unknown[]): RegExp | undefined {
 	const values = new Set<string>();
@@ -67,7 +77,16 @@ export function secretEchoes(secrets: unknown[]): RegExp | undefined {
 		values.add(base64.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''));
 	}
 	if (values.size === 0) return undefined;
-	// Longest first, so a secret that contains another is removed whole.
-	const patterns = [...values].sort((a, b) => b.length - a.length).map(echoPattern);
-	return new RegExp(patterns.join('|'), 'g');
+	const key = createHash('sha256')
+		.update([...values].join('\u0000'))
+		.digest('hex');
+	let pattern = built.get(key);
+	if (!pattern) {
+		// Longest first, so a secret that contains another is removed whole.
+		const patterns = [...values].sort((a, b) => b.length - a.length).map(echoPattern);
+		pattern = new RegExp(patterns.join('|'), 'g');
+		built.set(key, pattern);
+		if (built.size > MAX_BUILT) built.delete(built.keys().next().value as string);
+	}
+	return pattern;
 }

@@ -1,6 +1,7 @@
 import { failureOf } from '../../nodes/shared/errors';
 import { ERROR_TEXT_LIMIT } from '../../nodes/shared/policy';
 import { quote, redact } from '../../nodes/shared/redaction';
+import { secretEchoes } from '../../nodes/shared/secretEchoes';
 
 const SECRET = `s3"cr\\et&<pa ss>'%+Q9-TAIL`;
 const GUID = '7d3e2a10-55b4-4c8e-9a61-0c2f4b9e8d71';
@@ -51,5 +52,12 @@ describe('redact: a secret in every form a server may echo it', () => {
 		const quoted = quote(`${GUID} ${'z'.repeat(5 * 1024 * 1024)}`, [GUID, SECRET]);
 		expect(quoted.startsWith('[redacted] zzz')).toBe(true);
 		expect(quoted).toContain(`(${5 * 1024 * 1024 + 11 - ERROR_TEXT_LIMIT} more characters)`);
+	});
+
+	it('builds the pattern of a set of secrets once (it takes milliseconds, and every failed call quotes), and it matches again each time', () => {
+		const pattern = secretEchoes([SECRET, GUID]);
+		expect(secretEchoes([SECRET, GUID])).toBe(pattern);
+		expect(secretEchoes([SECRET, `${GUID}0`])).not.toBe(pattern);
+		for (let time = 0; time < 3; time++) expect(redact(`a ${GUID} b ${GUID}`, [SECRET, GUID])).toBe('a [redacted] b [redacted]');
 	});
 });
