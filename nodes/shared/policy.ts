@@ -104,8 +104,12 @@ export const REQUEST_TIMEOUT_MS = 60_000;
 /** Server text quoted in an error is cut to this many characters. */
 export const ERROR_TEXT_LIMIT = 300;
 
-/** Server text is searched for the credential's secrets up to this many characters (an error quotes far fewer). */
-export const REDACT_SCAN_LIMIT = 65_536;
+/**
+ * Beyond what an error quotes, server text is searched for the credential's secrets this far, so that an echo
+ * that starts inside the quote and ends after it is removed whole: this many characters of text per character
+ * of the longest secret (its most escaped forms take 14, `&amp;amp;#x41;`), and never fewer than minChars.
+ */
+export const REDACT_REACH = { charsPerSecretChar: 16, minChars: 512 } as const;
 
 /** Device lists in an error name this many devices, then "and N more". */
 export const LISTED_DEVICES_LIMIT = 5;

@@ -1,7 +1,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
-import { ERROR_TEXT_LIMIT, LISTED_DEVICES_LIMIT, REDACT_SCAN_LIMIT } from './policy';
-import { secretEchoes } from './secretEchoes';
+import { ERROR_TEXT_LIMIT, LISTED_DEVICES_LIMIT, REDACT_REACH } from './policy';
+import { longestEchoed, secretEchoes } from './secretEchoes';
 
 /**
  * What a ThingSpace answer may put into an error: read whatever the body shape, stripped of
@@ -37,11 +37,15 @@ export function firstFew(entries: string[], limit = LISTED_DEVICES_LIMIT): strin
 }
 
 /**
- * Server text as an error quotes it: free of secrets first, then cut to `limit`. A huge text is searched only
- * up to REDACT_SCAN_LIMIT characters (the cut keeps far fewer): secrets are short, the scan is not.
+ * Server text as an error quotes it: free of secrets first, then cut to `limit`. It is searched only as far
+ * as an echo that starts before the cut can reach (REDACT_REACH): with six secrets, searching takes about a
+ * millisecond per thousand characters, and a 429 or an error page may be large.
  */
 export function quote(text: string, secrets: unknown[] = [], limit = ERROR_TEXT_LIMIT): string {
-	const scanned = text.length > REDACT_SCAN_LIMIT ? text.slice(0, REDACT_SCAN_LIMIT) : text;
+	const reach =
+		limit +
+		Math.max(REDACT_REACH.minChars, REDACT_REACH.charsPerSecretChar * longestEchoed(secrets));
+	const scanned = text.length > reach ? text.slice(0, reach) : text;
 	const clean = redact(scanned, secrets);
 	const left = clean.length - limit + (text.length - scanned.length);
 	return left > 0 ? `${clean.slice(0, limit)}… (${left} more characters)` : clean;

@@ -65,8 +65,8 @@ function echoPattern(value: string): string {
 const built = new Map<string, RegExp>();
 const MAX_BUILT = 32;
 
-/** One global pattern for all these secrets (strings of at least 4 characters) and their base64 forms; undefined when there are none. */
-export function secretEchoes(secrets: unknown[]): RegExp | undefined {
+/** The values searched for: these secrets (strings of at least 4 characters) and their base64 forms. */
+function echoedValues(secrets: unknown[]): Set<string> {
 	const values = new Set<string>();
 	for (const secret of secrets) {
 		if (typeof secret !== 'string' || secret.length < MIN_SECRET_LENGTH) continue;
@@ -76,6 +76,16 @@ export function secretEchoes(secrets: unknown[]): RegExp | undefined {
 		values.add(base64.replace(/=+$/, ''));
 		values.add(base64.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''));
 	}
+	return values;
+}
+
+/** The characters of the longest value searched for (0 when none). */
+export const longestEchoed = (secrets: unknown[]): number =>
+	Math.max(0, ...[...echoedValues(secrets)].map((value) => Array.from(value).length));
+
+/** One global pattern for all these secrets (strings of at least 4 characters) and their base64 forms; undefined when there are none. */
+export function secretEchoes(secrets: unknown[]): RegExp | undefined {
+	const values = echoedValues(secrets);
 	if (values.size === 0) return undefined;
 	const key = createHash('sha256')
 		.update([...values].join('\u0000'))

@@ -8,7 +8,7 @@ import {
 	MAX_DEVICES_PER_REQUEST,
 	MAX_SERVER_RETRIES,
 	RATE_LIMIT,
-	REDACT_SCAN_LIMIT,
+	REDACT_REACH,
 	REQUEST_TIMEOUT_MS,
 	SKUS,
 } from '../../nodes/shared/policy';
@@ -61,7 +61,7 @@ const FIGURES: Array<[file: string, template: string, values: number[]]> = [
 	['docs/design.md', 'such a pace lasts only # s', [RATE_LIMIT.keepThinPaceMs / 1000]],
 	['docs/design.md', 'forgotten # minutes after', [RATE_LIMIT.keepLearnedMs / 60000]],
 	['docs/design.md', '429s, kept # minutes', [RATE_LIMIT.keepLearnedMs / 60000]],
-	['docs/design.md', 'up to its first # characters', [REDACT_SCAN_LIMIT]],
+	['docs/design.md', '# characters of text per character of the longest secret (its most escaped forms take 14), at least #, beyond what an error quotes (# characters)', [REDACT_REACH.charsPerSecretChar, REDACT_REACH.minChars, ERROR_TEXT_LIMIT]],
 	['docs/design.md', 'in the last hour, at most #', [DEDUPE_MAX_KEYS]],
 	['docs/benchmarks.md', 'claim pause (# s here', [LOGIN_CLAIM.minSettleMs / 1000]],
 ];

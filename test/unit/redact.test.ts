@@ -48,6 +48,16 @@ describe('redact: a secret in every form a server may echo it', () => {
 		expect(quoted).toMatch(/… \(\d+ more characters\)$/);
 	});
 
+	it('quote removes a secret escaped four times over that starts just before the cut and ends far after it', () => {
+		// JSON-escaped twice (the outer quotes taken off), then HTML-escaped twice.
+		const echoed = html(html(JSON.stringify(JSON.stringify(SECRET)).slice(3, -3)));
+		const text = `${'x'.repeat(ERROR_TEXT_LIMIT - 3)}${echoed}${'y'.repeat(10_000)}`;
+		expect(echoed.length).toBeGreaterThan(2 * SECRET.length);
+		const quoted = quote(text, [SECRET]);
+		expect(quoted).toMatch(/^x+\[re… \(\d+ more characters\)$/);
+		expect(quoted).not.toMatch(/s3|&amp;/);
+	});
+
 	it('quote searches a 5 MB text only as far as it can matter, and counts what it left out', () => {
 		const quoted = quote(`${GUID} ${'z'.repeat(5 * 1024 * 1024)}`, [GUID, SECRET]);
 		expect(quoted.startsWith('[redacted] zzz')).toBe(true);
