@@ -4,6 +4,7 @@ import { clock } from './clock';
 import type { LeaseStore } from './credentialStore';
 import { heldRefusal, keysOf, loginRecordOf, storesRefusal } from './loginRecord';
 import { LOGIN_CLAIM } from './policy';
+import { hasOutcome } from './preAuthentication';
 
 /**
  * A refusal the store lost, put back. n8n's store keeps the last write, and a claim is written from a read
@@ -20,7 +21,8 @@ export async function restoreRefusal(
 	credentials: ICredentialDataDecryptedObject,
 ): Promise<void> {
 	const keys = keysOf(credentials);
-	if (credentials.sessionToken || !heldRefusal({}, keys.login)) return;
+	// A login of this process whose outcome is yet to be stored: its own save step stores it.
+	if (credentials.sessionToken || hasOutcome(keys.full) || !heldRefusal({}, keys.login)) return;
 	if (storesRefusal(loginRecordOf(credentials), keys.login)) return;
 	await store.store(credentials, 'save').catch(() => undefined);
 }
