@@ -14,8 +14,8 @@ import { longestEchoed, secretEchoes } from './secretEchoes';
  * secret and leave its first characters unmatched.
  */
 export function redact(text: string, secrets: unknown[] = []): string {
-	const echoes = secretEchoes(secrets);
-	const out = echoes ? text.replace(echoes, '[redacted]') : text;
+	let out = text;
+	for (const echoes of secretEchoes(secrets)) out = out.replace(echoes, '[redacted]');
 	return out
 		.replace(/\b(Basic|Bearer)(\s+|%20)[A-Za-z0-9._~+/=%-]+/gi, '$1 [redacted]')
 		.replace(

@@ -58,12 +58,13 @@ function echoPattern(value: string): string {
 }
 
 /**
- * The patterns built, by the secrets they stand for (hashed): building one takes milliseconds, and each
- * failed call quotes server text two or three times. Each is used with String.replace only, which starts a
- * global pattern from the beginning whatever it did before.
+ * The pattern of each value, by its hash: building and compiling one takes milliseconds, and each failed call
+ * quotes server text two or three times. One per value, not per set: a login's new tokens leave the app's and
+ * the user's secrets as they were. Each is used with String.replace only, which starts a global pattern from
+ * the beginning whatever it did before.
  */
 const built = new Map<string, RegExp>();
-const MAX_BUILT = 32;
+const MAX_BUILT = 64;
 
 /** The values searched for: these secrets (strings of at least 4 characters) and their base64 forms. */
 function echoedValues(secrets: unknown[]): Set<string> {
@@ -83,20 +84,18 @@ function echoedValues(secrets: unknown[]): Set<string> {
 export const longestEchoed = (secrets: unknown[]): number =>
 	Math.max(0, ...[...echoedValues(secrets)].map((value) => Array.from(value).length));
 
-/** One global pattern for all these secrets (strings of at least 4 characters) and their base64 forms; undefined when there are none. */
-export function secretEchoes(secrets: unknown[]): RegExp | undefined {
-	const values = echoedValues(secrets);
-	if (values.size === 0) return undefined;
-	const key = createHash('sha256')
-		.update([...values].join('\u0000'))
-		.digest('hex');
-	let pattern = built.get(key);
-	if (!pattern) {
-		// Longest first, so a secret that contains another is removed whole.
-		const patterns = [...values].sort((a, b) => b.length - a.length).map(echoPattern);
-		pattern = new RegExp(patterns.join('|'), 'g');
-		built.set(key, pattern);
-		if (built.size > MAX_BUILT) built.delete(built.keys().next().value as string);
-	}
-	return pattern;
+/** The patterns of these secrets (strings of at least 4 characters) and of their base64 forms, longest first, so that a secret that contains another is removed whole. */
+export function secretEchoes(secrets: unknown[]): RegExp[] {
+	return [...echoedValues(secrets)]
+		.sort((a, b) => b.length - a.length)
+		.map((value) => {
+			const key = createHash('sha256').update(value).digest('hex');
+			let pattern = built.get(key);
+			if (!pattern) {
+				pattern = new RegExp(echoPattern(value), 'g');
+				built.set(key, pattern);
+				if (built.size > MAX_BUILT) built.delete(built.keys().next().value as string);
+			}
+			return pattern;
+		});
 }
