@@ -1,5 +1,3 @@
-import { createHash } from 'crypto';
-
 /**
  * What a secret can become when a server quotes it back: JSON-escaped (at any depth), URL-encoded
  * (also twice), HTML-escaped (also twice), base64, or wrapped onto the next line. One pattern per
@@ -58,19 +56,21 @@ function echoPattern(value: string): string {
 }
 
 /**
- * The pattern of each value, by its hash: building and compiling one takes milliseconds, and each failed call
- * quotes server text two or three times. One per value, not per set: a login's new tokens leave the app's and
- * the user's secrets as they were. Each is used with String.replace only, which starts a global pattern from
- * the beginning whatever it did before.
+ * The pattern of each value, by the value (the pattern spells it out anyway): building and compiling one takes
+ * milliseconds, and each failed call quotes server text two or three times. One per value, not per set: a
+ * login's new tokens leave the app's and the user's secrets as they were. Each is used with String.replace
+ * only, which starts a global pattern from the beginning whatever it did before.
  */
 const built = new Map<string, RegExp>();
 const MAX_BUILT = 64;
 
+const searched = (secret: unknown): secret is string =>
+	typeof secret === 'string' && secret.length >= MIN_SECRET_LENGTH;
+
 /** The values searched for: these secrets (strings of at least 4 characters) and their base64 forms. */
 function echoedValues(secrets: unknown[]): Set<string> {
 	const values = new Set<string>();
-	for (const secret of secrets) {
-		if (typeof secret !== 'string' || secret.length < MIN_SECRET_LENGTH) continue;
+	for (const secret of secrets.filter(searched)) {
 		const base64 = Buffer.from(secret, 'utf8').toString('base64');
 		values.add(secret);
 		values.add(base64);
@@ -80,20 +80,22 @@ function echoedValues(secrets: unknown[]): Set<string> {
 	return values;
 }
 
-/** The characters of the longest value searched for (0 when none). */
+/** The characters of the longest value searched for, the padded base64 of the longest secret (0 when none). */
 export const longestEchoed = (secrets: unknown[]): number =>
-	Math.max(0, ...[...echoedValues(secrets)].map((value) => Array.from(value).length));
+	Math.max(
+		0,
+		...secrets.filter(searched).map((secret) => 4 * Math.ceil(Buffer.byteLength(secret) / 3)),
+	);
 
 /** The patterns of these secrets (strings of at least 4 characters) and of their base64 forms, longest first, so that a secret that contains another is removed whole. */
 export function secretEchoes(secrets: unknown[]): RegExp[] {
 	return [...echoedValues(secrets)]
 		.sort((a, b) => b.length - a.length)
 		.map((value) => {
-			const key = createHash('sha256').update(value).digest('hex');
-			let pattern = built.get(key);
+			let pattern = built.get(value);
 			if (!pattern) {
 				pattern = new RegExp(echoPattern(value), 'g');
-				built.set(key, pattern);
+				built.set(value, pattern);
 				if (built.size > MAX_BUILT) built.delete(built.keys().next().value as string);
 			}
 			return pattern;
