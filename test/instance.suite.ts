@@ -1,5 +1,3 @@
-import { sleep } from 'n8n-workflow';
-
 import { loginRecordOf } from '../nodes/shared/loginRecord';
 import { FAILED_LOGIN_HOLD_MS, LOGIN_CLAIM } from '../nodes/shared/policy';
 import { anotherProcess } from './anotherProcess';
@@ -10,9 +8,11 @@ import { clockOfTest, offsetClock } from './time';
 
 const errorsOf = (results: RunResult[]) => results.flatMap((result) => result.items.map((item) => String(item.json.error ?? '')));
 
-/** Resolves once `done()` holds, looking every few milliseconds (of real time: the test's clock moves meanwhile). */
-async function until(done: () => boolean): Promise<void> {
-	while (!done()) await sleep(2);
+/** A promise and the function that resolves it: a test waits for a step of the code under test, not for time. */
+function signal(): { done: () => void; reached: Promise<void> } {
+	let done!: () => void;
+	const reached = new Promise<void>((resolve) => (done = resolve));
+	return { done, reached };
 }
 
 const HOUR = 60 * 60 * 1000;
@@ -125,11 +125,13 @@ describe('One login guard for the whole n8n instance (processes sharing the cred
 		const arrived = new Promise<void>((resolve) => (loginArrived = resolve));
 		sim.config.onRequest = (request) => request.route === 'login' && loginArrived();
 		let readEmpty = false;
+		const emptyRead = signal();
 		slow.credentials.afterRead = async (data) => {
 			// The read in which the session module looks for a claim (a busy process, a slow database): it saw
 			// an empty record, and its answer comes back 3 s later, once the other process is logging in.
 			if (readEmpty || data.loginRecord || !new Error().stack?.includes('leaseSession')) return;
 			readEmpty = true;
+			emptyRead.done();
 			await arrived;
 			await clock.sleep(3000);
 		};
@@ -139,7 +141,7 @@ describe('One login guard for the whole n8n instance (processes sharing the cred
 		};
 		const assign = assignParams({ deviceList: '={{ $json.sims }}' });
 		const late = slow.run(assign, itemsOf(imeis(1, 40)), { continueOnFail: true });
-		await until(() => readEmpty);
+		await emptyRead.reached;
 		const results = await Promise.all([first.run(assign, itemsOf(imeis(1, 41)), { continueOnFail: true }), late]);
 
 		expect(sim.count('login')).toBe(1);
@@ -159,16 +161,18 @@ describe('One login guard for the whole n8n instance (processes sharing the cred
 		const slow = await anotherProcess(first);
 		const clock = clockOfTest();
 		let claimRead = false;
+		const claimWriting = signal();
 		slow.credentials.beforeWrite = async (output) => {
 			if (claimRead || !loginRecordOf(output).claim) return;
 			claimRead = true;
+			claimWriting.done();
 			while (!loginRecordOf(first.credentials.stored).refused) await clock.sleep(10);
 			await clock.sleep(lateMs);
 		};
 		const assign = assignParams({ deviceList: '={{ $json.sims }}' });
 		const started = clock.now();
 		const late = slow.run(assign, itemsOf(imeis(1, 70)), { continueOnFail: true });
-		await until(() => claimRead);
+		await claimWriting.reached;
 		const results = await Promise.all([first.run(assign, itemsOf(imeis(1, 71)), { continueOnFail: true }), late]);
 
 		expect(sim.count('login')).toBe(1);
