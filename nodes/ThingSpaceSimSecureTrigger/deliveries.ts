@@ -1,3 +1,4 @@
+import { rememberBounded } from '../shared/bounded';
 import { clock } from '../shared/clock';
 
 /**
@@ -22,8 +23,7 @@ export class RecentDeliveries {
 		const at = this.seen.get(key);
 		if (at !== undefined && now - at < this.windowMs) return false;
 		this.seen.delete(key); // re-insert at the end, so insertion order stays time order
-		this.seen.set(key, now);
-		while (this.seen.size > this.maxKeys) this.seen.delete(this.seen.keys().next().value as string);
+		rememberBounded(this.seen, key, now, this.maxKeys);
 		return true;
 	}
 

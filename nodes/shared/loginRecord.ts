@@ -5,6 +5,7 @@ import type {
 	IHttpRequestOptions,
 } from 'n8n-workflow';
 
+import { rememberBounded } from './bounded';
 import { clock } from './clock';
 import { CREDENTIAL_ERROR_PREFIX, ThingSpaceAuthError } from './credentialError';
 import { resolveBaseUrl } from './host';
@@ -50,7 +51,6 @@ interface Refusal {
 /** This process, as named in a claim. A restart is another process. */
 export const thisProcess = { id: randomUUID() };
 
-const MAX_ENTRIES = 1000;
 /** The refusals this process saw: its own logins', and those it read in the store (a later write can replace them there). */
 export const refusedHere = new Map<string, Refusal>();
 /** When this process first saw each stamp of the store, by its own clock. */
@@ -69,17 +69,6 @@ export function keysOf(credentials: ICredentialDataDecryptedObject) {
 	const baseUrl = resolveBaseUrl(credentials);
 	const login = fingerprint(baseUrl, credentials.username, credentials.password);
 	return { baseUrl, login, full: fingerprint(login, credentials.appKey, credentials.appSecret) };
-}
-
-/** Adds to a memory of at most MAX_ENTRIES keys, forgetting the oldest. */
-export function rememberBounded<T>(
-	map: Map<string, T> | Set<string>,
-	key: string,
-	value?: T,
-): void {
-	if (map instanceof Set) map.add(key);
-	else map.set(key, value as T);
-	if (map.size > MAX_ENTRIES) map.delete(map.keys().next().value as string);
 }
 
 /** As after an n8n restart: a new process, nothing in memory. */

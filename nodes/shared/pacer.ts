@@ -1,3 +1,4 @@
+import { rememberBounded } from './bounded';
 import { clock } from './clock';
 
 import { InFlightBudget } from './inFlight';
@@ -202,16 +203,14 @@ export interface Pace {
 	slot: Pacer['slot'];
 }
 
-/** One pace per credential (host and username). Lifetime: the n8n process; at most MAX_PACERS. */
+/** One pace per credential (host and username). Lifetime: the n8n process; at most MAX_ENTRIES. */
 const pacers = new Map<string, Pacer>();
-const MAX_PACERS = 1000;
 
 export function pacerFor(key: string, given?: number): Pace {
 	let pacer = pacers.get(key);
 	if (!pacer) {
 		pacer = new Pacer();
-		pacers.set(key, pacer);
-		if (pacers.size > MAX_PACERS) pacers.delete(pacers.keys().next().value as string);
+		rememberBounded(pacers, key, pacer);
 	}
 	if (given === undefined || !(given > 0)) return pacer;
 	const shared = pacer;

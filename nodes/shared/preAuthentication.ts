@@ -1,5 +1,6 @@
 import type { ICredentialDataDecryptedObject, IDataObject, IHttpRequestHelper } from 'n8n-workflow';
 
+import { rememberBounded } from './bounded';
 import { clock } from './clock';
 import { CREDENTIAL_ERROR_PREFIX, ThingSpaceAuthError } from './credentialError';
 import { logIn, LoginRefused, oauthToken, type ThingSpaceTokens } from './login';
@@ -11,7 +12,6 @@ import {
 	loginRecordOf,
 	notAttempted,
 	refusedHere,
-	rememberBounded,
 	storeRecord,
 	thisProcess,
 } from './loginRecord';

@@ -1,3 +1,5 @@
+import { rememberBounded } from './bounded';
+
 /**
  * What a secret can become when a server quotes it back: JSON-escaped (at any depth), URL-encoded
  * (also twice), HTML-escaped (also twice), base64, or wrapped onto the next line. One pattern per
@@ -95,8 +97,7 @@ export function secretEchoes(secrets: unknown[]): RegExp[] {
 			let pattern = built.get(value);
 			if (!pattern) {
 				pattern = new RegExp(echoPattern(value), 'g');
-				built.set(value, pattern);
-				if (built.size > MAX_BUILT) built.delete(built.keys().next().value as string);
+				rememberBounded(built, value, pattern, MAX_BUILT);
 			}
 			return pattern;
 		});

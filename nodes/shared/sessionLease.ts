@@ -1,5 +1,6 @@
 import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
 
+import { rememberBounded } from './bounded';
 import { clock } from './clock';
 import { ThingSpaceAuthError } from './credentialError';
 import { credentialStore, type LeaseStore, type SessionContext } from './credentialStore';
@@ -12,7 +13,6 @@ import {
 	LOGIN_BUSY,
 	loginRecordOf,
 	notAttempted,
-	rememberBounded,
 	thisProcess,
 } from './loginRecord';
 import { CREDENTIAL_TYPE, LOGIN_CLAIM, MAX_LOGINS_PER_RUN } from './policy';
