@@ -2,6 +2,7 @@ import { rememberBounded } from './bounded';
 import { clock } from './clock';
 
 import { InFlightBudget } from './inFlight';
+import { LearnedPace, stale, type Known, type PacedCall } from './learnedPace';
 import { RATE_LIMIT } from './policy';
 
 /**
@@ -13,8 +14,8 @@ import { RATE_LIMIT } from './policy';
  * compare with: after its answer), and never more than `rate` calls can arrive within one window, however
  * long each was in transit. Calls also start evenly spaced, so that a login or jitter does not bunch them up.
  *
- * ThingSpace publishes no rate (each contract has its own): it is learned from 429s (the calls ThingSpace
- * accepted in the window before one), or given by the user. Until it is known, calls are spaced by the
+ * ThingSpace publishes no rate (each contract has its own): it is learned from 429s (learnedPace.ts), or given
+ * by the user. Until it is known, calls are spaced by the
  * fastest answer time over the calls allowed in flight (at least RATE_LIMIT.unknownSpacingMs, more while the
  * process is busy and reads answers late), so the first 429 is read before many more have gone. How many
  * calls are in flight is measured too (inFlight.ts). One pace and one in-flight budget per credential in
@@ -24,8 +25,8 @@ export class Pacer {
 	/** The user's Max Requests per Second, and when a run last stated it. */
 	private given?: Known;
 
-	/** What ThingSpace's 429s taught, and when. */
-	private learned?: Known;
+	/** What ThingSpace's 429s taught. */
+	private readonly learned = new LearnedPace();
 
 	/** Recent calls in release order: when each was released and answered, and whether ThingSpace accepted it. */
 	private readonly calls: Call[] = [];
@@ -37,10 +38,10 @@ export class Pacer {
 
 	/** Calls per window now: the lower of the given and the learned rate; undefined: not known, calls are not spaced. */
 	get rate(): number | undefined {
-		const rates = [this.given, this.learned].flatMap((known) =>
-			known && !stale(known) ? [known.rate] : [],
-		);
-		return rates.length > 0 ? Math.min(...rates) : undefined;
+		const given = this.given && !stale(this.given) ? this.given.rate : undefined;
+		const learned = this.learned.rate;
+		if (given === undefined || learned === undefined) return given ?? learned;
+		return Math.min(given, learned);
 	}
 
 	/** The most calls of the credential in flight now. */
@@ -77,7 +78,7 @@ export class Pacer {
 				call.answeredAt = clock.now();
 				call.accepted = status !== undefined && status >= 200 && status < 300;
 				this.budget.answered(call.answeredAt - call.releasedAt, status);
-				if (status === 429) this.learn(call);
+				if (status === 429) this.learned.refused(call, this.calls);
 				call.answer();
 			},
 		};
@@ -125,33 +126,6 @@ export class Pacer {
 		}
 	}
 
-	/**
-	 * After a 429: the calls accepted (or unanswered) in the window before it are what ThingSpace allows. A first
-	 * 429 (no learned pace) never teaches less than RATE_LIMIT.firstPaceFloor: it may well be someone else's
-	 * calls that filled the window, and 10 minutes at 1 call per second would be a crawl. A 429 at a learned
-	 * pace lowers it by one at least, to what the window showed; a pace that ends below the floor is kept only
-	 * RATE_LIMIT.keepThinPaceMs. A 429 of a call released before the pace was learned changes nothing: it is
-	 * the old pace's (another worker's late start would otherwise lower it to 1 at once).
-	 */
-	private learn(refused: Call): void {
-		const known = this.learned && !stale(this.learned) ? this.learned : undefined;
-		if (known && refused.releasedAt < known.at) return;
-		const from = refused.releasedAt - RATE_LIMIT.windowMs;
-		const accepted = this.calls.filter(
-			(call) =>
-				call !== refused &&
-				call.accepted !== false &&
-				call.releasedAt >= from &&
-				call.releasedAt <= refused.releasedAt,
-		).length;
-		const rate = known
-			? Math.max(1, Math.min(known.rate - 1, accepted))
-			: Math.max(RATE_LIMIT.firstPaceFloor, accepted);
-		const lifeMs =
-			rate < RATE_LIMIT.firstPaceFloor ? RATE_LIMIT.keepThinPaceMs : RATE_LIMIT.keepLearnedMs;
-		this.learned = { rate, at: clock.now(), lifeMs };
-	}
-
 	/** Calls answered two windows ago can no longer hold anyone back or be counted. */
 	private forget(): void {
 		const before = clock.now() - 2 * RATE_LIMIT.windowMs;
@@ -176,24 +150,9 @@ function busySpacing(busy: number): number {
 	return Math.min(RATE_LIMIT.maxBusySpacing, (1 - RATE_LIMIT.busyShare) / (1 - Math.min(busy, 1)));
 }
 
-/** A rate, when it was learned or stated, and how long it holds. */
-interface Known {
-	rate: number;
-	at: number;
-	lifeMs: number;
-}
-
-interface Call {
-	releasedAt: number;
-	answeredAt?: number;
-	accepted?: boolean;
+interface Call extends PacedCall {
 	answered: Promise<void>;
 	answer: () => void;
-}
-
-/** A rate is forgotten after a while: a raised contract limit is found again, a rate no run states any more lapses. */
-function stale(known: Known): boolean {
-	return clock.now() - known.at > known.lifeMs;
 }
 
 /** What a run paces its calls with: the credential's Pacer, stating the run's given rate at each call. */

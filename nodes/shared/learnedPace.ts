@@ -1,0 +1,70 @@
+import { clock } from './clock';
+import { RATE_LIMIT } from './policy';
+
+/**
+ * What ThingSpace's 429s taught about a credential's rate (pacer.ts spaces the calls by it). ThingSpace publishes
+ * no rate (each contract has its own): after a 429, the calls it accepted in the window before are what it allows.
+ * - A first 429 (no learned pace) never teaches less than RATE_LIMIT.firstPaceFloor: it may well be someone
+ *   else's calls that filled the window, and 10 minutes at 1 call per second would be a crawl.
+ * - A 429 at a learned pace lowers it by one at least, to what the window showed. A 429 of a call released before
+ *   the pace was learned changes nothing: it is the old pace's (another worker's late start would otherwise lower
+ *   it to 1 at once). A learned pace is not raised while it lasts.
+ * - A pace that ends below the floor (another worker of the cluster took most of the window, or the contract is
+ *   that low) lasts only RATE_LIMIT.keepThinPaceMs, then the rate is learned again: once the other worker is done,
+ *   this one does not crawl for 10 minutes.
+ */
+export class LearnedPace {
+	private learned?: Known;
+
+	/** Calls per window now; undefined: not known. */
+	get rate(): number | undefined {
+		return this.now()?.rate;
+	}
+
+	/** ThingSpace answered `refused` with 429; `calls`: the recent calls, in release order. */
+	refused(refused: PacedCall, calls: readonly PacedCall[]): void {
+		const known = this.now();
+		if (known && refused.releasedAt < known.at) return;
+		const from = refused.releasedAt - RATE_LIMIT.windowMs;
+		const accepted = calls.filter(
+			(call) =>
+				call !== refused &&
+				call.accepted !== false &&
+				call.releasedAt >= from &&
+				call.releasedAt <= refused.releasedAt,
+		).length;
+		const rate = known
+			? Math.max(1, Math.min(known.rate - 1, accepted))
+			: Math.max(RATE_LIMIT.firstPaceFloor, accepted);
+		this.learned = {
+			rate,
+			at: clock.now(),
+			lifeMs:
+				rate < RATE_LIMIT.firstPaceFloor ? RATE_LIMIT.keepThinPaceMs : RATE_LIMIT.keepLearnedMs,
+		};
+	}
+
+	/** The pace while it lasts; undefined: none. */
+	private now(): Known | undefined {
+		return this.learned && !stale(this.learned) ? this.learned : undefined;
+	}
+}
+
+/** A licensing call as the pace sees it: when it was released and answered, and whether ThingSpace accepted it. */
+export interface PacedCall {
+	releasedAt: number;
+	answeredAt?: number;
+	accepted?: boolean;
+}
+
+/** A rate, when it was learned or stated, and how long it holds. */
+export interface Known {
+	rate: number;
+	at: number;
+	lifeMs: number;
+}
+
+/** A rate is forgotten after a while: a raised contract limit is found again, a rate no run states any more lapses. */
+export function stale(known: Known): boolean {
+	return clock.now() - known.at > known.lifeMs;
+}

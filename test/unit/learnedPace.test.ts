@@ -1,0 +1,80 @@
+import { useClock } from '../../nodes/shared/clock';
+import { LearnedPace, type PacedCall } from '../../nodes/shared/learnedPace';
+import { RATE_LIMIT } from '../../nodes/shared/policy';
+
+const { firstPaceFloor, keepThinPaceMs, keepLearnedMs } = RATE_LIMIT;
+
+/** A pace and the calls it hears of, at a time the test sets; each call answered as it is released. */
+function paceAt() {
+	let at = 0;
+	useClock({ now: () => at, sleep: async () => {} });
+	const pace = new LearnedPace();
+	const calls: PacedCall[] = [];
+	const answer = (status: 200 | 429) => {
+		const call = { releasedAt: at, answeredAt: at, accepted: status === 200 };
+		calls.push(call);
+		if (status === 429) pace.refused(call, calls);
+	};
+	return {
+		pace,
+		/** `count` calls spaced `gapMs` apart, each answered `status`; time goes on past the last by the gap. */
+		calls(count: number, status: 200 | 429, gapMs = 10) {
+			for (let n = 0; n < count; n++) {
+				answer(status);
+				at += gapMs;
+			}
+		},
+		pass(ms: number) {
+			at += ms;
+		},
+	};
+}
+
+afterEach(() => useClock());
+
+/** A pace thinned to `accepted` (below the floor): a first 429 teaches the floor, a later one what the window held. */
+function thinned(accepted: number) {
+	const t = paceAt();
+	t.calls(1, 429);
+	t.calls(accepted, 200);
+	t.calls(1, 429);
+	expect(t.pace.rate).toBe(accepted);
+	return t;
+}
+
+describe('LearnedPace: what ThingSpace\'s 429s teach about the rate', () => {
+	it(`a first 429 teaches the calls accepted in the window before it, never fewer than ${firstPaceFloor}; kept 10 minutes`, () => {
+		const t = paceAt();
+		expect(t.pace.rate).toBeUndefined();
+		t.calls(12, 200);
+		t.calls(1, 429);
+		expect(t.pace.rate).toBe(12);
+		t.pass(keepLearnedMs - 200);
+		expect(t.pace.rate).toBe(12);
+		t.pass(400);
+		expect(t.pace.rate).toBeUndefined();
+
+		const other = paceAt();
+		other.calls(2, 200);
+		other.calls(1, 429);
+		expect(other.pace.rate).toBe(firstPaceFloor);
+	});
+
+	it(`a later 429 lowers the pace to what the window held; below ${firstPaceFloor} it lasts ${keepThinPaceMs / 1000} s, then the rate is learned again`, () => {
+		const t = thinned(3);
+		t.pass(keepThinPaceMs - 100);
+		expect(t.pace.rate).toBe(3);
+		t.pass(200);
+		expect(t.pace.rate).toBeUndefined();
+	});
+
+	it('a 429 of a call released before the pace was learned changes nothing', () => {
+		const t = paceAt();
+		const early = { releasedAt: 0, answeredAt: 0, accepted: false };
+		t.calls(8, 200);
+		t.calls(1, 429);
+		expect(t.pace.rate).toBe(8);
+		t.pace.refused(early, [early]);
+		expect(t.pace.rate).toBe(8);
+	});
+});
