@@ -12,9 +12,12 @@ import { RATE_LIMIT } from './policy';
  * - A pace that ends below the floor (another worker of the cluster took most of the window, or the contract is
  *   that low) lasts only RATE_LIMIT.keepThinPaceMs, then the rate is learned again: once the other worker is done,
  *   this one does not crawl for 10 minutes.
+ * - A pace of one call per window that ThingSpace still refused is starved: another worker fills the contract. It
+ *   asks once every two windows, and its first call accepted means the other worker made room: the rate is learned
+ *   again at once.
  */
 export class LearnedPace {
-	private learned?: Known;
+	private learned?: Learned;
 
 	/** Calls per window now; undefined: not known. */
 	get rate(): number | undefined {
@@ -33,19 +36,27 @@ export class LearnedPace {
 				call.releasedAt >= from &&
 				call.releasedAt <= refused.releasedAt,
 		).length;
+		const starved = known !== undefined && known.rate <= 1;
 		const rate = known
-			? Math.max(1, Math.min(known.rate - 1, accepted))
+			? Math.max(starved ? RATE_LIMIT.starvedPace : 1, Math.min(known.rate - 1, accepted))
 			: Math.max(RATE_LIMIT.firstPaceFloor, accepted);
 		this.learned = {
 			rate,
 			at: clock.now(),
 			lifeMs:
 				rate < RATE_LIMIT.firstPaceFloor ? RATE_LIMIT.keepThinPaceMs : RATE_LIMIT.keepLearnedMs,
+			starved,
 		};
 	}
 
+	/** ThingSpace accepted `call`: a starved pace's first accepted call ends it. */
+	accepted(call: PacedCall): void {
+		const learned = this.now();
+		if (learned?.starved && call.releasedAt >= learned.at) this.learned = undefined;
+	}
+
 	/** The pace while it lasts; undefined: none. */
-	private now(): Known | undefined {
+	private now(): Learned | undefined {
 		return this.learned && !stale(this.learned) ? this.learned : undefined;
 	}
 }
@@ -62,6 +73,11 @@ export interface Known {
 	rate: number;
 	at: number;
 	lifeMs: number;
+}
+
+interface Learned extends Known {
+	/** Learned from a 429 at a pace of one call per window. */
+	starved: boolean;
 }
 
 /** A rate is forgotten after a while: a raised contract limit is found again, a rate no run states any more lapses. */

@@ -79,6 +79,7 @@ export class Pacer {
 				call.accepted = status !== undefined && status >= 200 && status < 300;
 				this.budget.answered(call.answeredAt - call.releasedAt, status);
 				if (status === 429) this.learned.refused(call, this.calls);
+				else if (call.accepted) this.learned.accepted(call);
 				call.answer();
 			},
 		};

@@ -43,6 +43,8 @@ export const RATE_LIMIT = {
 	 * other worker is done, this one does not crawl for 10 minutes.
 	 */
 	keepThinPaceMs: 7_000,
+	/** A pace of one call per window that ThingSpace still refused (another worker fills the contract) goes down to this, and no lower: it still finds out soon when there is room. */
+	starvedPace: 0.5,
 	/** A first 429 teaches no pace below this many calls per window, whatever the window before it showed (it may have been others' calls). */
 	firstPaceFloor: 5,
 	/** While no rate is known, calls start at least this far apart (100 a second), so that even when answers are instant the first 429 comes back before many more have gone. */

@@ -2,7 +2,7 @@ import { useClock } from '../../nodes/shared/clock';
 import { LearnedPace, type PacedCall } from '../../nodes/shared/learnedPace';
 import { RATE_LIMIT } from '../../nodes/shared/policy';
 
-const { firstPaceFloor, keepThinPaceMs, keepLearnedMs } = RATE_LIMIT;
+const { windowMs, firstPaceFloor, keepThinPaceMs, keepLearnedMs } = RATE_LIMIT;
 
 /** A pace and the calls it hears of, at a time the test sets; each call answered as it is released. */
 function paceAt() {
@@ -14,6 +14,7 @@ function paceAt() {
 		const call = { releasedAt: at, answeredAt: at, accepted: status === 200 };
 		calls.push(call);
 		if (status === 429) pace.refused(call, calls);
+		else pace.accepted(call);
 	};
 	return {
 		pace,
@@ -66,6 +67,27 @@ describe('LearnedPace: what ThingSpace\'s 429s teach about the rate', () => {
 		expect(t.pace.rate).toBe(3);
 		t.pass(200);
 		expect(t.pace.rate).toBeUndefined();
+	});
+
+	it(`a pace of one call per window that is still refused is starved: it asks every two windows, and its first accepted call ends it`, () => {
+		const t = thinned(1);
+		// Refused at one call per window, then at one per two: another worker fills the contract.
+		t.calls(1, 429, windowMs);
+		expect(t.pace.rate).toBe(RATE_LIMIT.starvedPace);
+		t.calls(2, 429, 2 * windowMs);
+		expect(t.pace.rate).toBe(RATE_LIMIT.starvedPace);
+		t.calls(1, 200);
+		expect(t.pace.rate).toBeUndefined();
+		// Learned again from what ThingSpace now accepts, for 10 minutes.
+		t.calls(9, 200);
+		t.calls(1, 429);
+		expect(t.pace.rate).toBe(10);
+	});
+
+	it('a thin pace that is not starved waits out its lifetime, however many of its calls are accepted', () => {
+		const t = thinned(1);
+		t.calls(5, 200, windowMs);
+		expect(t.pace.rate).toBe(1);
 	});
 
 	it('a 429 of a call released before the pace was learned changes nothing', () => {
