@@ -7,9 +7,10 @@ import {
 	thisProcess,
 	type LoginRecord,
 } from '../../nodes/shared/loginRecord';
-import { LOGIN_CLAIM, MAX_LOGINS_PER_RUN } from '../../nodes/shared/policy';
+import { LOGIN_CLAIM, MAX_LOGINS_PER_RUN, PATHS } from '../../nodes/shared/policy';
 import { preAuthenticate } from '../../nodes/shared/preAuthentication';
 import type { LeaseStore } from '../../nodes/shared/credentialStore';
+import { restoreRefusal } from '../../nodes/shared/refusalWatch';
 import { leaseSession, resetSessionCache } from '../../nodes/shared/sessionLease';
 import { clockOfTest } from '../time';
 
@@ -222,5 +223,24 @@ describe('The session lease, with a store of its own and a moving clock', () => 
 		await expect(leaseSession(store, { used: 0 })).rejects.toThrow(/login not attempted/);
 		expect(store.steps).toEqual(['save']);
 		expect(loginRecordOf(store.data).refused).toEqual(refused);
+	});
+
+	it('a refusal of a login of this process whose outcome is not stored yet is left to that login\'s save step: stored once', async () => {
+		// ThingSpace: a token for the app, then its own refusal of the password.
+		const helpers = {
+			httpRequest: async (options: { url: string }) =>
+				options.url.endsWith(PATHS.clientCredentials)
+					? { statusCode: 200, body: { access_token: 'token' } }
+					: { statusCode: 400, body: { errorCode: 'UnifiedWebService.REQUEST_FAILED.Login.Invalid', errorMessage: 'Invalid' } },
+		} as unknown as IHttpRequestHelper['helpers'];
+		const claim = { by: thisProcess.id, at: t.clock.now() };
+		// The login step stores nothing: its outcome (the refusal, now held here) waits for the save step.
+		const loginStep = { ...store.data, loginRecord: JSON.stringify({ claim, step: 'login' }) };
+		expect(await preAuthenticate(helpers, loginStep)).toEqual({});
+
+		await restoreRefusal(store, store.data);
+		expect(store.steps).toEqual([]);
+		await store.store(store.data, 'save');
+		expect(loginRecordOf(store.data).refused?.login).toBe(keysOf(store.data).login);
 	});
 });
