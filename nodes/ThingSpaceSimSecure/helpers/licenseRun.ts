@@ -106,9 +106,11 @@ export async function runLicensing(joined: JoinedItem[], memory: PlanMemory): Pr
 			stopping.itemIndex,
 			`${progressReport(stopping.progress)}\n\n${runReport(tally)}`,
 		);
+	// Asked once: each context's getNode() is a deep copy of the node.
+	const asTool = runsAsTool(run);
 	for (const item of planned) {
 		if (runError && item.progress.failure) item.settle.reject(runError);
-		else settle(item, pacing);
+		else settle(item, asTool, pacing);
 	}
 }
 
@@ -155,12 +157,12 @@ function hasExpression(value: unknown): boolean {
 }
 
 /** The item's output: its requests, or (some of its requests failed) its error with what became of each device. */
-function settle(item: RunItem, pacing?: Pacing): void {
+function settle(item: RunItem, asTool: boolean, pacing?: Pacing): void {
 	const { context, itemIndex, progress, request } = item;
 	if (!progress.failure) {
 		const json = licenseOutput(request, progress, pacing);
 		// A tool's answer says whether the licensing was done (a dry run does none).
-		if (runsAsTool(context)) json.licensed = !request.dryRun;
+		if (asTool) json.licensed = !request.dryRun;
 		item.settle.resolve([{ json, pairedItem: { item: itemIndex } }]);
 		return;
 	}
