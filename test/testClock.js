@@ -3,7 +3,8 @@
 // (nodes/shared/clock.ts useClock), and so does the simulator (its rate-limit window, arrival stamps, token and
 // session lifetimes, and every answer it holds back). It never waits for real time: it jumps to the earliest
 // sleeper's wake, but only once nothing else can happen first: every HTTP request under way is one a simulator
-// holds on purpose (a delay, a hung or trickled answer), and the work already queued has run. So a 20 s login
+// holds on purpose (a delay, a hung or trickled answer), the work already queued has run, and so has every short
+// real timer due before that wake (n8n's own sleep(0) or Batching interval). So a 20 s login
 // deadline, a 15-minute hold or a paced run of minutes takes milliseconds, and how busy this machine is changes
 // nothing: an answer on its way always arrives before time moves on.
 //
@@ -11,10 +12,41 @@
 
 const dc = require('diagnostics_channel');
 
+/** The running test's clock. */
+let current;
+
 const REQUEST_START = 'http.client.request.start';
 
-/** Turns of the event loop that must pass quiet before time moves (timers due now, then immediates, twice). */
+/** Turns of the event loop that must pass quiet before time moves. */
 const CALM_TURNS = 4;
+
+// Short real timers not yet run (n8n's sleep(0), its Batching interval, a library's setTimeout(fn)), each with
+// the test time it is due at: time moves past that only after the timer ran, as it would for real. Tracked where
+// they are set, so that a move need not wait out real timer turns when none is pending. Longer real timers (a
+// waiter's timeout) are not waited for.
+const SHORT_TIMER_MS = 100;
+const shortTimers = new Map();
+const realSetTimeout = globalThis.setTimeout;
+const realClearTimeout = globalThis.clearTimeout;
+if (!realSetTimeout.watchesShortTimers) {
+	const watched = function setTimeout(callback, ms, ...args) {
+		const delay = Math.max(0, Number(ms) || 0);
+		if (typeof callback !== 'function' || delay > SHORT_TIMER_MS) return realSetTimeout(callback, ms, ...args);
+		const timer = realSetTimeout((...given) => {
+			shortTimers.delete(timer);
+			callback(...given);
+		}, ms, ...args);
+		// A timer cleared some other way (by its number) is given up a second after it should have run.
+		shortTimers.set(timer, { due: (current ? current.at : -Infinity) + delay, realBy: Date.now() + delay + 1000 });
+		return timer;
+	};
+	watched.watchesShortTimers = true;
+	globalThis.setTimeout = watched;
+	globalThis.clearTimeout = function clearTimeout(timer) {
+		shortTimers.delete(timer);
+		return realClearTimeout(timer);
+	};
+}
 
 class TestClock {
 	/** @param {number} [start] the time it shows first (ms since the epoch); by default the real time. */
@@ -97,7 +129,7 @@ class TestClock {
 			this.pump();
 		};
 		if (when === 'immediate') setImmediate(run);
-		else setTimeout(run, when);
+		else realSetTimeout(run, when);
 	}
 
 	pump() {
@@ -107,9 +139,15 @@ class TestClock {
 			this.calm = 0;
 			return this.schedule(1);
 		}
-		if (this.calm < CALM_TURNS) {
+		// Quiet turns (immediates); a short real timer due before the next wake runs first.
+		const timerFirst = [...shortTimers].some(([timer, { due, realBy }]) => {
+			if (Date.now() <= realBy) return due <= this.sleepers[0].wake;
+			shortTimers.delete(timer);
+			return false;
+		});
+		if (this.calm < CALM_TURNS || timerFirst) {
 			this.calm++;
-			return this.schedule(this.calm % 2 === 1 ? 0 : 'immediate');
+			return this.schedule(timerFirst ? 1 : 'immediate');
 		}
 		this.calm = 0;
 		this.wakeUntil(this.sleepers[0].wake);
@@ -122,7 +160,6 @@ class TestClock {
 	}
 }
 
-let current;
 
 /** Starts the test's own clock (test/setup.ts does, through test/time.ts, before each test). */
 function startTestTime(start) {
