@@ -160,7 +160,6 @@ class TestClock {
 	}
 }
 
-
 /** Starts the test's own clock (test/setup.ts does, through test/time.ts, before each test). */
 function startTestTime(start) {
 	stopTestTime();
