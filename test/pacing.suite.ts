@@ -90,11 +90,13 @@ describe('Pacing: at ThingSpace\'s rate instead of bouncing off it', () => {
 // worker was done (25 to 52 s for these 10 s of work, by the offset); so it lasts 7 s (docs/design.md says how tuned).
 // At 1,000 ms the first worker has learned the whole contract alone, and the second one's single call per window
 // is refused until the first is done: starved, it learns the rate again at its first accepted call (1.68× without).
+// At 0 ms the second worker's thin pace lapses while the first one's last calls are still in ThingSpace's window:
+// the rate it learns then is kept two windows, then learned once more (1.24× when it was kept 10 minutes).
 describe('Pacing: two workers of a cluster sharing one contract', () => {
 	const t = simulatorPerTest({ ...CONTRACT, latencyMs: 20 });
 
-	for (const laterMs of [0, 800, 1000]) {
-		it(`10 runs of 500 devices on each, the second worker starting ${laterMs} ms later: each device once, at most 6 answers 429, at most 1.35× the rate floor`, async () => {
+	for (const [laterMs, most] of [[0, 1.2], [800, 1.35], [1000, 1.35]]) {
+		it(`10 runs of 500 devices on each, the second worker starting ${laterMs} ms later: each device once, at most 6 answers 429, at most ${most}× the rate floor`, async () => {
 			const second = await anotherProcess(t.harness);
 			const runs = Array.from({ length: 10 }, (_, k) => t.harness.run(assignParams({ deviceList: imeis(500, k * 1000).join(',') })));
 			await clockOfTest().sleep(laterMs);
@@ -105,7 +107,7 @@ describe('Pacing: two workers of a cluster sharing one contract', () => {
 			expect(t.sim.devicesSent('assign').size).toBe(10000);
 			expect([...t.sim.devicesSent('assign').values()].every((times) => times === 1)).toBe(true);
 			expect(answers429(t.sim)).toBeLessThanOrEqual(6);
-			expect(wallOverRateFloor(t.sim, CONTRACT.rateLimitPerSecond)).toBeLessThanOrEqual(1.35);
+			expect(wallOverRateFloor(t.sim, CONTRACT.rateLimitPerSecond)).toBeLessThanOrEqual(most);
 		});
 	}
 });

@@ -15,9 +15,15 @@ import { RATE_LIMIT } from './policy';
  * - A pace of one call per window that ThingSpace still refused is starved: another worker fills the contract. It
  *   asks once every two windows, and its first call accepted means the other worker made room: the rate is learned
  *   again at once.
+ * - A rate learned again within a window of a thin pace's end counts a window that may still hold the other worker's
+ *   last calls. Below twice the floor, it lasts only RATE_LIMIT.keepCrowdedPaceMs, then is learned once more: kept
+ *   10 minutes, this worker finished alone at half the contract (the other one's tail was in that window).
  */
 export class LearnedPace {
 	private learned?: Learned;
+
+	/** When the last thin pace ended (lapsed, or a starved one's call was accepted). */
+	private thinEndedAt = -Infinity;
 
 	/** Calls per window now; undefined: not known. */
 	get rate(): number | undefined {
@@ -40,11 +46,16 @@ export class LearnedPace {
 		const rate = known
 			? Math.max(starved ? RATE_LIMIT.starvedPace : 1, Math.min(known.rate - 1, accepted))
 			: Math.max(RATE_LIMIT.firstPaceFloor, accepted);
+		const crowded = !known && rate < 2 * RATE_LIMIT.firstPaceFloor && from < this.thinEndedAt;
 		this.learned = {
 			rate,
 			at: clock.now(),
 			lifeMs:
-				rate < RATE_LIMIT.firstPaceFloor ? RATE_LIMIT.keepThinPaceMs : RATE_LIMIT.keepLearnedMs,
+				rate < RATE_LIMIT.firstPaceFloor
+					? RATE_LIMIT.keepThinPaceMs
+					: crowded
+						? RATE_LIMIT.keepCrowdedPaceMs
+						: RATE_LIMIT.keepLearnedMs,
 			starved,
 		};
 	}
@@ -52,12 +63,20 @@ export class LearnedPace {
 	/** ThingSpace accepted `call`: a starved pace's first accepted call ends it. */
 	accepted(call: PacedCall): void {
 		const learned = this.now();
-		if (learned?.starved && call.releasedAt >= learned.at) this.learned = undefined;
+		if (learned?.starved && call.releasedAt >= learned.at) {
+			this.learned = undefined;
+			this.thinEndedAt = clock.now();
+		}
 	}
 
 	/** The pace while it lasts; undefined: none. */
 	private now(): Learned | undefined {
-		return this.learned && !stale(this.learned) ? this.learned : undefined;
+		const learned = this.learned;
+		if (learned && stale(learned)) {
+			if (learned.rate < RATE_LIMIT.firstPaceFloor) this.thinEndedAt = learned.at + learned.lifeMs;
+			this.learned = undefined;
+		}
+		return this.learned;
 	}
 }
 

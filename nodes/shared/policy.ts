@@ -43,6 +43,11 @@ export const RATE_LIMIT = {
 	 * other worker is done, this one does not crawl for 10 minutes.
 	 */
 	keepThinPaceMs: 7_000,
+	/**
+	 * A rate learned again within a window of a thin pace's end, below twice firstPaceFloor, is kept only this long
+	 * (two windows), then learned once more: the window it counted may have held another worker's last calls.
+	 */
+	keepCrowdedPaceMs: 2_060,
 	/** A pace of one call per window that ThingSpace still refused (another worker fills the contract) goes down to this, and no lower: it still finds out soon when there is room. */
 	starvedPace: 0.5,
 	/** A first 429 teaches no pace below this many calls per window, whatever the window before it showed (it may have been others' calls). */

@@ -59,6 +59,7 @@ const FIGURES: Array<[file: string, template: string, values: number[]]> = [
 	['docs/design.md', 'leaves below # (another worker', [RATE_LIMIT.firstPaceFloor]],
 	['docs/design.md', 'that low) lasts only # s', [RATE_LIMIT.keepThinPaceMs / 1000]],
 	['docs/design.md', 'such a pace lasts only # s', [RATE_LIMIT.keepThinPaceMs / 1000]],
+	['docs/design.md', 'it is kept only # s (two windows)', [RATE_LIMIT.keepCrowdedPaceMs / 1000]],
 	['docs/design.md', 'forgotten # minutes after', [RATE_LIMIT.keepLearnedMs / 60000]],
 	['docs/design.md', '429s, kept # minutes', [RATE_LIMIT.keepLearnedMs / 60000]],
 	['docs/design.md', '# characters of text per character of the longest secret (its most escaped forms take 14), at least #, beyond what an error quotes (# characters)', [REDACT_REACH.charsPerSecretChar, REDACT_REACH.minChars, ERROR_TEXT_LIMIT]],

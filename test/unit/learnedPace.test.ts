@@ -2,7 +2,7 @@ import { useClock } from '../../nodes/shared/clock';
 import { LearnedPace, type PacedCall } from '../../nodes/shared/learnedPace';
 import { RATE_LIMIT } from '../../nodes/shared/policy';
 
-const { windowMs, firstPaceFloor, keepThinPaceMs, keepLearnedMs } = RATE_LIMIT;
+const { windowMs, firstPaceFloor, keepThinPaceMs, keepCrowdedPaceMs, keepLearnedMs } = RATE_LIMIT;
 
 /** A pace and the calls it hears of, at a time the test sets; each call answered as it is released. */
 function paceAt() {
@@ -82,6 +82,52 @@ describe('LearnedPace: what ThingSpace\'s 429s teach about the rate', () => {
 		t.calls(9, 200);
 		t.calls(1, 429);
 		expect(t.pace.rate).toBe(10);
+	});
+
+	it(`a rate learned again within a window of a thin pace's end, below twice the floor, lasts ${keepCrowdedPaceMs} ms, then is learned once more for 10 minutes`, () => {
+		const t = thinned(3);
+		t.pass(keepThinPaceMs + 1);
+		// The other worker's last calls fill the window: this one's own 6 are what it counts.
+		t.calls(6, 200);
+		t.calls(1, 429);
+		expect(t.pace.rate).toBe(6);
+		t.pass(keepCrowdedPaceMs - 100);
+		expect(t.pace.rate).toBe(6);
+		t.pass(200);
+		expect(t.pace.rate).toBeUndefined();
+		// The other worker is done: the whole contract, kept.
+		t.calls(10, 200);
+		t.calls(1, 429);
+		expect(t.pace.rate).toBe(10);
+		t.pass(keepLearnedMs - 200);
+		expect(t.pace.rate).toBe(10);
+	});
+
+	it('a starved pace ends as a thin one does: the rate learned right after it is kept as briefly', () => {
+		const t = thinned(1);
+		t.calls(1, 429, windowMs);
+		expect(t.pace.rate).toBe(RATE_LIMIT.starvedPace);
+		t.calls(4, 200);
+		t.calls(1, 429);
+		expect(t.pace.rate).toBe(firstPaceFloor);
+		t.pass(keepCrowdedPaceMs + 100);
+		expect(t.pace.rate).toBeUndefined();
+	});
+
+	it(`a rate learned again from a window that began after the thin pace's end, or of twice the floor or more, is kept 10 minutes`, () => {
+		const later = thinned(3);
+		later.pass(keepThinPaceMs + windowMs + 1);
+		later.calls(6, 200);
+		later.calls(1, 429);
+		later.pass(keepLearnedMs - 200);
+		expect(later.pace.rate).toBe(6);
+
+		const whole = thinned(3);
+		whole.pass(keepThinPaceMs + 1);
+		whole.calls(2 * firstPaceFloor, 200);
+		whole.calls(1, 429);
+		whole.pass(keepLearnedMs - 200);
+		expect(whole.pace.rate).toBe(2 * firstPaceFloor);
 	});
 
 	it('a thin pace that is not starved waits out its lifetime, however many of its calls are accepted', () => {
