@@ -15,9 +15,10 @@ import { RATE_LIMIT } from './policy';
  * - A pace of one call per window that ThingSpace still refused is starved: another worker fills the contract. It
  *   asks once every two windows, and its first call accepted means the other worker made room: the rate is learned
  *   again at once.
- * - A rate learned again within a window of a thin pace's end counts a window that may still hold the other worker's
- *   last calls. Below twice the floor, it lasts only RATE_LIMIT.keepCrowdedPaceMs, then is learned once more: kept
- *   10 minutes, this worker finished alone at half the contract (the other one's tail was in that window).
+ * - A rate learned again (no pace known) within a window of a thin pace's end counts a window that may still hold
+ *   the other worker's last calls. Below twice the floor, it is crowded: it lasts only RATE_LIMIT.keepCrowdedPaceMs
+ *   (lowered by a 429, still), then is learned once more. Kept 10 minutes, this worker finished alone at half the
+ *   contract (the other one's tail was in that window).
  */
 export class LearnedPace {
 	private learned?: Learned;
@@ -46,7 +47,8 @@ export class LearnedPace {
 		const rate = known
 			? Math.max(starved ? RATE_LIMIT.starvedPace : 1, Math.min(known.rate - 1, accepted))
 			: Math.max(RATE_LIMIT.firstPaceFloor, accepted);
-		const crowded = !known && rate < 2 * RATE_LIMIT.firstPaceFloor && from < this.thinEndedAt;
+		const crowded =
+			rate < 2 * RATE_LIMIT.firstPaceFloor && (known ? known.crowded : from < this.thinEndedAt);
 		this.learned = {
 			rate,
 			at: clock.now(),
@@ -57,6 +59,7 @@ export class LearnedPace {
 						? RATE_LIMIT.keepCrowdedPaceMs
 						: RATE_LIMIT.keepLearnedMs,
 			starved,
+			crowded,
 		};
 	}
 
@@ -97,6 +100,8 @@ export interface Known {
 interface Learned extends Known {
 	/** Learned from a 429 at a pace of one call per window. */
 	starved: boolean;
+	/** Learned right after a thin pace, from a window the other worker's calls may have filled. */
+	crowded: boolean;
 }
 
 /** A rate is forgotten after a while: a raised contract limit is found again, a rate no run states any more lapses. */

@@ -23,6 +23,9 @@ export const MAX_IDS_PER_DEVICE = 100;
 /** Extra attempts after a 5xx or lost connection, when the user allows them. */
 export const MAX_SERVER_RETRIES = 2;
 
+/** ThingSpace's rate window as the pace keeps it: a second and a margin. */
+const WINDOW_MS = 1_030;
+
 /** How one request lives with ThingSpace's rate limit (429). */
 export const RATE_LIMIT = {
 	/** Total wait for one request before the node gives up. */
@@ -34,7 +37,7 @@ export const RATE_LIMIT = {
 	/** Without Retry-After: 1 s, 2 s, 4 s … (±25 %), at most this. */
 	maxBackoffMs: 30_000,
 	/** The pace: at most `rate` calls arrive in any window this long (a second and a margin), each counted until a window after its answer. */
-	windowMs: 1_030,
+	windowMs: WINDOW_MS,
 	/** A learned pace is kept this long for later runs of the same credential (a given rate: this long after a run last stated it). */
 	keepLearnedMs: 10 * 60 * 1000,
 	/**
@@ -45,9 +48,9 @@ export const RATE_LIMIT = {
 	keepThinPaceMs: 7_000,
 	/**
 	 * A rate learned again within a window of a thin pace's end, below twice firstPaceFloor, is kept only this long
-	 * (two windows), then learned once more: the window it counted may have held another worker's last calls.
+	 * (also when a 429 lowers it), then learned once more: the window it counted may have held another worker's last calls.
 	 */
-	keepCrowdedPaceMs: 2_060,
+	keepCrowdedPaceMs: 2 * WINDOW_MS,
 	/** A pace of one call per window that ThingSpace still refused (another worker fills the contract) goes down to this, and no lower: it still finds out soon when there is room. */
 	starvedPace: 0.5,
 	/** A first 429 teaches no pace below this many calls per window, whatever the window before it showed (it may have been others' calls). */

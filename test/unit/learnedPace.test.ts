@@ -103,6 +103,23 @@ describe('LearnedPace: what ThingSpace\'s 429s teach about the rate', () => {
 		expect(t.pace.rate).toBe(10);
 	});
 
+	it('a crowded pace that a 429 lowers is still crowded; the rate learned once it lapses is kept 10 minutes, below twice the floor too', () => {
+		const t = thinned(3);
+		t.pass(keepThinPaceMs + 1);
+		t.calls(8, 200);
+		t.calls(1, 429);
+		expect(t.pace.rate).toBe(8);
+		t.calls(1, 429);
+		expect(t.pace.rate).toBe(7);
+		t.pass(keepCrowdedPaceMs + 100);
+		expect(t.pace.rate).toBeUndefined();
+		// Its lapse is no thin pace's end: what is learned now lasts (else a contract of 6 would be learned every 2 s).
+		t.calls(6, 200);
+		t.calls(1, 429);
+		t.pass(keepLearnedMs - 200);
+		expect(t.pace.rate).toBe(6);
+	});
+
 	it('a starved pace ends as a thin one does: the rate learned right after it is kept as briefly', () => {
 		const t = thinned(1);
 		t.calls(1, 429, windowMs);
