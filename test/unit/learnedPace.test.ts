@@ -28,6 +28,11 @@ function paceAt() {
 		pass(ms: number) {
 			at += ms;
 		},
+		/** `accepted` calls accepted, then one refused: a 429 and the window before it. */
+		refusedAfter(accepted: number) {
+			this.calls(accepted, 200);
+			this.calls(1, 429);
+		},
 	};
 }
 
@@ -37,8 +42,7 @@ afterEach(() => useClock());
 function thinned(accepted: number) {
 	const t = paceAt();
 	t.calls(1, 429);
-	t.calls(accepted, 200);
-	t.calls(1, 429);
+	t.refusedAfter(accepted);
 	expect(t.pace.rate).toBe(accepted);
 	return t;
 }
@@ -47,8 +51,7 @@ describe('LearnedPace: what ThingSpace\'s 429s teach about the rate', () => {
 	it(`a first 429 teaches the calls accepted in the window before it, never fewer than ${firstPaceFloor}; kept 10 minutes`, () => {
 		const t = paceAt();
 		expect(t.pace.rate).toBeUndefined();
-		t.calls(12, 200);
-		t.calls(1, 429);
+		t.refusedAfter(12);
 		expect(t.pace.rate).toBe(12);
 		t.pass(keepLearnedMs - 200);
 		expect(t.pace.rate).toBe(12);
@@ -56,8 +59,7 @@ describe('LearnedPace: what ThingSpace\'s 429s teach about the rate', () => {
 		expect(t.pace.rate).toBeUndefined();
 
 		const other = paceAt();
-		other.calls(2, 200);
-		other.calls(1, 429);
+		other.refusedAfter(2);
 		expect(other.pace.rate).toBe(firstPaceFloor);
 	});
 
@@ -79,8 +81,7 @@ describe('LearnedPace: what ThingSpace\'s 429s teach about the rate', () => {
 		t.calls(1, 200);
 		expect(t.pace.rate).toBeUndefined();
 		// Learned again from what ThingSpace now accepts, for 10 minutes.
-		t.calls(9, 200);
-		t.calls(1, 429);
+		t.refusedAfter(9);
 		expect(t.pace.rate).toBe(10);
 	});
 
@@ -88,16 +89,14 @@ describe('LearnedPace: what ThingSpace\'s 429s teach about the rate', () => {
 		const t = thinned(3);
 		t.pass(keepThinPaceMs + 1);
 		// The other worker's last calls fill the window: this one's own 6 are what it counts.
-		t.calls(6, 200);
-		t.calls(1, 429);
+		t.refusedAfter(6);
 		expect(t.pace.rate).toBe(6);
 		t.pass(keepCrowdedPaceMs - 100);
 		expect(t.pace.rate).toBe(6);
 		t.pass(200);
 		expect(t.pace.rate).toBeUndefined();
 		// The other worker is done: the whole contract, kept.
-		t.calls(10, 200);
-		t.calls(1, 429);
+		t.refusedAfter(10);
 		expect(t.pace.rate).toBe(10);
 		t.pass(keepLearnedMs - 200);
 		expect(t.pace.rate).toBe(10);
@@ -106,16 +105,14 @@ describe('LearnedPace: what ThingSpace\'s 429s teach about the rate', () => {
 	it('a crowded pace that a 429 lowers is still crowded; the rate learned once it lapses is kept 10 minutes, below twice the floor too', () => {
 		const t = thinned(3);
 		t.pass(keepThinPaceMs + 1);
-		t.calls(8, 200);
-		t.calls(1, 429);
+		t.refusedAfter(8);
 		expect(t.pace.rate).toBe(8);
 		t.calls(1, 429);
 		expect(t.pace.rate).toBe(7);
 		t.pass(keepCrowdedPaceMs + 100);
 		expect(t.pace.rate).toBeUndefined();
 		// Its lapse is no thin pace's end: what is learned now lasts (else a contract of 6 would be learned every 2 s).
-		t.calls(6, 200);
-		t.calls(1, 429);
+		t.refusedAfter(6);
 		t.pass(keepLearnedMs - 200);
 		expect(t.pace.rate).toBe(6);
 	});
@@ -124,8 +121,7 @@ describe('LearnedPace: what ThingSpace\'s 429s teach about the rate', () => {
 		const t = thinned(1);
 		t.calls(1, 429, windowMs);
 		expect(t.pace.rate).toBe(RATE_LIMIT.starvedPace);
-		t.calls(4, 200);
-		t.calls(1, 429);
+		t.refusedAfter(4);
 		expect(t.pace.rate).toBe(firstPaceFloor);
 		t.pass(keepCrowdedPaceMs + 100);
 		expect(t.pace.rate).toBeUndefined();
@@ -134,15 +130,13 @@ describe('LearnedPace: what ThingSpace\'s 429s teach about the rate', () => {
 	it(`a rate learned again from a window that began after the thin pace's end, or of twice the floor or more, is kept 10 minutes`, () => {
 		const later = thinned(3);
 		later.pass(keepThinPaceMs + windowMs + 1);
-		later.calls(6, 200);
-		later.calls(1, 429);
+		later.refusedAfter(6);
 		later.pass(keepLearnedMs - 200);
 		expect(later.pace.rate).toBe(6);
 
 		const whole = thinned(3);
 		whole.pass(keepThinPaceMs + 1);
-		whole.calls(2 * firstPaceFloor, 200);
-		whole.calls(1, 429);
+		whole.refusedAfter(2 * firstPaceFloor);
 		whole.pass(keepLearnedMs - 200);
 		expect(whole.pace.rate).toBe(2 * firstPaceFloor);
 	});
@@ -156,8 +150,7 @@ describe('LearnedPace: what ThingSpace\'s 429s teach about the rate', () => {
 	it('a 429 of a call released before the pace was learned changes nothing', () => {
 		const t = paceAt();
 		const early = { releasedAt: 0, answeredAt: 0, accepted: false };
-		t.calls(8, 200);
-		t.calls(1, 429);
+		t.refusedAfter(8);
 		expect(t.pace.rate).toBe(8);
 		t.pace.refused(early, [early]);
 		expect(t.pace.rate).toBe(8);
