@@ -6,9 +6,10 @@ import { RATE_LIMIT } from './policy';
  * no rate (each contract has its own): after a 429, the calls it accepted in the window before are what it allows.
  * - A first 429 (no learned pace) never teaches less than RATE_LIMIT.firstPaceFloor: it may well be someone
  *   else's calls that filled the window, and 10 minutes at 1 call per second would be a crawl.
- * - A 429 at a learned pace lowers it by one at least, to what the window showed. A 429 of a call released before
- *   the pace was learned changes nothing: it is the old pace's (another worker's late start would otherwise lower
- *   it to 1 at once). A learned pace is not raised while it lasts.
+ * - A 429 at a learned pace lowers it by one at least, to what the window showed: every call of ours that can
+ *   have arrived within it. A 429 of a call released before the pace was learned changes nothing: it is the old
+ *   pace's (another worker's late start would otherwise lower it to 1 at once); nor does one whose window still
+ *   holds such calls. A learned pace is not raised while it lasts.
  * - A pace that ends below the floor (another worker of the cluster took most of the window, or the contract is
  *   that low) lasts only RATE_LIMIT.keepThinPaceMs, then the rate is learned again: once the other worker is done,
  *   this one does not crawl for 10 minutes.
@@ -31,18 +32,20 @@ export class LearnedPace {
 		return this.now()?.rate;
 	}
 
-	/** ThingSpace answered `refused` with 429; `calls`: the recent calls, in release order. */
-	refused(refused: PacedCall, calls: readonly PacedCall[]): void {
+	/** ThingSpace answered `refused` with 429; `calls`: the recent calls, in release order; `fastestMs`: the fastest recent answer. */
+	refused(refused: PacedCall, calls: readonly PacedCall[], fastestMs?: number): void {
 		const known = this.now();
-		if (known && refused.releasedAt < known.at) return;
+		// Every call of ours that can have been in ThingSpace's window: a busy process sends a call well after its release.
 		const from = refused.releasedAt - RATE_LIMIT.windowMs;
-		const accepted = calls.filter(
+		const inWindow = calls.filter(
 			(call) =>
 				call !== refused &&
-				call.accepted !== false &&
-				call.releasedAt >= from &&
-				call.releasedAt <= refused.releasedAt,
-		).length;
+				call.releasedAt <= refused.releasedAt &&
+				latestArrival(call, fastestMs) > from,
+		);
+		// Sent at the old pace, or with such calls still in its window: the new pace is not what ThingSpace refused.
+		if (known && [refused, ...inWindow].some((call) => call.releasedAt < known.at)) return;
+		const accepted = inWindow.filter((call) => call.accepted !== false).length;
 		const starved = known !== undefined && known.rate <= 1;
 		const rate = known
 			? Math.max(starved ? RATE_LIMIT.starvedPace : 1, Math.min(known.rate - 1, accepted))
@@ -81,6 +84,19 @@ export class LearnedPace {
 		}
 		return this.learned;
 	}
+}
+
+/**
+ * The latest a call can have reached ThingSpace: its release plus what its answer took beyond the fastest
+ * (without a fastest, its answer; not answered yet, now).
+ */
+export function latestArrival(call: PacedCall, fastestMs: number | undefined): number {
+	const answeredAt = call.answeredAt ?? clock.now();
+	if (fastestMs === undefined) return answeredAt;
+	return Math.min(
+		answeredAt,
+		call.releasedAt + Math.max(0, answeredAt - call.releasedAt - fastestMs),
+	);
 }
 
 /** A licensing call as the pace sees it: when it was released and answered, and whether ThingSpace accepted it. */

@@ -2,7 +2,7 @@ import { rememberBounded } from './bounded';
 import { clock } from './clock';
 
 import { InFlightBudget } from './inFlight';
-import { LearnedPace, stale, type Known, type PacedCall } from './learnedPace';
+import { LearnedPace, latestArrival, stale, type Known, type PacedCall } from './learnedPace';
 import { RATE_LIMIT } from './policy';
 
 /**
@@ -78,7 +78,7 @@ export class Pacer {
 				call.answeredAt = clock.now();
 				call.accepted = status !== undefined && status >= 200 && status < 300;
 				this.budget.answered(call.answeredAt - call.releasedAt, status);
-				if (status === 429) this.learned.refused(call, this.calls);
+				if (status === 429) this.learned.refused(call, this.calls, this.budget.fastestMs);
 				else if (call.accepted) this.learned.accepted(call);
 				call.answer();
 			},
@@ -133,16 +133,6 @@ export class Pacer {
 		while (this.calls.length > 0 && (this.calls[0].answeredAt ?? Infinity) < before)
 			this.calls.shift();
 	}
-}
-
-/** The latest an answered call can have reached ThingSpace: its release plus what its answer took beyond the fastest (its answer, when none is known). */
-function latestArrival(call: Call, fastestMs: number | undefined): number {
-	const answeredAt = call.answeredAt as number;
-	if (fastestMs === undefined) return answeredAt;
-	return Math.min(
-		answeredAt,
-		call.releasedAt + Math.max(0, answeredAt - call.releasedAt - fastestMs),
-	);
 }
 
 /** How many times further apart calls at an unknown rate start while the process is `busy` (0 to 1) of the time. */

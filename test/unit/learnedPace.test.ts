@@ -47,7 +47,7 @@ function thinned(accepted: number) {
 	return t;
 }
 
-describe('LearnedPace: what ThingSpace\'s 429s teach about the rate', () => {
+describe("LearnedPace: what ThingSpace's 429s teach about the rate", () => {
 	it(`a first 429 teaches the calls accepted in the window before it, never fewer than ${firstPaceFloor}; kept 10 minutes`, () => {
 		const t = paceAt();
 		expect(t.pace.rate).toBeUndefined();
@@ -74,6 +74,7 @@ describe('LearnedPace: what ThingSpace\'s 429s teach about the rate', () => {
 	it(`a pace of one call per window that is still refused is starved: it asks every two windows, and its first accepted call ends it`, () => {
 		const t = thinned(1);
 		// Refused at one call per window, then at one per two: another worker fills the contract.
+		t.pass(windowMs);
 		t.calls(1, 429, windowMs);
 		expect(t.pace.rate).toBe(RATE_LIMIT.starvedPace);
 		t.calls(2, 429, 2 * windowMs);
@@ -107,7 +108,8 @@ describe('LearnedPace: what ThingSpace\'s 429s teach about the rate', () => {
 		t.pass(keepThinPaceMs + 1);
 		t.refusedAfter(8);
 		expect(t.pace.rate).toBe(8);
-		t.calls(1, 429);
+		t.pass(windowMs);
+		t.refusedAfter(7);
 		expect(t.pace.rate).toBe(7);
 		t.pass(keepCrowdedPaceMs + 100);
 		expect(t.pace.rate).toBeUndefined();
@@ -119,6 +121,7 @@ describe('LearnedPace: what ThingSpace\'s 429s teach about the rate', () => {
 
 	it('a starved pace ends as a thin one does: the rate learned right after it is kept as briefly', () => {
 		const t = thinned(1);
+		t.pass(windowMs);
 		t.calls(1, 429, windowMs);
 		expect(t.pace.rate).toBe(RATE_LIMIT.starvedPace);
 		t.refusedAfter(4);
@@ -145,6 +148,50 @@ describe('LearnedPace: what ThingSpace\'s 429s teach about the rate', () => {
 		const t = thinned(1);
 		t.calls(5, 200, windowMs);
 		expect(t.pace.rate).toBe(1);
+	});
+
+	it('a later 429 counts the calls released before its window and answered late: a busy process may have sent them within it', () => {
+		const fastestMs = 20;
+		/** A pace of 8, eight calls released after it, answered `tookMs` later, then a 429 a window and 100 ms after them. */
+		const lowered = (tookMs: number) => {
+			let at = 0;
+			useClock({ now: () => at, sleep: async () => {} });
+			const pace = new LearnedPace();
+			const calls: PacedCall[] = [];
+			for (let n = 0; n < 8; n++)
+				calls.push({ releasedAt: n, answeredAt: n + fastestMs, accepted: true });
+			const first = { releasedAt: 8, answeredAt: 8 + fastestMs, accepted: false };
+			calls.push(first);
+			at = first.answeredAt;
+			pace.refused(first, calls, fastestMs);
+			expect(pace.rate).toBe(8);
+			for (let n = 0; n < 8; n++)
+				calls.push({ releasedAt: 100 + n, answeredAt: 100 + n + tookMs, accepted: true });
+			const refused = {
+				releasedAt: 107 + windowMs + 100,
+				answeredAt: 107 + windowMs + 105,
+				accepted: false,
+			};
+			calls.push(refused);
+			at = refused.answeredAt;
+			pace.refused(refused, calls, fastestMs);
+			return pace.rate;
+		};
+		// Answered late: they may have arrived 280 ms after their release, inside the window. Lowered by one.
+		expect(lowered(300)).toBe(7);
+		// Answered at once: they arrived before the window, which held none of ours. Thin.
+		expect(lowered(fastestMs)).toBe(1);
+	});
+
+	it('a 429 whose window still holds calls released before the pace was learned changes nothing; a window later, it lowers the pace', () => {
+		const t = paceAt();
+		t.refusedAfter(8);
+		// Those 8 may have reached ThingSpace late (a busy process): the new pace is not what it refused.
+		t.calls(1, 429);
+		expect(t.pace.rate).toBe(8);
+		t.pass(windowMs);
+		t.refusedAfter(5);
+		expect(t.pace.rate).toBe(5);
 	});
 
 	it('a 429 of a call released before the pace was learned changes nothing', () => {
