@@ -16,10 +16,10 @@ import { RATE_LIMIT } from './policy';
  *
  * ThingSpace publishes no rate (each contract has its own): it is learned from 429s (learnedPace.ts), or given
  * by the user. Until it is known, calls are spaced by the fastest answer time over the calls allowed in flight
- * (at least RATE_LIMIT.unknownSpacingMs, more while the process is busy and reads answers late), so the first
- * 429 is read before many more have gone. How many calls are in flight is measured too (inFlight.ts). One
- * pace and one in-flight budget per credential in this process, shared by all its runs, whether the rate is
- * learned or given.
+ * (at least RATE_LIMIT.unknownSpacingMs; further apart, and one unread at a time, while the process is busy and
+ * reads answers late), so the first 429 is read before many more have gone. How many calls are in flight is
+ * measured too (inFlight.ts). One pace and one in-flight budget per credential in this process, shared by all its
+ * runs, whether the rate is learned or given.
  */
 export class Pacer {
 	/** The user's Max Requests per Second, and when a run last stated it. */
@@ -91,8 +91,11 @@ export class Pacer {
 			this.forget();
 			const rate = this.rate;
 			const limit = this.budget.limit(rate);
+			// While no rate is known, a process too busy to read answers soon (other executions starting) keeps one
+			// call unread at a time: a call it released meanwhile would meet the 429 it has not read yet.
+			const busy = rate === undefined ? clock.busy() : 0;
 			const inFlight = this.calls.filter((call) => call.answeredAt === undefined);
-			if (inFlight.length >= limit) {
+			if (inFlight.length >= (busy > RATE_LIMIT.busyShare ? 1 : limit)) {
 				await Promise.race(inFlight.map((call) => call.answered));
 				continue;
 			}
@@ -102,7 +105,7 @@ export class Pacer {
 				// Not known yet: `limit` calls per fastest answer time, evenly spaced, never closer than unknownSpacingMs,
 				// and further apart while this process is too busy to read the first 429 soon (other executions starting).
 				const spacing =
-					Math.max(RATE_LIMIT.unknownSpacingMs, (fastest ?? 0) / limit) * busySpacing(clock.busy());
+					Math.max(RATE_LIMIT.unknownSpacingMs, (fastest ?? 0) / limit) * busySpacing(busy);
 				const next = last ? last.releasedAt + spacing : 0;
 				if (next <= clock.now()) return;
 				await clock.sleep(next - clock.now());

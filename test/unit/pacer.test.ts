@@ -39,7 +39,14 @@ class VirtualClock implements Clock {
 }
 
 /** `count` calls at the pace, each answered `answerMs` after its release (plus `extraMs(n)` for the n-th): their release times. */
-async function releases(rate: number | undefined, count: number, answerMs: number, extraMs: (n: number) => number = () => 0, status = 200, load = 0): Promise<number[]> {
+async function releases(
+	rate: number | undefined,
+	count: number,
+	answerMs: number,
+	extraMs: (n: number) => number = () => 0,
+	status = 200,
+	load = 0,
+): Promise<number[]> {
 	const clock = new VirtualClock();
 	clock.load = load;
 	useClock(clock);
@@ -64,7 +71,9 @@ async function releases(rate: number | undefined, count: number, answerMs: numbe
 /** The most calls released within any one window. */
 function mostInAWindow(released: number[], windowMs = RATE_LIMIT.windowMs): number {
 	const sorted = [...released].sort((a, b) => a - b);
-	return Math.max(...sorted.map((at, i) => sorted.filter((other, j) => j >= i && other < at + windowMs).length));
+	return Math.max(
+		...sorted.map((at, i) => sorted.filter((other, j) => j >= i && other < at + windowMs).length),
+	);
 }
 
 describe('Pacer: counts a call from when it can have reached ThingSpace', () => {
@@ -73,7 +82,8 @@ describe('Pacer: counts a call from when it can have reached ThingSpace', () => 
 		expect(mostInAWindow(released)).toBeLessThanOrEqual(10);
 		expect(released[10] - released[0]).toBeGreaterThanOrEqual(RATE_LIMIT.windowMs);
 		// Once under way, each call goes a window after the call 10 places before it, not a window after that call's answer.
-		for (let n = 20; n < 30; n++) expect(released[n] - released[n - 10]).toBeLessThanOrEqual(RATE_LIMIT.windowMs + 1);
+		for (let n = 20; n < 30; n++)
+			expect(released[n] - released[n - 10]).toBeLessThanOrEqual(RATE_LIMIT.windowMs + 1);
 	});
 
 	it('a call whose answer took 150 ms more than the fastest holds the call 10 places after it by those 150 ms', async () => {
@@ -90,7 +100,8 @@ describe('Pacer: counts a call from when it can have reached ThingSpace', () => 
 });
 
 describe('Pacer: while the rate is not known, a busy process spaces its calls further apart', () => {
-	const gaps = (released: number[]) => released.slice(1).map((at, n) => Math.round(at - released[n]));
+	const gaps = (released: number[]) =>
+		released.slice(1).map((at, n) => Math.round(at - released[n]));
 
 	it(`an idle process, or one busy up to ${RATE_LIMIT.busyShare * 100} % of the time (its own sends), starts them ${RATE_LIMIT.unknownSpacingMs} ms apart`, async () => {
 		expect(gaps(await releases(undefined, 4, 20))).toEqual([10, 10, 10]);
@@ -105,6 +116,13 @@ describe('Pacer: while the rate is not known, a busy process spaces its calls fu
 
 	it(`one busy all the time at most ${RATE_LIMIT.maxBusySpacing} times as far apart`, async () => {
 		expect(gaps(await releases(undefined, 4, 20, undefined, 200, 1))).toEqual([200, 200, 200]);
+	});
+
+	it('one too busy to read answers soon keeps one call unread at a time: the first 429 is read before another call meets it', async () => {
+		// Each answer read 300 ms after its call's release: the next call waits for it.
+		expect(gaps(await releases(undefined, 4, 300, undefined, 200, 0.95))).toEqual([300, 300, 300]);
+		// Not that busy: calls overlap.
+		expect(gaps(await releases(undefined, 4, 300, undefined, 200, 0.75))).toEqual([10, 10, 10]);
 	});
 
 	it('a known rate is kept whatever the load: 10 calls per window, evenly spaced', async () => {
