@@ -520,9 +520,12 @@ async function runTarget(target, tarball) {
 				const answers = await burst(cluster.base, 'ts-queue-assign', jobs);
 				const deliveries = await sim.callbacks(RUN_MS);
 				assert.ok(Array.isArray(deliveries), `callback deliveries: ${deliveries.error}`);
-				const acknowledged = deliveries.filter((delivery) => delivery.status === 200);
+				// A delivery n8n main does not answer within the simulator's 5 s (a loaded machine) is sent again, as
+				// ThingSpace does: what the product guarantees is one acknowledged delivery and one execution per device.
+				const message = (delivery) => JSON.stringify([delivery.body.requestId, delivery.body.deviceIds?.[0]?.id]);
+				const acknowledged = new Set(deliveries.filter((delivery) => delivery.status === 200).map(message));
 				const assignRuns = await db.finished(workflows.assign, beforeAssign, JOBS);
-				const runs = await db.finished(workflows.results, beforeResults, acknowledged.length);
+				const runs = await db.finished(workflows.results, beforeResults, devices.length);
 				// Late extra executions would show up now.
 				await sleep(2000);
 				const all = (await db.executions(workflows.results)).filter((row) => !beforeResults.has(row.id));
@@ -539,10 +542,10 @@ async function runTarget(target, tarball) {
 				log(`# ${target.name}: callbacks: ${JOBS} assign jobs (${summary(assignRuns.map((run) => run.status))}) of ${CALLBACK_DEVICES} devices, ${deliveries.length} callbacks delivered (${summary(deliveries.map((d) => `HTTP ${d.status}`))}), ${all.length} trigger executions (${summary(all.map((run) => run.status))}); ${spreadText(counts)}`);
 				await logErrors([...assignRuns, ...all]);
 				assert.deepEqual(summary(answers.map((answer) => answer.status)), `200 ×${JOBS}`);
-				assert.equal(deliveries.length, devices.length, 'one delivery per device');
-				assert.equal(acknowledged.length, deliveries.length, 'n8n main acknowledged every callback');
-				assert.equal(runs.length, deliveries.length);
-				assert.equal(all.length, deliveries.length, 'one execution per delivered callback, no more');
+				assert.equal(new Set(deliveries.map(message)).size, devices.length, 'one callback per device');
+				assert.equal(acknowledged.size, devices.length, 'n8n main acknowledged every callback');
+				assert.equal(runs.length, devices.length);
+				assert.equal(all.length, devices.length, 'one execution per device, repeated deliveries included');
 				assert.ok(all.every((run) => run.status === 'success'), 'every trigger execution succeeded');
 				assert.ok(carried.every((found) => found.length === 1), 'each trigger execution carries one device');
 				assert.equal(new Set(carried.flat()).size, devices.length, 'every device reported in an execution');
