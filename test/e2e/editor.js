@@ -11,7 +11,7 @@ const path = require('path');
 const { chromium } = require('playwright-core');
 const { NODE_TYPE, ROOT, TARGETS, freePort, installInto, installN8n, log, n8nEnv, nodeBin, packPackage, simulatorCredential } = require('./n8n');
 const { forkSimulator } = require('../simulator/fork');
-const { isReady, waitFor } = require('./n8nServer');
+const { isReady, setUpOwner, waitFor } = require('./n8nServer');
 
 const SHOTS = path.join(ROOT, '.e2e-screenshots');
 const SKUS = require('../../nodes/shared/skus.json');
@@ -149,11 +149,12 @@ async function main() {
 			args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 		});
 		const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
-		// The settings route can answer a moment before the owner-setup route is mounted.
+		// Through the browser context's own client: its session cookie is what the editor pages use.
 		const owner = { email: 'owner@example.com', firstName: 'Test', lastName: 'Owner', password: 'Editor-check-1' };
-		let setup;
-		await waitFor('the owner setup', async () => (setup = await context.request.post(`${base}/rest/owner/setup`, { data: owner })).status() !== 404, 30000).catch(() => undefined);
-		assert.ok(setup.ok(), `owner setup answered ${setup.status()}`);
+		await setUpOwner(async (data) => {
+			const answer = await context.request.post(`${base}/rest/owner/setup`, { data });
+			return { status: answer.status(), body: await answer.text() };
+		}, owner);
 		const page = await context.newPage();
 		pageForShots = page;
 		fs.mkdirSync(SHOTS, { recursive: true });

@@ -110,6 +110,16 @@ async function executionCount(rest, workflowId) {
 }
 
 /**
+ * Sets up n8n's owner through `post(owner)`, whatever the client (it answers { status, body }). The settings route can
+ * answer a moment before the owner-setup route is mounted, so a 404 is tried again for 30 s.
+ */
+async function setUpOwner(post, owner) {
+	let setup;
+	await waitFor('the owner setup', async () => (setup = await post(owner)).status !== 404, 30000).catch(() => undefined);
+	assert.equal(setup.status, 200, `owner setup answered ${setup.status}: ${JSON.stringify(setup.body).slice(0, 300)}`);
+}
+
+/**
  * While it starts, n8n answers every route with a 200 text page ("n8n is starting up"): ready means its
  * readiness probe says so and the REST API answers JSON.
  */
@@ -163,11 +173,8 @@ async function startN8nServer(target, tarball, simUrl, workflows) {
 	try {
 		await waitFor('n8n to answer', async () => server.exitCode === null && (await isReady(base)), 120000);
 		const rest = restClient(base);
-		// The settings route can answer a moment before the owner-setup route is mounted.
 		const owner = { email: 'owner@example.com', firstName: 'Test', lastName: 'Owner', password: 'Webhook-check-1' };
-		let setup;
-		await waitFor('the owner setup', async () => (setup = await rest.call('POST', '/rest/owner/setup', owner)).status !== 404, 30000).catch(() => undefined);
-		assert.equal(setup.status, 200, `owner setup answered ${setup.status}: ${JSON.stringify(setup.body).slice(0, 300)}`);
+		await setUpOwner((body) => rest.call('POST', '/rest/owner/setup', body), owner);
 		return {
 			base,
 			rest,
@@ -182,4 +189,4 @@ async function startN8nServer(target, tarball, simUrl, workflows) {
 	}
 }
 
-module.exports = { ALLOWED_PORTS, allowedFreePort, executionCount, isReady, restClient, setActive, sleep, startN8nServer, startSink, waitFor };
+module.exports = { ALLOWED_PORTS, allowedFreePort, executionCount, isReady, restClient, setActive, setUpOwner, sleep, startN8nServer, startSink, waitFor };

@@ -18,7 +18,7 @@ require('../register');
 const { imeis } = require('../fixtures');
 const { forkSimulator } = require('../simulator/fork');
 const { NODE_TYPE, finish, TARGETS, freePort, installInto, installN8n, log, n8nEnv, nodeBin, packPackage, simulatorCredential } = require('./n8n');
-const { allowedFreePort, isReady, restClient, setActive, sleep, waitFor } = require('./n8nServer');
+const { allowedFreePort, isReady, restClient, setActive, setUpOwner, sleep, waitFor } = require('./n8nServer');
 const { startServices } = require('./services');
 
 const TRIGGER_TYPE = NODE_TYPE.replace(/thingSpaceSimSecure$/, 'thingSpaceSimSecureTrigger');
@@ -271,10 +271,7 @@ const resultsWorkflow = (credential) => ({
 async function setUpInstance(cluster, simUrl) {
 	const rest = restClient(cluster.base);
 	const owner = { email: 'owner@example.com', firstName: 'Test', lastName: 'Owner', password: 'Queue-check-1' };
-	let setup;
-	// The settings route can answer a moment before the owner-setup route is mounted.
-	await waitFor('the owner setup', async () => (setup = await rest.call('POST', '/rest/owner/setup', owner)).status !== 404, 30000).catch(() => undefined);
-	assert.equal(setup.status, 200, `owner setup answered ${setup.status}: ${JSON.stringify(setup.body).slice(0, 300)}`);
+	await setUpOwner((body) => rest.call('POST', '/rest/owner/setup', body), owner);
 	const create = async (route, body) => {
 		const answer = await rest.call('POST', route, body);
 		assert.equal(answer.status, 200, `POST ${route} answered ${answer.status}: ${JSON.stringify(answer.body).slice(0, 300)}`);
