@@ -1,5 +1,5 @@
 /** How many entries a memory of this process holds at most (per credential or per login: logins, paces). */
-export const MAX_ENTRIES = 1000;
+const MAX_ENTRIES = 1000;
 
 /** Adds to a memory of at most `limit` keys, forgetting the oldest first. */
 export function rememberBounded<T>(
