@@ -120,6 +120,7 @@ function itemsGiven(context: IExecutePaginationFunctions): number | undefined {
 	const items = context.getExecuteData()?.data?.main?.[0];
 	// A tool call is one item, whatever the agent was given.
 	if (!Array.isArray(items) || runsAsTool(context)) return undefined;
+	// Read as n8n's engine reads it (WorkflowExecute, 1.x and 2.x): a string "true" runs every item there.
 	return context.getNode().executeOnce === true ? Math.min(1, items.length) : items.length;
 }
 
