@@ -27,6 +27,11 @@ export class LearnedPace {
 	/** When the last thin pace ended (lapsed, or a starved one's call was accepted). */
 	private thinEndedAt = -Infinity;
 
+	/** A thin pace ended within the last window: the rate is learned again from a window the other worker may still fill. */
+	get afterThin(): boolean {
+		return this.now() === undefined && clock.now() - this.thinEndedAt < RATE_LIMIT.windowMs;
+	}
+
 	/** Calls per window now; undefined: not known. */
 	get rate(): number | undefined {
 		return this.now()?.rate;

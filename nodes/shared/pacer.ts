@@ -17,9 +17,9 @@ import { RATE_LIMIT } from './policy';
  * ThingSpace publishes no rate (each contract has its own): it is learned from 429s (learnedPace.ts), or given
  * by the user. Until it is known, calls are spaced by the fastest answer time over the calls allowed in flight
  * (at least RATE_LIMIT.unknownSpacingMs; further apart, and one unread at a time, while the process is busy and
- * reads answers late), so the first 429 is read before many more have gone. How many calls are in flight is
- * measured too (inFlight.ts). One pace and one in-flight budget per credential in this process, shared by all its
- * runs, whether the rate is learned or given.
+ * reads answers late; one unread, too, right after a thin pace), so the first 429 is read before many more have
+ * gone. How many calls are in flight is measured too (inFlight.ts). One pace and one in-flight budget per
+ * credential in this process, shared by all its runs, whether the rate is learned or given.
  */
 export class Pacer {
 	/** The user's Max Requests per Second, and when a run last stated it. */
@@ -92,10 +92,13 @@ export class Pacer {
 			const rate = this.rate;
 			const limit = this.budget.limit(rate);
 			// While no rate is known, a process too busy to read answers soon (other executions starting) keeps one
-			// call unread at a time: a call it released meanwhile would meet the 429 it has not read yet.
+			// call unread at a time: a call it released meanwhile would meet the 429 it has not read yet. So does one
+			// that learns the rate again right after a thin pace: the other worker may still fill the window.
 			const busy = rate === undefined ? clock.busy() : 0;
+			const oneUnread =
+				busy > RATE_LIMIT.busyShare || (rate === undefined && this.learned.afterThin);
 			const inFlight = this.calls.filter((call) => call.answeredAt === undefined);
-			if (inFlight.length >= (busy > RATE_LIMIT.busyShare ? 1 : limit)) {
+			if (inFlight.length >= (oneUnread ? 1 : limit)) {
 				await Promise.race(inFlight.map((call) => call.answered));
 				continue;
 			}

@@ -129,3 +129,44 @@ describe('Pacer: while the rate is not known, a busy process spaces its calls fu
 		expect(gaps(await releases(10, 4, 20, undefined, 200, 0.9))).toEqual([103, 103, 103]);
 	});
 });
+
+describe('Pacer: learning the rate again right after a thin pace', () => {
+	afterEach(() => useClock());
+
+	it('keeps one call unread for a window (the other worker may still fill it), then lets them overlap again', async () => {
+		const clock = new VirtualClock();
+		useClock(clock);
+		const pacer = new Pacer();
+		/** Runs until every timer is done. */
+		const settled = async <T>(work: Promise<T>): Promise<T> => {
+			await clock.settle();
+			return await work;
+		};
+		const call = async (status: number, answerMs = 30) => {
+			const slot = await pacer.slot();
+			const releasedAt = clock.now();
+			await clock.sleep(answerMs);
+			slot.done(status);
+			return releasedAt;
+		};
+		const gaps = (released: number[]) => released.slice(1).map((at, n) => at - released[n]);
+		const pass = async (ms: number) => await settled(clock.sleep(ms));
+
+		// A first 429 teaches the floor; a window later, two accepted and a 429 thin it to 2.
+		await settled(call(429));
+		expect(pacer.rate).toBe(RATE_LIMIT.firstPaceFloor);
+		await pass(RATE_LIMIT.windowMs);
+		await settled(Promise.all([call(200), call(200)]));
+		await settled(call(429));
+		expect(pacer.rate).toBe(2);
+
+		await pass(RATE_LIMIT.keepThinPaceMs + 1);
+		expect(pacer.rate).toBeUndefined();
+		const unread = await settled(Promise.all([1, 2, 3, 4].map(async () => await call(200))));
+		expect(gaps(unread)).toEqual([30, 30, 30]);
+
+		await pass(RATE_LIMIT.windowMs);
+		const overlapping = await settled(Promise.all([1, 2, 3, 4].map(async () => await call(200))));
+		expect(Math.max(...gaps(overlapping))).toBeLessThan(30);
+	});
+});
