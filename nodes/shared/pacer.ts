@@ -96,7 +96,7 @@ export class Pacer {
 			// that learns the rate again right after a thin pace: the other worker may still fill the window.
 			const busy = rate === undefined ? clock.busy() : 0;
 			const oneUnread =
-				busy > RATE_LIMIT.busyShare || (rate === undefined && this.learned.afterThin);
+				rate === undefined && (busy > RATE_LIMIT.busyShare || this.learned.afterThin);
 			const inFlight = this.calls.filter((call) => call.answeredAt === undefined);
 			if (inFlight.length >= (oneUnread ? 1 : limit)) {
 				await Promise.race(inFlight.map((call) => call.answered));
