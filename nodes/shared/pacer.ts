@@ -17,7 +17,7 @@ import { RATE_LIMIT } from './policy';
  * ThingSpace publishes no rate (each contract has its own): it is learned from 429s (learnedPace.ts), or given
  * by the user. Until it is known, calls are spaced by the fastest answer time over the calls allowed in flight
  * (at least RATE_LIMIT.unknownSpacingMs; further apart, and one unread at a time, while the process is busy and
- * reads answers late; one unread, too, right after a thin pace), so the first 429 is read before many more have
+ * reads answers late; one unread, too, between its bursts and right after a thin pace), so the first 429 is read before many more have
  * gone. How many calls are in flight is measured too (inFlight.ts). One pace and one in-flight budget per
  * credential in this process, shared by all its runs, whether the rate is learned or given.
  */
@@ -35,6 +35,9 @@ export class Pacer {
 
 	/** How many calls may be in flight, and the answer times it measures. */
 	private readonly budget = new InFlightBudget();
+
+	/** When this process was last too busy to read answers soon, while no rate was known. */
+	private busyAt = -Infinity;
 
 	/** Calls per window now: the lower of the given and the learned rate; undefined: not known, calls are not spaced. */
 	get rate(): number | undefined {
@@ -95,8 +98,10 @@ export class Pacer {
 			// call unread at a time: a call it released meanwhile would meet the 429 it has not read yet. So does one
 			// that learns the rate again right after a thin pace: the other worker may still fill the window.
 			const busy = rate === undefined ? clock.busy() : 0;
+			if (busy > RATE_LIMIT.busyShare) this.busyAt = clock.now();
 			const oneUnread =
-				rate === undefined && (busy > RATE_LIMIT.busyShare || this.learned.afterThin);
+				rate === undefined &&
+				(busy > RATE_LIMIT.busyShare || this.betweenBursts || this.learned.afterThin);
 			const inFlight = this.calls.filter((call) => call.answeredAt === undefined);
 			if (inFlight.length >= (oneUnread ? 1 : limit)) {
 				await Promise.race(inFlight.map((call) => call.answered));
@@ -131,6 +136,20 @@ export class Pacer {
 			// The rate may change while it waits (a 429, a run stating another): decide again after.
 			await clock.sleep(next - now);
 		}
+	}
+
+	/**
+	 * Busy in bursts (n8n starting executions): calls released between two bursts meet a 429 that the next burst
+	 * keeps unread. Only where answers come sooner than RATE_LIMIT.busyHoldMs: a slower answer lets as many calls go
+	 * as a burst would, and one unread at a time would slow every call by all of it.
+	 */
+	private get betweenBursts(): boolean {
+		const fastest = this.budget.fastestMs;
+		return (
+			fastest !== undefined &&
+			fastest < RATE_LIMIT.busyHoldMs &&
+			clock.now() - this.busyAt < RATE_LIMIT.busyHoldMs
+		);
 	}
 
 	/** Calls answered two windows ago can no longer hold anyone back or be counted. */

@@ -65,6 +65,11 @@ export const RATE_LIMIT = {
 	busyShare: 0.75,
 	/** …at most this many times. */
 	maxBusySpacing: 20,
+	/**
+	 * …and for this long after it was that busy, one call unread at a time, while answers come sooner than this: a
+	 * worker busy in bursts let 3 to 5 calls meet its first 429 between two of them (n8n 2.x queue mode).
+	 */
+	busyHoldMs: 300,
 	/** How busy the process is: the share of the last this many milliseconds (or a little more) it spent running code. */
 	busyWindowMs: 50,
 } as const;

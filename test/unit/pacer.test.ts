@@ -10,15 +10,15 @@ class VirtualClock implements Clock {
 
 	private timers: Array<{ at: number; wake: () => void }> = [];
 
-	/** How busy the process is, as Node's event loop utilization would say. */
-	load = 0;
+	/** How busy the process is, as Node's event loop utilization would say (a function: at each moment). */
+	load: number | ((at: number) => number) = 0;
 
 	now(): number {
 		return this.at;
 	}
 
 	busy(): number {
-		return this.load;
+		return typeof this.load === 'number' ? this.load : this.load(this.at);
 	}
 
 	async sleep(ms: number): Promise<void> {
@@ -45,7 +45,7 @@ async function releases(
 	answerMs: number,
 	extraMs: (n: number) => number = () => 0,
 	status = 200,
-	load = 0,
+	load: VirtualClock['load'] = 0,
 ): Promise<number[]> {
 	const clock = new VirtualClock();
 	clock.load = load;
@@ -123,6 +123,18 @@ describe('Pacer: while the rate is not known, a busy process spaces its calls fu
 		expect(gaps(await releases(undefined, 4, 300, undefined, 200, 0.95))).toEqual([300, 300, 300]);
 		// Not that busy: calls overlap.
 		expect(gaps(await releases(undefined, 4, 300, undefined, 200, 0.75))).toEqual([10, 10, 10]);
+	});
+
+	it(`busy in bursts, it keeps one call unread for ${RATE_LIMIT.busyHoldMs} ms after a burst while answers come sooner: the next burst would keep the first 429 unread`, async () => {
+		const burstAtStart = (at: number) => (at < 5 ? 0.95 : 0);
+		// Answers in 20 ms: each call waits for the one before until 300 ms after the burst.
+		const released = await releases(undefined, 20, 20, undefined, 200, burstAtStart);
+		expect(gaps(released.filter((at) => at <= 300))).toEqual(Array(15).fill(20));
+		expect(gaps(released.filter((at) => at >= 300)).every((gap) => gap === 10)).toBe(true);
+		// Answers in 300 ms, a burst from 600 to 650 ms: the calls overlap again after it.
+		const burstLater = (at: number) => (at >= 600 && at < 650 ? 0.95 : 0);
+		const slow = await releases(undefined, 60, 300, undefined, 200, burstLater);
+		expect(Math.max(...gaps(slow.filter((at) => at >= 650)))).toBeLessThan(100);
 	});
 
 	it('a known rate is kept whatever the load: 10 calls per window, evenly spaced', async () => {
