@@ -17,9 +17,9 @@ import { RATE_LIMIT } from './policy';
  * ThingSpace publishes no rate (each contract has its own): it is learned from 429s (learnedPace.ts), or given
  * by the user. Until it is known, calls are spaced by the fastest answer time over the calls allowed in flight
  * (at least RATE_LIMIT.unknownSpacingMs; further apart, and one unread at a time, while the process is busy and
- * reads answers late; one unread, too, between its bursts and right after a thin pace), so the first 429 is read before many more have
- * gone. How many calls are in flight is measured too (inFlight.ts). One pace and one in-flight budget per
- * credential in this process, shared by all its runs, whether the rate is learned or given.
+ * reads answers late; one unread, too, between its bursts and right after a thin pace), so the first 429 is
+ * read before many more have gone. How many calls are in flight is measured too (inFlight.ts). One pace and
+ * one in-flight budget per credential in this process, shared by all its runs, whether the rate is learned or given.
  */
 export class Pacer {
 	/** The user's Max Requests per Second, and when a run last stated it. */
