@@ -38,6 +38,7 @@ const FIGURES: Array<[file: string, template: string, values: number[]]> = [
 	['docs/design.md', 'never closer than # ms', [RATE_LIMIT.unknownSpacingMs]],
 	['docs/design.md', 'more than # % of the last # ms running code', [RATE_LIMIT.busyShare * 100, RATE_LIMIT.busyWindowMs]],
 	['docs/design.md', '(1 − #) ÷ (1 − the busy share) times as far, at most # times', [RATE_LIMIT.busyShare, RATE_LIMIT.maxBusySpacing]],
+	['docs/design.md', 'for # ms after it was last that busy, while answers come sooner', [RATE_LIMIT.busyHoldMs]],
 	['README.md', 'up to # more times', [MAX_SERVER_RETRIES]],
 	['README.md', 'at most # messages per node', [DEDUPE_MAX_KEYS]],
 	['docs/behaviour.md', 'never sooner than # s', [RATE_LIMIT.minWaitMs / 1000]],
