@@ -19,7 +19,7 @@ const { imeis } = require('../fixtures');
 const { forkSimulator } = require('../simulator/fork');
 const { NODE_TYPE, finish, TARGETS, freePort, installInto, installN8n, log, n8nEnv, nodeBin, packPackage, simulatorCredential } = require('./n8n');
 const { allowedFreePort, isReady, restClient, setActive, setUpOwner, sleep, waitFor } = require('./n8nServer');
-const { startServices } = require('./services');
+const { installServices, startServices } = require('./services');
 
 const TRIGGER_TYPE = NODE_TYPE.replace(/thingSpaceSimSecure$/, 'thingSpaceSimSecureTrigger');
 const JOBS = Number(process.env.QUEUE_JOBS || 20);
@@ -375,8 +375,9 @@ async function runTarget(target, tarball) {
 			log(`not ok - ${target.name} - queue: ${name}\n  ${String(failure.stack ?? failure).split('\n').slice(0, 8).join('\n  ')}`);
 		}
 	};
-	// Installs n8n (once) before the watchdog starts: a first install may take long.
+	// Installs n8n (once), PostgreSQL and Redis before the watchdog starts: a first install may take long.
 	installN8n(target, nodeBin(target.nodeMajor));
+	installServices();
 	const mark = cleanups.length;
 	const watchdog = setTimeout(() => {
 		stopping = true;

@@ -211,6 +211,12 @@ async function startRedis() {
 	return { host: '127.0.0.1', port, logPath, env: { QUEUE_BULL_REDIS_HOST: '127.0.0.1', QUEUE_BULL_REDIS_PORT: String(port) }, stop };
 }
 
+/** Installs PostgreSQL and Redis from Debian's packages when missing (may take minutes on a fresh machine). */
+function installServices() {
+	pgBinDir();
+	redisServer();
+}
+
 /** Both, for one n8n instance in queue mode: `env` holds what every n8n process of it needs. */
 async function startServices() {
 	const postgres = await startPostgres();
@@ -231,4 +237,4 @@ async function startServices() {
 	};
 }
 
-module.exports = { startPostgres, startRedis, startServices, stopChild, track };
+module.exports = { installServices, startPostgres, startRedis, startServices, stopChild, track };
