@@ -166,9 +166,15 @@ async function main() {
 			}
 			await page.screenshot({ path: path.join(SHOTS, 'node-assign.png') });
 			assert.equal(await page.getByText(/Lifetime licenses cannot be removed once assigned/).count(), 0, 'no Lifetime notice for Flex');
-			// Open the SKU list: its field sits right under its label.
-			const sku = await page.getByText('SKU', { exact: true }).first().boundingBox();
-			await page.mouse.click(sku.x + 100, sku.y + sku.height + 20);
+			// Open the SKU list: its field sits right under its label. A click while the panel still moves may miss it.
+			const firstOption = page.getByText(SKU_NAMES[0], { exact: true }).first();
+			for (let attempt = 1; ; attempt++) {
+				const sku = await page.getByText('SKU', { exact: true }).first().boundingBox();
+				await page.mouse.click(sku.x + 100, sku.y + sku.height + 20);
+				const opened = await firstOption.waitFor({ state: 'visible', timeout: 5000 }).then(() => true, () => false);
+				if (opened) break;
+				assert.ok(attempt < 3, 'the SKU list did not open after 3 clicks');
+			}
 			// Every SKU of the node's one list, but the selected one (its name is the field's value).
 			for (const option of SKU_NAMES) {
 				await page.getByText(option, { exact: true }).first().waitFor({ state: 'visible', timeout: 10000 });
