@@ -29,7 +29,7 @@ const AGENT_VERSION = 3;
 const CHAT_MODEL_VERSION = 1.2;
 
 /** Manual Trigger → AI Agent, with the OpenAI Chat Model as its model and ThingSpace SIM-Secure as its tool. */
-function agentWorkflow(id, prompt, { failWhenNotLicensed = false } = {}) {
+function agentWorkflow(id, prompt, { failWhenNotLicensed = false, agentVersion = AGENT_VERSION } = {}) {
 	const flow = {
 		id,
 		name: id,
@@ -43,7 +43,7 @@ function agentWorkflow(id, prompt, { failWhenNotLicensed = false } = {}) {
 				id: 'agent',
 				name: AGENT,
 				type: '@n8n/n8n-nodes-langchain.agent',
-				typeVersion: AGENT_VERSION,
+				typeVersion: agentVersion,
 				position: [250, 0],
 				parameters: { promptType: 'define', text: prompt, options: { maxIterations: 4, ...(failWhenNotLicensed ? { returnIntermediateSteps: true } : {}) } },
 			},
@@ -112,7 +112,8 @@ function agentWorkflow(id, prompt, { failWhenNotLicensed = false } = {}) {
  * The scripted model's tool call: the given IMEIs in the one parameter the tool's own schema declares (n8n
  * derives the schema from $fromAI; its name is read from the request, not guessed).
  */
-const callWith = (value) => ({
+const callWith = (value, calls = 1) => ({
+	calls,
 	toolArguments: (tool) => {
 		const names = Object.keys(tool.parameters?.properties ?? {});
 		assert.equal(names.length, 1, `the tool should take one parameter, its schema has: ${names.join(', ')}`);
@@ -181,6 +182,19 @@ const CASES = [
 			assert.equal(agentOutput(resultData)?.output, `${FINAL_PREFIX}${result}`);
 		},
 	},
+	// Agent 2.2 calls its tools inside its own execution, and n8n gives each call the agent's execute data; Agent 3
+	// runs each call as a node execution. Either way, what one call sent must not make the next skip its SIM.
+	...[3, 2.2].map((agentVersion, n) => ({
+		name: `two calls of the tool in one run of Agent ${agentVersion} each send their SIM`,
+		workflow: agentWorkflow(`agentTwoCalls${n}`, `License SIM-Secure for this SIM, twice: ${imeis(1, 7400 + n)[0]}`, { agentVersion }),
+		script: callWith(imeis(1, 7400 + n)[0], 2),
+		check: ({ resultData, calls, requests }) => {
+			offeredAndCalled(calls);
+			assert.ok(!resultData.error, `the execution failed: ${resultData.error?.message}`);
+			assert.equal(calls.length, 3, 'two requests with a tool call, one with the last result');
+			assert.equal(assigns(requests).length, 2, 'each call sent its SIM to ThingSpace');
+		},
+	})),
 	{
 		name: 'the README\'s recipe: a licensing ThingSpace refused (licensed: false) fails the execution',
 		workflow: agentWorkflow('agentRefusedFails', `License SIM-Secure for this SIM: ${good}`, { failWhenNotLicensed: true }),

@@ -23,13 +23,13 @@ function pickTool(tools) {
 }
 
 /**
- * What the model says to this request: a tool call while the conversation holds no tool result, the final
- * message after. `script.toolArguments(fn)` builds the call's arguments from the tool's own schema.
+ * What the model says to this request: a tool call while the conversation holds fewer tool results than
+ * `script.calls` (one), the final message after. `script.toolArguments(fn)` builds the call's arguments from the tool's own schema.
  */
 function decide(body, script) {
 	const messages = body.messages ?? [];
 	const toolMessages = messages.filter((message) => message.role === 'tool');
-	if (toolMessages.length > 0) {
+	if (toolMessages.length > 0 && toolMessages.length >= (script?.calls ?? 1)) {
 		const result = textOf(toolMessages[toolMessages.length - 1].content);
 		return { kind: 'final', toolResult: result, message: { role: 'assistant', content: `${FINAL_PREFIX}${result}` } };
 	}

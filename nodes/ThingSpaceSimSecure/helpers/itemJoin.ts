@@ -12,6 +12,7 @@ import type { RequestData } from './routing';
  * before anything is sent. What this relies on, and what happens if n8n changes it:
  * - Every item's pagination hook gets a context whose getExecuteData() is the one object of this node's
  *   execution, for all items and all tries of Retry On Fail. (If not, each item runs alone: nothing lost.)
+ *   A tool call's is its agent's, shared by all its calls: each tool call is a run of its own.
  * - That object's data.main[0] holds the items the node was given; Execute Once runs the first only.
  *   (Where it is missing, as for an AI Agent's tool call, the items of one event-loop turn form the run.)
  * - The engine starts every item before it waits for any: today all in one turn, or in spaced batches
@@ -51,11 +52,13 @@ export function joinRun(
 	routed: RequestData,
 	run: RunItems,
 ): Promise<INodeExecutionData[]> {
-	const key = context.getExecuteData();
-	let memory = memories.get(key);
+	// n8n hands every tool call of an AI Agent the agent's execute data: one call's accepted devices say nothing
+	// of the next (the agent may have unassigned them meanwhile), so each call is its own run, with its own memory.
+	const key = runsAsTool(context) ? undefined : context.getExecuteData();
+	let memory = key && memories.get(key);
 	if (!memory) {
 		memory = { accepted: new Map(), scopes: new Map() };
-		memories.set(key, memory);
+		if (key) memories.set(key, memory);
 	}
 	const join = (memory.open ??= new ItemJoin(memory, context, run));
 	const output = new Promise<INodeExecutionData[]>((resolve, reject) => {
