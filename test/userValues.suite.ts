@@ -69,6 +69,8 @@ describe('Values from expressions are read as the user meant them', () => {
 		['maxRequestsPerSecond', -1, /^Max Requests per Second must be at least 0/],
 		['maxConcurrentRequests', '2 requests', /^Max Requests at Once must be a number, not "2 requests"/],
 		['maxConcurrentRequests', -1, /^Max Requests at Once must be at least 0/],
+		['maxConcurrentRequests', '0.5', /^Max Requests at Once must be a whole number, not "0.5"/],
+		['maxConcurrentRequests', 4.5, /^Max Requests at Once must be a whole number, not 4.5/],
 	])('%s given as %j is refused by name', async (option, value, message) => {
 		const result = await t.harness.run(assignParams({ deviceList: imei(4), options: { [option]: byExpression('value') } }), [{ json: { value } }]);
 		expect(result.error?.message).toMatch(message);

@@ -79,6 +79,21 @@ export function numberValue(
 	return number;
 }
 
+/** A whole number or its text: a count such as 4.5 or "0.5" is refused, not rounded to another meaning (0: the node decides). */
+export function wholeNumberValue(
+	name: string,
+	value: unknown,
+	fallback: number,
+	min = -Infinity,
+): number {
+	const number = numberValue(name, value, fallback, min);
+	if (Number.isInteger(number)) return number;
+	throw new ParameterValueError(
+		`${name} must be a whole number, not ${quoted(value)}`,
+		`Give a whole number such as 4.`,
+	);
+}
+
 /** Text, trimmed; numbers are refused where they would lose what the text keeps (leading zeros). */
 export function textValue(name: string, value: unknown, example: string): string {
 	if (isEmpty(value)) return '';

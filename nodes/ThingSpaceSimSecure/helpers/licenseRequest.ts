@@ -15,6 +15,7 @@ import {
 	ParameterValueError,
 	quoted,
 	textValue,
+	wholeNumberValue,
 } from '../../shared/parameterValues';
 import { accountFor, type CredentialDefaults } from './credentialDefaults';
 import { transactionIdProblem, transactionIds } from './transactionId';
@@ -195,8 +196,11 @@ function readValues(
 			'1-20250114001',
 		),
 		// 0: the node decides, by what ThingSpace shows (nodes/shared/inFlight.ts).
-		maxConcurrentRequests: Math.floor(
-			numberValue('Max Requests at Once', options.maxConcurrentRequests, 0, 0),
+		maxConcurrentRequests: wholeNumberValue(
+			'Max Requests at Once',
+			options.maxConcurrentRequests,
+			0,
+			0,
 		),
 		// A fraction is a rate too: 0.5 is one request every two seconds.
 		maxRequestsPerSecond: numberValue(
