@@ -41,6 +41,46 @@ describe('Values from expressions are read as the user meant them', () => {
 		expect(result.error?.message).toMatch(/Not enough SIM-Secure licenses/);
 	});
 
+	it('Check Availability First asked by a later item of a combined run checks the run', async () => {
+		const result = await t.harness.run(
+			assignParams({ skuNumber: 'SIMSec-IoT-Lt', deviceList: '={{ $json.sims }}', options: { checkAvailability: byExpression('check') } }),
+			[{ json: { sims: imeis(3, 40).join(','), check: 'false' } }, { json: { sims: imeis(3, 50).join(','), check: 'true' } }],
+		);
+		expect(t.sim.count('subscriptions')).toBe(1);
+		expect(t.sim.count('assign')).toBe(0);
+		expect(result.error?.message).toMatch(/Not enough SIM-Secure licenses/);
+	});
+
+	it('items that give different limits: the strictest rate and number in flight hold for the run', async () => {
+		const clock = clockOfTest();
+		const started = clock.now();
+		const result = await t.harness.run(
+			assignParams({
+				deviceList: '={{ $json.sims }}',
+				options: { maxRequestsPerSecond: byExpression('rate'), maxConcurrentRequests: byExpression('most'), combineItems: false },
+			}),
+			[
+				{ json: { sims: imei(60), rate: '', most: '' } },
+				{ json: { sims: imei(61), rate: '0.5', most: '4' } },
+				{ json: { sims: imei(62), rate: '5', most: ' 1 ' } },
+			],
+		);
+		expect(result.error).toBeUndefined();
+		expect(t.sim.count('assign')).toBe(3);
+		expect(t.sim.maxInFlight('assign')).toBe(1);
+		expect(result.items[0].json.pacing).toEqual(expect.objectContaining({ requestsPerSecond: 0.5 }));
+		expect(clock.now() - started).toBeGreaterThanOrEqual(4000);
+	});
+
+	it('a dry run states no rate: a real run after it is not paced by it', async () => {
+		const dry = await t.harness.run(assignParams({ deviceList: imei(70), options: { dryRun: true, maxRequestsPerSecond: 0.5 } }));
+		expect(dry.error).toBeUndefined();
+		const real = await t.harness.run(assignParams({ deviceList: imei(71) }));
+		expect(real.error).toBeUndefined();
+		expect(t.sim.count('assign')).toBe(1);
+		expect(real.items[0].json.pacing).toBeUndefined();
+	});
+
 	it('Combine Items given as "false" sends each item on its own', async () => {
 		const result = await t.harness.run(
 			assignParams({ deviceList: '={{ $json.sims }}', options: { combineItems: byExpression('combine') } }),

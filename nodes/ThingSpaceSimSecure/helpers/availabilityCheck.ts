@@ -17,7 +17,11 @@ export async function checkAvailability(
 	baseURL: string,
 ): Promise<Error | undefined> {
 	const wanted = new Map<string, { accountName: unknown; bySku: Map<string, number> }>();
-	if (!planned.some(({ lead }) => lead.request.checkAvailability)) return undefined;
+	// Any item that asks has the run checked: a group's first item may not ask for it.
+	const asked = planned.some(({ shares }) =>
+		shares.some(({ items }) => items.some((item) => item.request.checkAvailability)),
+	);
+	if (!asked) return undefined;
 	for (const { lead, shares } of planned) {
 		const { request } = lead;
 		if (request.dryRun || request.operation !== 'assign') continue;

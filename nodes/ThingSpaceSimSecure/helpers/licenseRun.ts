@@ -71,7 +71,10 @@ export async function runLicensing(joined: JoinedItem[], memory: PlanMemory): Pr
 	}
 	const tally = emptyTally();
 	tally.alreadyAccepted = plan.alreadyAccepted;
-	const pace = pacerFor(defaults.caller, planned[0]?.request.maxRequestsPerSecond);
+	// Items may give different limits: the strictest holds for the run. A dry run sends nothing, so it states no rate.
+	const live = planned.filter((item) => !item.request.dryRun);
+	const given = strictest(live.map((item) => item.request.maxRequestsPerSecond));
+	const pace = pacerFor(defaults.caller, Number.isFinite(given) ? given : undefined);
 	let pacedMs = 0;
 	const sending = {
 		defaults,
@@ -80,7 +83,7 @@ export async function runLicensing(joined: JoinedItem[], memory: PlanMemory): Pr
 		tally,
 		accepted: memory.accepted,
 	};
-	const most = planned[0]?.request.maxConcurrentRequests ?? Infinity;
+	const most = strictest(planned.map((item) => item.request.maxConcurrentRequests));
 	const limit = limiter(() => Math.min(most, pace.inFlightLimit));
 	await Promise.all(
 		plan.requests.map(
@@ -203,4 +206,12 @@ function badItemsError(context: IExecutePaginationFunctions, bad: BadItem[]): Er
 		),
 		itemIndex: bad[0].item.itemIndex,
 	});
+}
+
+/** The lowest limit given (undefined and 0: none); Infinity when none is. */
+function strictest(values: Array<number | undefined>): number {
+	return values.reduce<number>(
+		(lowest, value) => (value !== undefined && value > 0 ? Math.min(lowest, value) : lowest),
+		Infinity,
+	);
 }
