@@ -48,6 +48,13 @@ describe('Licensing you can check first: Dry Run and Check Availability First', 
 		expect(result.error?.description).toMatch(/nothing was sent/);
 	});
 
+	it('Check Availability First that gets no list of SKUs says it could not read them, and sends nothing', async () => {
+		t.sim.inject({ route: 'subscriptions', status: 200, body: { accountName: '0000123456-00001', subscriptionList: {} } });
+		const result = await t.harness.run(assignParams({ deviceList: imei(120), options: { checkAvailability: true } }));
+		expect(result.error?.message).toBe('Check Availability First could not read the license counts: subscriptionList was object, not a list');
+		expect(t.sim.count('assign')).toBe(0);
+	});
+
 	it('Check Availability First with enough left licenses every device, items combined; with Continue On Fail each item is paired', async () => {
 		const ok = await t.harness.run(assignParams({ deviceList: '={{ $json.sims }}', options: { checkAvailability: true } }), imeis(5, 200).map((sims) => ({ json: { sims } })));
 		expect(ok.error).toBeUndefined();

@@ -36,6 +36,19 @@ describe('Account: Get License Counts', () => {
 		expect(result.items[0].json.licenseAvailable).toBe(500);
 	});
 
+	it.each([{}, 'none', 7])('a subscriptionList that is not a list (%j) is an error, not an empty success', async (subscriptionList) => {
+		t.sim.inject({ route: 'subscriptions', status: 200, body: { accountName: '0000123456-00001', subscriptionList } });
+		const result = await t.harness.run({ resource: 'account', operation: 'getLicenseCounts' });
+		expect(result.error?.message).toMatch(/^ThingSpace answered License Counts with subscriptionList as \w+, not a list/);
+	});
+
+	it('an account that lists no SKU gives one item that says so', async () => {
+		t.sim.inject({ route: 'subscriptions', status: 200, body: { accountName: '0000123456-00001', subscriptionList: [] } });
+		const result = await t.harness.run({ resource: 'account', operation: 'getLicenseCounts' });
+		expect(result.error).toBeUndefined();
+		expect(result.items.map((item) => item.json)).toEqual([{ accountName: '0000123456-00001', subscriptionList: [] }]);
+	});
+
 	it('maps an unknown account to a 404 error naming the account rule', async () => {
 		const result = await t.harness.run({ resource: 'account', operation: 'getLicenseCounts', accountName: '9999999999-00001' });
 		expect(result.error?.message).toMatch(/could not find the account/);

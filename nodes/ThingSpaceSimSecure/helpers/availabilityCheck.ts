@@ -55,11 +55,20 @@ export async function checkAvailability(
 				'Check Availability First could not read the license counts, so no licensing request was sent.',
 			);
 		}
-		const list = (
-			Array.isArray(outcome.body.subscriptionList) ? outcome.body.subscriptionList : []
-		) as IDataObject[];
+		const list = outcome.body.subscriptionList;
+		if (!Array.isArray(list)) {
+			return new NodeOperationError(
+				context.getNode(),
+				`Check Availability First could not read the license counts: subscriptionList was ${typeof list}, not a list`,
+				{
+					description:
+						'ThingSpace answered License Counts without a list of SKUs, so no licensing request was sent. Run Get License Counts to see the answer, or turn the option off.',
+					itemIndex: 0,
+				},
+			);
+		}
 		for (const [sku, asked] of bySku) {
-			const entry = list.find((subscription) => subscription?.skuNumber === sku);
+			const entry = (list as IDataObject[]).find((subscription) => subscription?.skuNumber === sku);
 			// A SKU the account does not list has none available; a count that is not a number is no count at all.
 			const available = entry === undefined ? 0 : licenseCount(entry.licenseAvailable);
 			if (available === undefined) {

@@ -1,4 +1,5 @@
 import type { IDataObject, IExecutePaginationFunctions, INodeExecutionData } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
 
 import { thingSpaceRequest } from '../../shared/client';
 import { thingSpaceError } from '../../shared/errors';
@@ -26,9 +27,23 @@ async function readCounts(
 	if (outcome.failure)
 		throw thingSpaceError(context.getNode(), outcome.failure, context.getItemIndex());
 	const { accountName, subscriptionList } = outcome.body;
-	const subscriptions = (Array.isArray(subscriptionList) ? subscriptionList : []) as IDataObject[];
+	if (!Array.isArray(subscriptionList)) {
+		// Its type only: the text of a server's answer is quoted, redacted, by thingSpaceError alone.
+		throw new NodeOperationError(
+			context.getNode(),
+			`ThingSpace answered License Counts with subscriptionList as ${typeof subscriptionList}, not a list`,
+			{
+				description:
+					'Nothing was counted. Run the node again; if ThingSpace keeps answering so, ask Verizon support.',
+				itemIndex: context.getItemIndex(),
+			},
+		);
+	}
+	// An account that lists no SKU still gives an item, so the nodes after it run and see that.
+	if (subscriptionList.length === 0)
+		return pairedItems(context, [{ accountName, subscriptionList: [] }]);
 	return pairedItems(
 		context,
-		subscriptions.map((subscription) => ({ accountName, ...subscription })),
+		(subscriptionList as IDataObject[]).map((subscription) => ({ accountName, ...subscription })),
 	);
 }
