@@ -157,6 +157,14 @@ describe('Trigger lifecycle: the CarrierService listener, registered on activati
 		expect(sim.count('callbacksList')).toBe(0);
 	});
 
+	it.each([
+		[{ accountName: '={{ 1234560000 }}' }, /^Account Name must be text, not the number 1234560000/],
+		[{ results: '={{ "failures" }}' }, /^Results must be "all", "success" or "failed", not "failures"/],
+	])('activation with %j that cannot be read fails naming it, and registers nothing', async (parameters, message) => {
+		await expect(trigger.activate(parameters)).rejects.toThrow(message);
+		expect(sim.count('callbacksRegister')).toBe(0);
+	});
+
 	it('a 429 during activation is waited out as Retry-After says, then activation succeeds', async () => {
 		sim.inject({ route: 'callbacksList', status: 429, headers: { 'Retry-After': '0' }, body: { errorCode: 'TooManyRequests', errorMessage: 'Slow down' } });
 

@@ -6,10 +6,10 @@ import type {
 	IWebhookFunctions,
 	IWebhookResponseData,
 } from 'n8n-workflow';
-import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
+import { NodeConnectionTypes } from 'n8n-workflow';
 
 import { accountNameProperty, nodeBase } from '../shared/descriptions';
-import { booleanValue, ParameterValueError } from '../shared/parameterValues';
+import { booleanValue } from '../shared/parameterValues';
 import { deliveriesOf } from './deliveries';
 import {
 	PORT_RULE,
@@ -24,6 +24,7 @@ import {
 	newSecret,
 	refuseToReplace,
 	registerListener,
+	triggerOption,
 } from './listener';
 import {
 	carriesSecret,
@@ -31,8 +32,8 @@ import {
 	messagesOf,
 	passes,
 	requestIdList,
+	resultFilter,
 	toResult,
-	type ResultFilter,
 } from './messages';
 
 export class ThingSpaceSimSecureTrigger implements INodeType {
@@ -156,6 +157,8 @@ export class ThingSpaceSimSecureTrigger implements INodeType {
 				);
 				if (current?.url && current.url !== url && !replace)
 					throw refuseToReplace(this, accountName, current.url);
+				// Read now, so a value that cannot be read fails activation instead of each delivery.
+				triggerOption(this, () => resultFilter(this.getNodeParameter('results', 'all')));
 
 				const state = listenerState(this);
 				const given = userSecret(this);
@@ -200,7 +203,7 @@ export class ThingSpaceSimSecureTrigger implements INodeType {
 			return { noWebhookResponse: true };
 		}
 
-		const filter = this.getNodeParameter('results', 'all') as ResultFilter;
+		const filter = resultFilter(this.getNodeParameter('results', 'all'));
 		const requestIds = requestIdList(this.getNodeParameter('options.requestIds', ''));
 		const deliveries = deliveriesOf(this.getWorkflow().id ?? '', this.getNode().id);
 		const results = messages
@@ -218,14 +221,4 @@ export class ThingSpaceSimSecureTrigger implements INodeType {
 
 function userSecret(context: IHookFunctions | IWebhookFunctions): string {
 	return String(context.getNodeParameter('options.secret', '') ?? '');
-}
-
-/** An option read as the user meant it; a value that cannot be read is the node's error, naming it. */
-function triggerOption<T>(context: IHookFunctions, read: () => T): T {
-	try {
-		return read();
-	} catch (error) {
-		const description = error instanceof ParameterValueError ? error.description : undefined;
-		throw new NodeOperationError(context.getNode(), (error as Error).message, { description });
-	}
 }

@@ -1,6 +1,8 @@
 import { createHash, timingSafeEqual } from 'crypto';
 import type { IDataObject } from 'n8n-workflow';
 
+import { ParameterValueError, quoted } from '../shared/parameterValues';
+
 /** One CarrierService message as the trigger emits it: never the echoed username and password. */
 export interface CallbackResult extends IDataObject {
 	requestId: string | null;
@@ -18,6 +20,19 @@ export interface CallbackResult extends IDataObject {
 }
 
 export type ResultFilter = 'all' | 'success' | 'failed';
+
+const RESULT_FILTERS: readonly string[] = ['all', 'success', 'failed'];
+
+/** Results as the user meant it ("Failed", " success "; empty: all). Anything else is refused: read as all, it would pass every result. */
+export function resultFilter(value: unknown): ResultFilter {
+	if (value === undefined || value === null) return 'all';
+	const word = typeof value === 'string' ? value.trim().toLowerCase() || 'all' : undefined;
+	if (word !== undefined && RESULT_FILTERS.includes(word)) return word as ResultFilter;
+	throw new ParameterValueError(
+		`Results must be "all", "success" or "failed", not ${quoted(value)}`,
+		'Choose All, Success or Failed.',
+	);
+}
 
 const text = (value: unknown): string | null =>
 	typeof value === 'string' ? value : typeof value === 'number' ? String(value) : null;
@@ -101,10 +116,19 @@ export function toResult(message: IDataObject): CallbackResult {
 	};
 }
 
-/** Request IDs typed as a list (commas, spaces or new lines) or given as an array by an expression. */
+/** Request IDs typed as a list (commas, spaces or new lines), or given as an array by an expression (also as JSON text). */
 export function requestIdList(value: unknown): string[] {
-	const parts = Array.isArray(value) ? value.map(String) : String(value ?? '').split(/[\s,;]+/);
+	const list = typeof value === 'string' && value.trim().startsWith('[') ? jsonArray(value) : value;
+	const parts = Array.isArray(list) ? list.map(String) : String(list ?? '').split(/[\s,;"]+/);
 	return parts.map((part) => part.trim()).filter(Boolean);
+}
+
+function jsonArray(text: string): unknown {
+	try {
+		return JSON.parse(text);
+	} catch {
+		return text.replace(/[[\]]/g, ' ');
+	}
 }
 
 export function passes(

@@ -7,6 +7,7 @@ import {
 	messagesOf,
 	passes,
 	requestIdList,
+	resultFilter,
 	toResult,
 } from '../../nodes/ThingSpaceSimSecureTrigger/messages';
 
@@ -109,6 +110,18 @@ describe('Trigger messages', () => {
 		expect(requestIdList(' a, b\nc ;d ')).toEqual(['a', 'b', 'c', 'd']);
 		expect(requestIdList(['a', ' b '])).toEqual(['a', 'b']);
 		expect(requestIdList('')).toEqual([]);
+		// An array that came as JSON text (a sheet cell, a webhook field).
+		expect(requestIdList(' ["a", "b"] ')).toEqual(['a', 'b']);
+		expect(requestIdList('["a", "b"')).toEqual(['a', 'b']);
+	});
+
+	it('Results is read as the user meant it, and refused when it is none of the three', () => {
+		expect(resultFilter('Failed')).toBe('failed');
+		expect(resultFilter(' SUCCESS ')).toBe('success');
+		expect(resultFilter('')).toBe('all');
+		expect(resultFilter(undefined)).toBe('all');
+		for (const value of ['failures', 'true', 1, ['failed']])
+			expect(() => resultFilter(value)).toThrow(/^Results must be "all", "success" or "failed", not /);
 	});
 
 	it('a POST holds one message, or several when ThingSpace sends an array', () => {
