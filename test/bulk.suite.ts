@@ -124,4 +124,16 @@ describe('Bulk: items combined into shared requests, bounded concurrency', () =>
 		expect(on.error).toBeUndefined();
 		expect(sim.count('assign')).toBe(3);
 	});
+
+	it('devices whose first send got no clear answer stay in doubt, whatever the retry then meets', async () => {
+		({ sim, harness } = await setUp());
+		sim.inject({ route: 'assign', status: 502, raw: 'Bad Gateway' });
+		sim.inject({ route: 'assign', status: 400, body: { errorCode: 'UnifiedWebService.REQUEST_FAILED.License.Assigned', errorMessage: 'Device already licensed.' } });
+		const result = await harness.run(assignParams({ deviceList: imeis(2, 20).join(','), options: { retryServerErrors: true } }));
+		expect(sim.count('assign')).toBe(2);
+		expect(result.error?.message).toBe('ThingSpace rejected the request as invalid');
+		expect(result.error?.description).toMatch(/An earlier send of this request got no clear answer/);
+		expect(result.error?.description).toMatch(/In doubt \(ThingSpace may have applied them/);
+		expect(result.error?.description).not.toMatch(/Refused by ThingSpace|No device is in doubt/);
+	});
 });

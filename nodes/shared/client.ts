@@ -73,10 +73,13 @@ export async function thingSpaceRequest(
 	let serverRetries = 0;
 	const sends = { count: 0 };
 	const logins = loginsOf(context);
+	let inDoubt = false;
 	for (let attempt = 1; ; attempt++) {
 		const outcome = await sendOnce(context, request, policy, sends, logins);
 		const failure = outcome.failure;
 		if (!failure) return outcome;
+		const earlierInDoubt = inDoubt && !isServerFailure(failure);
+		inDoubt ||= isServerFailure(failure);
 		let delay: number | undefined;
 		if (failure.status === 429) {
 			delay =
@@ -90,8 +93,10 @@ export async function thingSpaceRequest(
 			serverRetries++;
 			delay = rateLimitDelay(undefined, serverRetries);
 		}
-		if (delay === undefined)
-			return { failure: { ...failure, attempts: { count: sends.count, waitedMs } } };
+		if (delay === undefined) {
+			const attempts = { count: sends.count, waitedMs };
+			return { failure: { ...failure, attempts, ...(earlierInDoubt && { earlierInDoubt }) } };
+		}
 		await clock.sleep(delay);
 		waitedMs += delay;
 	}

@@ -21,12 +21,16 @@ export interface Failure {
 	attempts?: { count: number; waitedMs: number };
 	/** The credential step (token or login) failed; its own message says which and why. */
 	auth?: { message: string; description?: string };
+	/** An earlier send of this request got no clear answer (Retry on Server Errors sent it again): it may have been applied. */
+	earlierInDoubt?: boolean;
 }
 
 /** What a failure means for the devices of the request. */
 export type DeviceFate = 'notSent' | 'refused' | 'inDoubt';
 
 export function fateOf(failure: Failure): DeviceFate {
+	// Whatever the last send met (a 400 "already licensed", a 429, a stopped login), the first may have been applied.
+	if (failure.earlierInDoubt) return 'inDoubt';
 	// A credential step with a status is a request ThingSpace refused, and then the reason the run stopped.
 	if ((failure.auth && failure.status === undefined) || failure.redirectedTo !== undefined)
 		return 'notSent';
@@ -177,7 +181,10 @@ export function faultLine(failure: Failure): string {
 	const tries = failure.attempts
 		? ` n8n sent this request ${failure.attempts.count} time(s) and waited ${Math.round(failure.attempts.waitedMs / 1000)} s in all.`
 		: '';
-	return `ThingSpace error${code} (HTTP ${failure.status})${text}.${wait}${tries}`;
+	const earlier = failure.earlierInDoubt
+		? ' An earlier send of this request got no clear answer, so ThingSpace may have applied it.'
+		: '';
+	return `ThingSpace error${code} (HTTP ${failure.status})${text}.${wait}${tries}${earlier}`;
 }
 
 /**
