@@ -39,6 +39,30 @@ describe('No work lost or doubled: Retry On Fail, a device named twice, a bad it
 		expect((result.items[0].json.requestIds as string[]).length).toBe(3);
 	});
 
+	it('Retry On Fail: a try that stops before it sends still says what an earlier try had ThingSpace accept', async () => {
+		t.sim.inject({ route: 'assign', status: 503, raw: 'Service Unavailable', after: 1 });
+		t.sim.inject({ route: 'subscriptions', status: 503, raw: 'Service Unavailable', after: 1 });
+		const ids = imeis(150, 900);
+		const result = await t.harness.run(
+			assignParams({ deviceList: ids.join(','), options: { checkAvailability: true, maxConcurrentRequests: 1 } }),
+			undefined,
+			{ ...retry, maxTries: 2 },
+		);
+		expect(assigns().map((request) => request.status)).toEqual([200, 503]);
+		expect(result.error?.description).toMatch(/Check Availability First could not read the license counts/);
+		expect(result.error?.description).toMatch(/Earlier in this execution \(an earlier try or batch of this node\): 100 devices accepted by ThingSpace in 1 requests \(do not send them again\): requestIds [0-9a-f-]{36}\./);
+	});
+
+	it('Retry On Fail: the last try\'s error lists the requestIds an earlier try had accepted', async () => {
+		t.sim.inject({ route: 'assign', status: 400, body: REFUSED, after: 1, times: 2 });
+		const result = await t.harness.run(assignParams({ deviceList: imeis(150, 1100).join(','), options: { maxConcurrentRequests: 1 } }), undefined, {
+			...retry,
+			maxTries: 2,
+		});
+		expect(assigns().map((request) => request.status)).toEqual([200, 400, 400]);
+		expect(result.error?.description).toMatch(/100 devices accepted by ThingSpace in 1 requests \(do not send them again\): requestIds [0-9a-f-]{36}\./);
+	});
+
 	it('a device named by two items goes out once; both items get the requestId that carried it', async () => {
 		const [a, b, c] = imeis(3, 600);
 		const result = await t.harness.run(sims, rows([[a, b], [b, c]]));

@@ -13,6 +13,7 @@ import { planLicensing, type PlanMemory } from './licensePlan';
 import { readLicenseRequest, type ReadParameter } from './licenseRequest';
 import { limiter, sendPlanned, type RunItem } from './licenseSend';
 import {
+	earlierReport,
 	emptyTally,
 	licenseOutput,
 	partFailedItem,
@@ -43,6 +44,8 @@ export async function runLicensing(joined: JoinedItem[], memory: PlanMemory): Pr
 	// A credential that cannot be read fails every item (itemJoin.ts catches it).
 	const defaults = await credentialDefaults(run);
 	const { good, bad } = readItems(joined, defaults);
+	// Read before this run sends anything: what the node's earlier runs in this execution had accepted.
+	const earlier = earlierReport(memory.accepted);
 	const plan = planLicensing(good, memory);
 	for (const { item, message, description } of plan.refused) {
 		bad.push({
@@ -56,7 +59,7 @@ export async function runLicensing(joined: JoinedItem[], memory: PlanMemory): Pr
 	const continueOnFail = continuesOnFail(run);
 	if (bad.length > 0 && !continueOnFail) {
 		bad.sort((a, b) => a.item.itemIndex - b.item.itemIndex);
-		const error = badItemsError(run, bad);
+		const error = withEarlier(badItemsError(run, bad), earlier);
 		for (const item of joined) failItem(item, error);
 		return;
 	}
@@ -66,11 +69,12 @@ export async function runLicensing(joined: JoinedItem[], memory: PlanMemory): Pr
 
 	const shortage = await checkAvailability(run, plan.requests, defaults.baseURL);
 	if (shortage) {
-		for (const item of planned) failItem(item, shortage);
+		for (const item of planned) failItem(item, withEarlier(shortage, earlier));
 		return;
 	}
 	const tally = emptyTally();
 	tally.alreadyAccepted = plan.alreadyAccepted;
+	tally.earlier = earlier;
 	// Items may give different limits: the strictest holds for the run. A dry run sends nothing, so it states no rate.
 	const live = planned.filter((item) => !item.request.dryRun);
 	const given = strictest(live.map((item) => item.request.maxRequestsPerSecond));
@@ -206,6 +210,16 @@ function badItemsError(context: IExecutePaginationFunctions, bad: BadItem[]): Er
 		),
 		itemIndex: bad[0].item.itemIndex,
 	});
+}
+
+/** A run that stops before it sends says what the node's earlier runs had applied. */
+function withEarlier<E extends Error & { description?: string | null }>(
+	error: E,
+	earlier?: string,
+): E {
+	if (earlier && !error.description?.includes(earlier))
+		error.description = [error.description, earlier].filter(Boolean).join('\n\n');
+	return error;
 }
 
 /** The lowest limit given (undefined and 0: none); Infinity when none is. */

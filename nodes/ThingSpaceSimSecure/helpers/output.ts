@@ -5,6 +5,7 @@ import { fateOf } from '../../shared/errors';
 import { firstFew } from '../../shared/redaction';
 import type { LicenseDevice } from './deviceInput';
 import type { LicenseRequest } from './licenseRequest';
+import type { Accepted } from './licensePlan';
 
 /** One licensing request, as an item's output lists it: only the devices of that item. */
 export interface SentRequest {
@@ -108,6 +109,8 @@ export interface RunTally {
 	accepted: Array<{ requestId: string; deviceCount: number }>;
 	/** Accepted by an earlier try of this node (Retry On Fail), so not sent again. */
 	alreadyAccepted: number;
+	/** What earlier runs of this node in the execution had accepted (earlierReport). */
+	earlier?: string;
 	inDoubt: LicenseDevice[];
 	refused: LicenseDevice[];
 	notSent: LicenseDevice[];
@@ -141,6 +144,7 @@ export function runReport(tally: RunTally): string {
 		lines.push(
 			`${tally.alreadyAccepted} devices were accepted by an earlier try of this node and not sent again.`,
 		);
+	if (tally.earlier) lines.push(tally.earlier);
 	lines.push(
 		inDoubt.length === 0
 			? 'No device is in doubt.'
@@ -150,6 +154,18 @@ export function runReport(tally: RunTally): string {
 		lines.push(`${refused.length} devices refused by ThingSpace: ${list(refused)}.`);
 	if (notSent.length > 0) lines.push(`${notSent.length} devices not sent: ${list(notSent)}.`);
 	return lines.join('\n');
+}
+
+/** What ThingSpace accepted in earlier runs of this node in the execution (tries of Retry On Fail, batches): a run that stops says it too. */
+export function earlierReport(accepted: Accepted): string | undefined {
+	const devices = new Set<LicenseDevice>();
+	const requestIds = new Set<string>();
+	for (const { requestId, device } of accepted.values()) {
+		devices.add(device);
+		requestIds.add(requestId);
+	}
+	if (requestIds.size === 0) return undefined;
+	return `Earlier in this execution (an earlier try or batch of this node): ${devices.size} devices accepted by ThingSpace in ${requestIds.size} requests (do not send them again): requestIds ${firstFew([...requestIds], LISTED_REQUEST_IDS)}.`;
 }
 
 /**
