@@ -43,6 +43,14 @@ describe("The engine adapter: items join their node run whatever turns n8n's eng
 		expect(shapeOf(t.sim, result.items).requests).toEqual([ids.slice(0, 3), ids.slice(3)]);
 		expect(result.items.map((item) => item.json.deviceCount)).toEqual(Array(6).fill(1));
 	});
+
+	it('with Continue On Fail, every batch is still sent after one that failed', async () => {
+		t.sim.inject({ route: 'assign', status: 400, body: { errorCode: 'UnifiedWebService.REQUEST_FAILED.License.NotAvailable', errorMessage: 'No licenses left.' } });
+		const spaced = { batching: { batch: { batchSize: 3, batchInterval: JOIN_IDLE_MS + 150 } } };
+		const result = await t.harness.run(params(spaced), itemsOf(ids), { continueOnFail: true });
+		expect(t.sim.count('assign')).toBe(2);
+		expect(result.items.filter((item) => item.json.requestIds)).toHaveLength(3);
+	});
 });
 
 /**
@@ -50,7 +58,7 @@ describe("The engine adapter: items join their node run whatever turns n8n's eng
  * never): driven here with contexts that give what the adapter reads of n8n's, so the rule is shown.
  */
 describe('The engine adapter with an engine of the future', () => {
-	function engine(count: number, continueOnFail: boolean) {
+	function engine(count: number, continueOnFail: boolean, { batchSize = 0, failing = [] as number[] } = {}) {
 		const executeData = { data: { main: [Array.from({ length: count }, () => ({ json: {} }))] } };
 		const node = { name: 'ThingSpace SIM-Secure', type: 'thingSpaceSimSecure', typeVersion: 1, position: [0, 0], parameters: {} };
 		const contextOf = (itemIndex: number) =>
@@ -58,13 +66,17 @@ describe('The engine adapter with an engine of the future', () => {
 				getExecuteData: () => executeData,
 				getItemIndex: () => itemIndex,
 				getNode: () => node,
-				getNodeParameter: () => ({}),
+				getNodeParameter: () => (batchSize ? { batching: { batch: { batchSize, batchInterval: JOIN_IDLE_MS + 150 } } } : {}),
 				continueOnFail: () => continueOnFail,
 			}) as unknown as IExecutePaginationFunctions;
 		const runs: number[][] = [];
 		const run = async (items: JoinedItem[]) => {
 			runs.push(items.map((item) => item.itemIndex));
-			for (const item of items) item.settle.resolve([{ json: { item: item.itemIndex } }]);
+			for (const item of items) {
+				// Without Continue On Fail, a failed item's error is the run's (as failItem does).
+				if (failing.includes(item.itemIndex)) item.settle.reject(new Error(`item ${item.itemIndex} failed`));
+				else item.settle.resolve([{ json: { item: item.itemIndex } }]);
+			}
 		};
 		const hand = (itemIndex: number) => joinRun(contextOf(itemIndex), {} as RequestData, run);
 		return { runs, hand };
@@ -92,5 +104,40 @@ describe('The engine adapter with an engine of the future', () => {
 		const { runs, hand } = engine(3, true);
 		await Promise.all([hand(0), hand(1)]);
 		expect(runs).toEqual([[0, 1]]);
+	});
+
+	/** Batches of 3, handed over as n8n's Batching does: each batch in one turn, the next after the interval. */
+	async function handBatches(hand: (itemIndex: number) => Promise<INodeExecutionData[]>, batches: number[][]) {
+		const outputs: Array<Promise<INodeExecutionData[]>> = [];
+		for (const batch of batches) {
+			outputs.push(...batch.map(hand));
+			await sleep(JOIN_IDLE_MS + 150);
+		}
+		return await Promise.allSettled(outputs);
+	}
+
+	// Through n8n's engine this is `npm run test:e2e`'s Batching case: there a stopped batch's error is read only
+	// once every batch was handed over (Promise.allSettled), which jest takes for an unhandled rejection.
+	it('Batching: after a batch that stopped the node (n8n still hands over the rest), the later batches are not run', async () => {
+		const { runs, hand } = engine(6, false, { batchSize: 3, failing: [1] });
+		const settled = await handBatches(hand, [[0, 1, 2], [3, 4, 5]]);
+		expect(runs).toEqual([[0, 1, 2]]);
+		expect(settled.slice(3).map((outcome) => (outcome as PromiseRejectedResult).reason?.message)).toEqual(
+			Array(3).fill('Not sent: an earlier batch of this node ended in an error, and n8n stops the run at it'),
+		);
+	});
+
+	it('Batching: the next try of Retry On Fail (from item 0 again) runs as before', async () => {
+		const { runs, hand } = engine(6, false, { batchSize: 3, failing: [1] });
+		await handBatches(hand, [[0, 1, 2], [3, 4, 5]]);
+		await handBatches(hand, [[0, 1, 2]]);
+		expect(runs).toEqual([[0, 1, 2], [0, 1, 2]]);
+	});
+
+	it('Batching: a batch that stops part-way (n8n failed at its next item) runs none of its items', async () => {
+		const { runs, hand } = engine(6, false, { batchSize: 3 });
+		const settled = await handBatches(hand, [[0, 1, 2], [3, 4]]);
+		expect(runs).toEqual([[0, 1, 2]]);
+		expect(settled.slice(3).every((outcome) => outcome.status === 'rejected')).toBe(true);
 	});
 });

@@ -118,6 +118,18 @@ const CASES = [
 		},
 	},
 	{
+		// n8n's routing engine hands over every batch even after one failed, and fails the node only at the end.
+		name: 'Batching: a batch ThingSpace refuses stops the node; the batches handed over after it send nothing',
+		workflow: workflow('tsBatchStop', list('={{ $json.sims }}', { requestOptions: { batching: { batch: { batchSize: 2, batchInterval: 400 } } } }), {
+			items: ids.slice(200, 206).map((sims) => ({ sims })),
+		}),
+		before: (sim) => sim.inject({ route: 'assign', status: 400, body: REFUSED }),
+		check: ({ error, requests }) => {
+			assert.match(error.message, /ThingSpace rejected the request as invalid/);
+			assert.equal(assigns(requests).length, 1, 'only the first batch reached ThingSpace');
+		},
+	},
+	{
 		name: 'a bad IMEI: error and no request',
 		workflow: workflow('tsBadImei', list(badImei)),
 		check: ({ error, requests }) => {

@@ -21,6 +21,9 @@ import type { RequestData } from './routing';
  * A run that stays short: with Continue On Fail (or as a tool) n8n failed the missing items itself, and the
  * run goes on; without it, n8n has already failed the run at the first missing item, so nothing is sent, and
  * each item that came ends with an error saying so (the run never ends empty and successful).
+ * - With Batching, the engine hands over every batch even after one failed, and only then fails the node at
+ *   the first failed item. So runs go one after the other, and after a run that stopped the node (without
+ *   Continue On Fail) the later batches send nothing: the error n8n shows then tells everything the node did.
  */
 
 /** Items that joined a run, each with how to end it. */
@@ -42,6 +45,10 @@ const JOIN_POLL_MS = 10;
 interface NodeMemory extends PlanMemory {
 	/** The run whose items are still joining. */
 	open?: ItemJoin;
+	/** The last run: the next one (a later batch) starts once it is done. */
+	last?: Promise<void>;
+	/** The first item of a run that ended in an error without Continue On Fail: n8n fails the node at it. */
+	stoppedAt?: number;
 }
 
 const memories = new WeakMap<object, NodeMemory>();
@@ -66,7 +73,13 @@ export function joinRun(
 			context,
 			itemIndex: context.getItemIndex(),
 			routed,
-			settle: { resolve, reject },
+			settle: {
+				resolve,
+				reject: (error) => {
+					join.stopped = true;
+					reject(error);
+				},
+			},
 		});
 	});
 	// Handled here too: when n8n has failed the run already, nobody awaits this item's error.
@@ -77,6 +90,9 @@ export function joinRun(
 class ItemJoin {
 	readonly items: JoinedItem[] = [];
 
+	/** An item of this run ended in an error that n8n stops the node at. */
+	stopped = false;
+
 	/** The items this run is waiting for: from its first item to the last item the node was given; undefined: not known. */
 	private readonly wanted?: number;
 
@@ -85,23 +101,33 @@ class ItemJoin {
 		first: IExecutePaginationFunctions,
 		run: RunItems,
 	) {
+		const firstIndex = first.getItemIndex();
 		const given = itemsGiven(first);
-		this.wanted = given === undefined ? undefined : Math.max(1, given - first.getItemIndex());
-		void this.gather().then(async () => {
+		this.wanted = given === undefined ? undefined : Math.max(1, given - firstIndex);
+		const previous = memory.last;
+		memory.last = this.gather().then(async () => {
 			// Items that come later (the next try of Retry On Fail, the next batch) make a new run.
 			if (this.memory.open === this) delete this.memory.open;
-			const short =
-				this.wanted !== undefined &&
-				this.items.length < this.wanted &&
-				!batched(first) &&
-				!continuesOnFail(first);
-			if (short) {
+			await previous;
+			const { stoppedAt } = this.memory;
+			// From an item at or before the one the node stopped at, it is the next try (Retry On Fail).
+			if (stoppedAt !== undefined && firstIndex <= stoppedAt) delete this.memory.stoppedAt;
+			const size = batchSize(first);
+			const complete =
+				this.wanted === undefined ||
+				this.items.length >= this.wanted ||
+				(size !== undefined && (firstIndex + this.items.length) % size === 0);
+			if (this.memory.stoppedAt !== undefined && !continuesOnFail(first)) {
+				const error = afterStop(first);
+				for (const item of this.items) item.settle.reject(error);
+			} else if (!complete && !continuesOnFail(first)) {
 				const error = missingItems(first, this.items.length, this.wanted as number);
 				for (const item of this.items) item.settle.reject(error);
 			} else
 				await run(this.items, this.memory).catch((error: Error) =>
 					this.items.forEach((item) => failItem(item, error)),
 				);
+			if (this.stopped) this.memory.stoppedAt ??= firstIndex;
 		});
 	}
 
@@ -127,12 +153,29 @@ function itemsGiven(context: IExecutePaginationFunctions): number | undefined {
 	return context.getNode().executeOnce === true ? Math.min(1, items.length) : items.length;
 }
 
-/** n8n's Batching option hands items over in spaced batches: each batch that comes alone is its own run. */
-function batched(context: IExecutePaginationFunctions): boolean {
+/**
+ * n8n's Batching option hands items over in spaced batches of this many (as RoutingNode reads it): each batch
+ * that comes alone is its own run, complete when it ends at a batch's end. Undefined: not batched.
+ */
+function batchSize(context: IExecutePaginationFunctions): number | undefined {
 	const { batching } = context.getNodeParameter('requestOptions', {}) as {
-		batching?: { batch?: { batchInterval?: number } };
+		batching?: { batch?: { batchSize?: number; batchInterval?: number } };
 	};
-	return Number(batching?.batch?.batchInterval ?? 0) > 0;
+	if (!(Number(batching?.batch?.batchInterval ?? 0) > 0)) return undefined;
+	const size = Number(batching?.batch?.batchSize ?? 0);
+	return size > 0 ? size : 1;
+}
+
+/** A batch after one that stopped the node: n8n's engine still hands it over, and fails the node at the earlier one. */
+function afterStop(context: IExecutePaginationFunctions): Error {
+	return new NodeOperationError(
+		context.getNode(),
+		'Not sent: an earlier batch of this node ended in an error, and n8n stops the run at it',
+		{
+			description:
+				"n8n hands the items over in batches (the Batching option) and stops the node at the first failed item, so the batches after it are not sent, and that item's error tells everything the run did. Turn on Continue On Fail to have every batch sent.",
+		},
+	);
 }
 
 function missingItems(context: IExecutePaginationFunctions, came: number, wanted: number): Error {
