@@ -108,7 +108,7 @@ class ItemJoin {
 		memory.last = this.gather().then(async () => {
 			// Items that come later (the next try of Retry On Fail, the next batch) make a new run.
 			if (this.memory.open === this) delete this.memory.open;
-			await previous;
+			await previous?.catch(() => undefined);
 			const { stoppedAt } = this.memory;
 			// From an item at or before the one the node stopped at, it is the next try (Retry On Fail).
 			if (stoppedAt !== undefined && firstIndex <= stoppedAt) delete this.memory.stoppedAt;
