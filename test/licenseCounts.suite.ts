@@ -49,6 +49,24 @@ describe('Account: Get License Counts', () => {
 		expect(result.items.map((item) => item.json)).toEqual([{ accountName: '0000123456-00001', subscriptionList: [] }]);
 	});
 
+	it('Account Name and SKU given by expression are trimmed and read in any case; blank asks for every SKU', async () => {
+		await t.harness.run({ resource: 'account', operation: 'getLicenseCounts', accountName: '={{ $json.account }}', skuFilter: '={{ $json.sku }}' }, [
+			{ json: { account: ' 0000123456-00001 ', sku: ' simsec-iot-lt ' } },
+			{ json: { account: '', sku: '  ' } },
+		]);
+		const bodies = t.sim.requests.filter((entry) => entry.route === 'subscriptions').map((entry) => entry.body);
+		expect(bodies).toEqual([{ accountName: '0000123456-00001', skuNumber: 'SIMSec-IoT-Lt' }, { accountName: '0000123456-00001' }]);
+	});
+
+	it.each([
+		['accountName', 1234560000, /^Account Name must be text, not the number 1234560000/],
+		['skuFilter', 'SIMSec', /^SKU "SIMSec" is not a SIM-Secure for IoT SKU/],
+	])('%s given as %j is refused by name before anything is asked', async (field, value, message) => {
+		const result = await t.harness.run({ resource: 'account', operation: 'getLicenseCounts', [field]: '={{ $json.value }}' }, [{ json: { value } }]);
+		expect(result.error?.message).toMatch(message);
+		expect(t.sim.count('subscriptions')).toBe(0);
+	});
+
 	it('maps an unknown account to a 404 error naming the account rule', async () => {
 		const result = await t.harness.run({ resource: 'account', operation: 'getLicenseCounts', accountName: '9999999999-00001' });
 		expect(result.error?.message).toMatch(/could not find the account/);

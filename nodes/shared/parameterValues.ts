@@ -1,3 +1,4 @@
+import { SKUS, type Sku } from './policy';
 import { cut } from './redaction';
 
 /**
@@ -101,5 +102,16 @@ export function textValue(name: string, value: unknown, example: string): string
 	throw new ParameterValueError(
 		`${name} must be text, not ${typeof value === 'number' ? `the number ${quoted(value)}` : quoted(value)}`,
 		`Give it as text, e.g. ${example}${typeof value === 'number' ? ': a number loses leading zeros and dashes' : ''}.`,
+	);
+}
+
+/** A SIM-Secure SKU by its number, trimmed and in any case; anything else is refused. */
+export function skuValue(value: unknown): Sku {
+	const given = textValue('SKU', value, 'SIMSec-IoT');
+	const sku = SKUS.find((known) => known.value.toLowerCase() === given.toLowerCase());
+	if (sku) return sku;
+	throw new ParameterValueError(
+		`SKU ${quoted(given)} is not a SIM-Secure for IoT SKU`,
+		`Use one of ${SKUS.map((known) => known.value).join(', ')}.`,
 	);
 }

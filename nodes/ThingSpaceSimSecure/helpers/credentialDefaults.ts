@@ -1,6 +1,7 @@
 import type { IDataObject, IExecuteSingleFunctions } from 'n8n-workflow';
 
 import { nodeBaseUrl } from '../../shared/host';
+import { textValue } from '../../shared/parameterValues';
 import { CREDENTIAL_TYPE } from '../../shared/policy';
 import type { RequestData } from './routing';
 
@@ -30,7 +31,10 @@ export async function credentialDefaults(
 /** The request with the credential's host and, when the node leaves Account Name empty, its default account. */
 export function withDefaults(requestData: RequestData, defaults: CredentialDefaults): RequestData {
 	const body = { ...(requestData.options.body as IDataObject) };
-	const accountName = accountFor(body.accountName, defaults);
+	const accountName = accountFor(
+		textValue('Account Name', body.accountName, '0000123456-00001'),
+		defaults,
+	);
 	if (accountName) body.accountName = accountName;
 	else delete body.accountName;
 	return { ...requestData, options: { ...requestData.options, baseURL: defaults.baseURL, body } };

@@ -1,7 +1,7 @@
 import type { IDataObject, IExecutePaginationFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { MAX_DEVICES_PER_REQUEST, SKUS } from '../../shared/policy';
+import { MAX_DEVICES_PER_REQUEST } from '../../shared/policy';
 import { checkDevices, type RefusedDevice } from './deviceChecks';
 import {
 	DeviceInputError,
@@ -14,6 +14,7 @@ import {
 	numberValue,
 	ParameterValueError,
 	quoted,
+	skuValue,
 	textValue,
 	wholeNumberValue,
 } from '../../shared/parameterValues';
@@ -158,14 +159,7 @@ function readValues(
 		textValue('Account Name', routedBody.accountName, '0000123456-00001'),
 		defaults,
 	);
-	const skuGiven = textValue('SKU', routedBody.skuNumber, 'SIMSec-IoT');
-	const sku = SKUS.find((known) => known.value.toLowerCase() === skuGiven.toLowerCase());
-	if (!sku) {
-		throw new ParameterValueError(
-			`SKU ${quoted(skuGiven)} is not a SIM-Secure for IoT SKU`,
-			`Use one of ${SKUS.map((known) => known.value).join(', ')}.`,
-		);
-	}
+	const sku = skuValue(routedBody.skuNumber);
 	const deviceSource =
 		textValue('Device Source', parameter('deviceSource', 'collection'), 'list').toLowerCase() ||
 		'collection';
