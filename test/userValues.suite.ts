@@ -107,6 +107,7 @@ describe('Values from expressions are read as the user meant them', () => {
 	it.each([
 		['maxRequestsPerSecond', 'fast', /^Max Requests per Second must be a number, not "fast"/],
 		['maxRequestsPerSecond', -1, /^Max Requests per Second must be at least 0/],
+		['maxRequestsPerSecond', '0.0001', /^Max Requests per Second must be 0 or at least 0.01, not "0.0001"/],
 		['maxConcurrentRequests', '2 requests', /^Max Requests at Once must be a number, not "2 requests"/],
 		['maxConcurrentRequests', -1, /^Max Requests at Once must be at least 0/],
 		['maxConcurrentRequests', '0.5', /^Max Requests at Once must be a whole number, not "0.5"/],

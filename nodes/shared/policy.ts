@@ -70,6 +70,8 @@ export const RATE_LIMIT = {
 	 * worker busy in bursts let 3 to 5 calls meet its first 429 between two of them (n8n 2.x queue mode).
 	 */
 	busyHoldMs: 300,
+	/** The lowest Max Requests per Second taken (one request every 100 s): slower, one request would wait longer than budgetMs. */
+	minGivenRate: 0.01,
 	/** How busy the process is: the share of the last this many milliseconds (or a little more) it spent running code. */
 	busyWindowMs: 50,
 } as const;

@@ -1,7 +1,7 @@
 import type { IDataObject, IExecutePaginationFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { MAX_DEVICES_PER_REQUEST } from '../../shared/policy';
+import { MAX_DEVICES_PER_REQUEST, RATE_LIMIT } from '../../shared/policy';
 import { checkDevices, type RefusedDevice } from './deviceChecks';
 import {
 	DeviceInputError,
@@ -196,12 +196,19 @@ function readValues(
 			0,
 			0,
 		),
-		// A fraction is a rate too: 0.5 is one request every two seconds.
-		maxRequestsPerSecond: numberValue(
-			'Max Requests per Second',
-			options.maxRequestsPerSecond,
-			0,
-			0,
-		),
+		maxRequestsPerSecond: givenRate(options.maxRequestsPerSecond),
 	};
+}
+
+/**
+ * Max Requests per Second: 0 (learn it), or a rate; a fraction is a rate too (0.5: one request every two seconds).
+ * Below RATE_LIMIT.minGivenRate a request would wait longer than it may wait for a 429, so the run would look hung.
+ */
+function givenRate(value: unknown): number {
+	const rate = numberValue('Max Requests per Second', value, 0, 0);
+	if (rate === 0 || rate >= RATE_LIMIT.minGivenRate) return rate;
+	throw new ParameterValueError(
+		`Max Requests per Second must be 0 or at least ${RATE_LIMIT.minGivenRate}, not ${quoted(value)}`,
+		`Give 0 to let the node learn ThingSpace's rate, or a rate of ${RATE_LIMIT.minGivenRate} (one request every ${Math.round(1 / RATE_LIMIT.minGivenRate)} s) or more.`,
+	);
 }
