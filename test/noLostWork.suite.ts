@@ -63,6 +63,16 @@ describe('No work lost or doubled: Retry On Fail, a device named twice, a bad it
 		expect(result.error?.description).toMatch(/100 devices accepted by ThingSpace in 1 requests \(do not send them again\): requestIds [0-9a-f-]{36}\./);
 	});
 
+	it('Retry On Fail: devices an earlier try left in doubt stay in doubt when the next try is refused', async () => {
+		t.sim.inject({ route: 'assign', status: 503, raw: 'Service Unavailable' });
+		t.sim.inject({ route: 'assign', status: 400, body: { errorCode: 'UnifiedWebService.REQUEST_FAILED.License.Assigned', errorMessage: 'Device already licensed.' } });
+		const result = await t.harness.run(assignParams({ deviceList: imeis(3, 1300).join(',') }), undefined, { ...retry, maxTries: 2 });
+		expect(assigns().map((request) => request.status)).toEqual([503, 400]);
+		expect(result.error?.description).toMatch(/An earlier send of this request got no clear answer/);
+		expect(result.error?.description).toMatch(/3 devices in doubt/);
+		expect(result.error?.description).not.toMatch(/refused by ThingSpace|Refused by ThingSpace/);
+	});
+
 	it('a device named by two items goes out once; both items get the requestId that carried it', async () => {
 		const [a, b, c] = imeis(3, 600);
 		const result = await t.harness.run(sims, rows([[a, b], [b, c]]));

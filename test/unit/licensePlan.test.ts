@@ -25,7 +25,7 @@ function item(itemIndex: number, devices: LicenseDevice[], extra: Partial<Licens
 	return { itemIndex, request, progress: { sent: [], inDoubt: [], refused: [], notSent: [] } };
 }
 
-const memory = (): PlanMemory => ({ accepted: new Map(), scopes: new Map() });
+const memory = (): PlanMemory => ({ accepted: new Map(), scopes: new Map(), inDoubt: new Set() });
 const idsOf = (shares: Array<{ device: LicenseDevice }>) => shares.map((share) => share.device.deviceIds.map((id) => id.id).join('+'));
 
 describe('licensePlan: the requests of a node run', () => {

@@ -64,7 +64,7 @@ export function joinRun(
 	const key = runsAsTool(context) ? undefined : context.getExecuteData();
 	let memory = key && memories.get(key);
 	if (!memory) {
-		memory = { accepted: new Map(), scopes: new Map() };
+		memory = { accepted: new Map(), scopes: new Map(), inDoubt: new Set() };
 		if (key) memories.set(key, memory);
 	}
 	const join = (memory.open ??= new ItemJoin(memory, context, run));

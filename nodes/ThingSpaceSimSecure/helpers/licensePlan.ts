@@ -46,6 +46,8 @@ export type Accepted = Map<
 /** What a node remembers for the length of an execution (all tries of Retry On Fail). */
 export interface PlanMemory {
 	accepted: Accepted;
+	/** The device slots whose request got no clear answer (in doubt): they stay so in a later try, whatever it meets. */
+	inDoubt: Set<string>;
 	/** Short numbers for the scopes, so 100,000 accepted devices keep short keys. */
 	scopes: Map<string, number>;
 }

@@ -86,6 +86,7 @@ export async function runLicensing(joined: JoinedItem[], memory: PlanMemory): Pr
 		paced: (waitedMs: number) => (pacedMs += waitedMs),
 		tally,
 		accepted: memory.accepted,
+		inDoubt: memory.inDoubt,
 	};
 	const most = strictest(planned.map((item) => item.request.maxConcurrentRequests));
 	const limit = limiter(() => Math.min(most, pace.inFlightLimit));

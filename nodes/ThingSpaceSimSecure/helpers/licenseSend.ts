@@ -18,8 +18,9 @@ export interface Sending {
 	/** Told how long each request waited for its place in the pace. */
 	paced: (waitedMs: number) => void;
 	tally: RunTally;
-	/** Remembered for Retry On Fail: what ThingSpace accepted. */
+	/** Remembered for Retry On Fail: what ThingSpace accepted, and which devices are in doubt. */
 	accepted: Accepted;
+	inDoubt: Set<string>;
 }
 
 /** Sends one planned licensing request (a dry run: none) and records each device's fate for every item that named it. */
@@ -59,9 +60,16 @@ export async function sendPlanned(
 		},
 	);
 	if (outcome.failure) {
-		tally[fateOf(outcome.failure)].push(...live.map((share) => share.device));
-		for (const { device, items } of live)
-			for (const item of items) addFailed(item.progress, outcome.failure, device);
+		const doubtful = { ...outcome.failure, earlierInDoubt: true };
+		for (const { device, items } of live) {
+			const slots = device.deviceIds.map((id) => deviceSlot(scope, deviceIdKey(id)));
+			// A device an earlier try left in doubt stays so (Retry On Fail), whatever this send met.
+			const failure = slots.some((slot) => sending.inDoubt.has(slot)) ? doubtful : outcome.failure;
+			const fate = fateOf(failure);
+			if (fate === 'inDoubt') for (const slot of slots) sending.inDoubt.add(slot);
+			tally[fate].push(device);
+			for (const item of items) addFailed(item.progress, failure, device);
+		}
 		return;
 	}
 	const sent = { requestId: String(outcome.body.requestId), transactionId };
