@@ -12,9 +12,9 @@ import type { RequestData } from './routing';
  * before anything is sent. What this relies on, and what happens if n8n changes it:
  * - Every item's pagination hook gets a context whose getExecuteData() is the one object of this node's
  *   execution, for all items and all tries of Retry On Fail. (If not, each item runs alone: nothing lost.)
- *   A tool call's is its agent's, shared by all its calls: each tool call is a run of its own.
+ *   A tool call's is its agent's, shared by all its calls: each tool call (one item) is a run of its own.
  * - That object's data.main[0] holds the items the node was given; Execute Once runs the first only.
- *   (Where it is missing, as for an AI Agent's tool call, the items of one event-loop turn form the run.)
+ *   (Where it is missing, the items of one event-loop turn form the run.)
  * - The engine starts every item before it waits for any: today all in one turn, or in spaced batches
  *   with its Batching option. Items that come in later turns still join, as long as they keep coming
  *   (JOIN_IDLE_MS after the last one); the same requests and outputs as when they come together.
@@ -59,13 +59,14 @@ export function joinRun(
 	routed: RequestData,
 	run: RunItems,
 ): Promise<INodeExecutionData[]> {
-	// n8n hands every tool call of an AI Agent the agent's execute data: one call's accepted devices say nothing
-	// of the next (the agent may have unassigned them meanwhile), so each call is its own run, with its own memory.
-	const key = runsAsTool(context) ? undefined : context.getExecuteData();
-	let memory = key && memories.get(key);
+	const key = context.getExecuteData();
+	let memory = memories.get(key);
 	if (!memory) {
 		memory = { accepted: new Map(), scopes: new Map(), inDoubt: new Set() };
-		if (key) memories.set(key, memory);
+		// n8n hands every tool call of an AI Agent the agent's execute data: one call's accepted devices say nothing
+		// of the next (the agent may have unassigned them meanwhile), so each call is its own run, with its own memory.
+		// (Asked only here: getNode() copies the node, and a run may have 10,000 items.)
+		if (!runsAsTool(context)) memories.set(key, memory);
 	}
 	const join = (memory.open ??= new ItemJoin(memory, context, run));
 	const output = new Promise<INodeExecutionData[]>((resolve, reject) => {
@@ -109,26 +110,42 @@ class ItemJoin {
 			// Items that come later (the next try of Retry On Fail, the next batch) make a new run.
 			if (this.memory.open === this) delete this.memory.open;
 			await previous?.catch(() => undefined);
-			const { stoppedAt } = this.memory;
-			// From an item at or before the one the node stopped at, it is the next try (Retry On Fail).
-			if (stoppedAt !== undefined && firstIndex <= stoppedAt) delete this.memory.stoppedAt;
-			const size = batchSize(first);
-			const complete =
-				this.wanted === undefined ||
-				this.items.length >= this.wanted ||
-				(size !== undefined && (firstIndex + this.items.length) % size === 0);
-			if (this.memory.stoppedAt !== undefined && !continuesOnFail(first)) {
-				const error = afterStop(first);
-				for (const item of this.items) item.settle.reject(error);
-			} else if (!complete && !continuesOnFail(first)) {
-				const error = missingItems(first, this.items.length, this.wanted as number);
-				for (const item of this.items) item.settle.reject(error);
-			} else
-				await run(this.items, this.memory).catch((error: Error) =>
-					this.items.forEach((item) => failItem(item, error)),
-				);
+			try {
+				await this.settle(first, firstIndex, run);
+			} catch (error) {
+				// Every item ends, whatever went wrong: one left open would hold n8n's run forever.
+				for (const item of this.items) item.settle.reject(error as Error);
+			}
 			if (this.stopped) this.memory.stoppedAt ??= firstIndex;
 		});
+	}
+
+	/** Runs the items, or ends each with the error that says why they are not sent. */
+	private async settle(
+		first: IExecutePaginationFunctions,
+		firstIndex: number,
+		run: RunItems,
+	): Promise<void> {
+		const { stoppedAt } = this.memory;
+		// From an item at or before the one the node stopped at, it is the next try (Retry On Fail).
+		if (stoppedAt !== undefined && firstIndex <= stoppedAt) delete this.memory.stoppedAt;
+		const keepsGoing = continuesOnFail(first);
+		let error: Error | undefined;
+		if (this.memory.stoppedAt !== undefined && !keepsGoing) error = afterStop(first);
+		else if (!keepsGoing && !this.complete(first, firstIndex))
+			error = missingItems(first, this.items.length, this.wanted as number);
+		if (error) for (const item of this.items) item.settle.reject(error);
+		else
+			await run(this.items, this.memory).catch((failed: Error) =>
+				this.items.forEach((item) => failItem(item, failed)),
+			);
+	}
+
+	/** All the wanted items came, or (Batching) a whole batch did. */
+	private complete(first: IExecutePaginationFunctions, firstIndex: number): boolean {
+		if (this.wanted === undefined || this.items.length >= this.wanted) return true;
+		const size = batchSize(first);
+		return size !== undefined && (firstIndex + this.items.length) % size === 0;
 	}
 
 	/** Until every wanted item has come, or none came for JOIN_IDLE_MS. */
@@ -158,9 +175,14 @@ function itemsGiven(context: IExecutePaginationFunctions): number | undefined {
  * that comes alone is its own run, complete when it ends at a batch's end. Undefined: not batched.
  */
 function batchSize(context: IExecutePaginationFunctions): number | undefined {
-	const { batching } = context.getNodeParameter('requestOptions', {}) as {
-		batching?: { batch?: { batchSize?: number; batchInterval?: number } };
-	};
+	let options: { batching?: { batch?: { batchSize?: number; batchInterval?: number } } };
+	try {
+		options = context.getNodeParameter('requestOptions', {}) as typeof options;
+	} catch {
+		// n8n reads Request Options at item 0; an expression there that fails at this item is not a batch size.
+		return undefined;
+	}
+	const { batching } = options;
 	if (!(Number(batching?.batch?.batchInterval ?? 0) > 0)) return undefined;
 	const size = Number(batching?.batch?.batchSize ?? 0);
 	return size > 0 ? size : 1;
