@@ -181,6 +181,17 @@ describe('Credential: token, session, refresh and lockout through n8n', () => {
 		expect(sim.count('assign')).toBe(1);
 	});
 
+	it('a retry after a 502 whose fresh login is refused: the devices stay in doubt, and the error says why', async () => {
+		({ sim, harness } = await setUp());
+		sim.inject({ route: 'assign', status: 502, raw: 'Bad Gateway' });
+		sim.inject({ route: 'assign', status: 401, body: EXPIRED });
+		sim.inject({ route: 'login', status: 401, body: { errorCode: 'UnifiedWebService.REQUEST_FAILED.Login.Invalid', errorMessage: 'Invalid username or password.' }, after: 1 });
+		const result = await harness.run(assignParams({ deviceList: imeis(2, 40).join(','), options: { retryServerErrors: true } }));
+		expect(sim.count('assign')).toBe(2);
+		expect(result.error?.description).toMatch(/An earlier send of this request got no clear answer, so ThingSpace may have applied it/);
+		expect(result.error?.description).toMatch(/2 devices in doubt/);
+	});
+
 	it('a 401 login with a UWS error code is held as a refused password', async () => {
 		({ sim, harness } = await setUp());
 		sim.inject({ route: 'login', status: 401, body: { errorCode: 'UnifiedWebService.REQUEST_FAILED.Login.Invalid', errorMessage: 'Invalid username or password.' } });

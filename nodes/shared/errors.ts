@@ -181,10 +181,7 @@ export function faultLine(failure: Failure): string {
 	const tries = failure.attempts
 		? ` n8n sent this request ${failure.attempts.count} time(s) and waited ${Math.round(failure.attempts.waitedMs / 1000)} s in all.`
 		: '';
-	const earlier = failure.earlierInDoubt
-		? ' An earlier send of this request got no clear answer, so ThingSpace may have applied it.'
-		: '';
-	return `ThingSpace error${code} (HTTP ${failure.status})${text}.${wait}${tries}${earlier}`;
+	return `ThingSpace error${code} (HTTP ${failure.status})${text}.${wait}${tries}`;
 }
 
 /**
@@ -201,6 +198,11 @@ export function thingSpaceError(
 		? { message: failure.auth.message, action: failure.auth.description }
 		: explainFailure(failure);
 	const lines = failure.auth ? [action] : [faultLine(failure), action];
+	// After the last send's own words (a refusal, a stopped login, a redirect): what came before it.
+	if (failure.earlierInDoubt)
+		lines.push(
+			'An earlier send of this request got no clear answer, so ThingSpace may have applied it: check its devices before you send them again.',
+		);
 	const description = redact([...lines, progress].filter(Boolean).join('\n\n'));
 	// Built from a plain object: the original error holds the request, and with it the tokens.
 	const response: JsonObject = {
