@@ -165,6 +165,12 @@ describe('Trigger lifecycle: the CarrierService listener, registered on activati
 		expect(sim.count('callbacksRegister')).toBe(0);
 	});
 
+	it('Results that cannot be read fail activation also when the listener is already ours (n8n restarting)', async () => {
+		await trigger.activate();
+		await expect(trigger.activate({ results: '={{ "failures" }}' })).rejects.toThrow(/^Results must be "all", "success" or "failed"/);
+		expect(sim.count('callbacksRegister')).toBe(1);
+	});
+
 	it('a 429 during activation is waited out as Retry-After says, then activation succeeds', async () => {
 		sim.inject({ route: 'callbacksList', status: 429, headers: { 'Retry-After': '0' }, body: { errorCode: 'TooManyRequests', errorMessage: 'Slow down' } });
 

@@ -34,6 +34,7 @@ import {
 	requestIdList,
 	resultFilter,
 	toResult,
+	type ResultFilter,
 } from './messages';
 
 export class ThingSpaceSimSecureTrigger implements INodeType {
@@ -138,6 +139,8 @@ export class ThingSpaceSimSecureTrigger implements INodeType {
 	webhookMethods = {
 		default: {
 			async checkExists(this: IHookFunctions): Promise<boolean> {
+				// n8n calls this at every activation (also after a restart), and create only when it answers false.
+				triggerOption(this, () => resultFilter(this.getNodeParameter('results', 'all')));
 				const url = this.getNodeWebhookUrl('default') as string;
 				const secret = expectedSecret(userSecret(this), listenerState(this));
 				return isOurs(await findListener(this, await accountOf(this)), url, secret);
@@ -157,8 +160,6 @@ export class ThingSpaceSimSecureTrigger implements INodeType {
 				);
 				if (current?.url && current.url !== url && !replace)
 					throw refuseToReplace(this, accountName, current.url);
-				// Read now, so a value that cannot be read fails activation instead of each delivery.
-				triggerOption(this, () => resultFilter(this.getNodeParameter('results', 'all')));
 
 				const state = listenerState(this);
 				const given = userSecret(this);
@@ -203,7 +204,7 @@ export class ThingSpaceSimSecureTrigger implements INodeType {
 			return { noWebhookResponse: true };
 		}
 
-		const filter = resultFilter(this.getNodeParameter('results', 'all'));
+		const filter = deliveredFilter(this);
 		const requestIds = requestIdList(this.getNodeParameter('options.requestIds', ''));
 		const deliveries = deliveriesOf(this.getWorkflow().id ?? '', this.getNode().id);
 		const results = messages
@@ -221,4 +222,20 @@ export class ThingSpaceSimSecureTrigger implements INodeType {
 
 function userSecret(context: IHookFunctions | IWebhookFunctions): string {
 	return String(context.getNodeParameter('options.secret', '') ?? '');
+}
+
+/**
+ * Results at a delivery. Activation refused a value it could not read; one that changed since (an expression
+ * over $vars) must not cost ThingSpace's results, which it archives after a few refused deliveries: every
+ * result goes through, and n8n's log says why.
+ */
+function deliveredFilter(context: IWebhookFunctions): ResultFilter {
+	try {
+		return resultFilter(context.getNodeParameter('results', 'all'));
+	} catch (error) {
+		context.logger.warn(
+			`ThingSpace SIM-Secure Trigger: ${(error as Error).message}; every result is passed on`,
+		);
+		return 'all';
+	}
 }
