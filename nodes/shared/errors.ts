@@ -21,7 +21,7 @@ export interface Failure {
 	attempts?: { count: number; waitedMs: number };
 	/** The credential step (token or login) failed; its own message says which and why. */
 	auth?: { message: string; description?: string };
-	/** An earlier send of this request got no clear answer (Retry on Server Errors sent it again): it may have been applied. */
+	/** An earlier send of these devices got no clear answer (sent again by Retry on Server Errors, or by a try of Retry On Fail): it may have been applied. */
 	earlierInDoubt?: boolean;
 }
 
