@@ -1,5 +1,5 @@
 import { loginRecordOf } from '../nodes/shared/loginRecord';
-import { FAILED_LOGIN_HOLD_MS, LOGIN_CLAIM } from '../nodes/shared/policy';
+import { FAILED_LOGIN_HOLD_MS, LOGIN_CLAIM, REFUSALS_HELD_FOR_GOOD } from '../nodes/shared/policy';
 import { anotherProcess } from './anotherProcess';
 import type { Harness, RunResult } from './harness';
 import { assignParams, imeis, itemsOf, setUp } from './fixtures';
@@ -197,6 +197,37 @@ describe('One login guard for the whole n8n instance (processes sharing the cred
 		expect(sim.count('login')).toBe(1);
 		expect(clock.now() - seen).toBeGreaterThanOrEqual(LOGIN_CLAIM.leaseMs);
 		expect(clock.now() - seen).toBeLessThan(LOGIN_CLAIM.leaseMs + 10_000);
+	});
+
+	it(`a password refused ${REFUSALS_HELD_FOR_GOOD} times in a row is not sent again, a day later or after a restart, until it changes (five lock the account)`, async () => {
+		let harness: Harness;
+		({ sim, harness } = await setUp({}, { password: 'wrong-password' }));
+		const clock = clockOfTest();
+		const run = async (n: number) => await harness.run(assignParams({ deviceList: imeis(1, 70 + n)[0] }));
+		expect((await run(0)).error?.message).toMatch(/login refused the UWS username or password/);
+		// The second refusal in another process (a worker, or after a restart): it knows the first only from the store.
+		clock.advance(FAILED_LOGIN_HOLD_MS + 1000);
+		const other = await anotherProcess(harness);
+		expect((await other.run(assignParams({ deviceList: imeis(1, 71)[0] }))).error?.message).toMatch(/login refused the UWS username or password/);
+		expect(sim.count('login')).toBe(REFUSALS_HELD_FOR_GOOD);
+
+		for (const [n, later] of [
+			[2, HOUR],
+			[3, 24 * HOUR],
+		]) {
+			clock.advance(later);
+			const held = await run(n);
+			expect(held.error?.message).toMatch(/^ThingSpace credential: login not attempted: ThingSpace refused this UWS username and password 2 times in a row/);
+			expect(held.error?.description).toMatch(/until the UWS Username or UWS Password changes/);
+		}
+		const restarted = await anotherProcess(harness);
+		expect((await restarted.run(assignParams({ deviceList: imeis(1, 74)[0] }))).error?.message).toMatch(/login not attempted/);
+		expect(sim.count('login')).toBe(REFUSALS_HELD_FOR_GOOD);
+
+		// The password fixed in the credential: tried at once.
+		harness.credentials.stored = { ...harness.credentials.stored, password: 'demo-uws-password' };
+		expect((await run(5)).error).toBeUndefined();
+		expect(sim.count('login')).toBe(REFUSALS_HELD_FOR_GOOD + 1);
 	});
 
 	it(`a refusal stamped by a process whose clock is an hour ahead is held ${FAILED_LOGIN_HOLD_MS / 60000} minutes, not an hour more`, async () => {

@@ -9,7 +9,7 @@ import { rememberBounded } from './bounded';
 import { clock } from './clock';
 import { CREDENTIAL_ERROR_PREFIX, ThingSpaceAuthError } from './credentialError';
 import { resolveBaseUrl } from './host';
-import { FAILED_LOGIN_HOLD_MS, LOGIN_CLAIM } from './policy';
+import { FAILED_LOGIN_HOLD_MS, LOGIN_CLAIM, REFUSALS_HELD_FOR_GOOD } from './policy';
 
 /**
  * The OAuth token and the VZ-M2M session, and who may log in.
@@ -17,7 +17,7 @@ import { FAILED_LOGIN_HOLD_MS, LOGIN_CLAIM } from './policy';
  * n8n calls the credential's preAuthentication for every request whose stored session is empty, in
  * every process of the instance (main and workers), with no lock. Five failed logins lock the
  * ThingSpace account. So the instance logs in once at a time, and a refused password is not sent
- * again for FAILED_LOGIN_HOLD_MS, also after a restart. Both facts live in the credential's own stored
+ * again for FAILED_LOGIN_HOLD_MS (after REFUSALS_HELD_FOR_GOOD in a row: until it changes), also after a restart. Both facts live in the credential's own stored
  * data (its hidden Login Record), which n8n saves after preAuthentication and every process reads
  * from the database: nothing new for users to run.
  *
@@ -35,8 +35,8 @@ import { FAILED_LOGIN_HOLD_MS, LOGIN_CLAIM } from './policy';
 export interface LoginRecord {
 	/** A process about to log in; the others wait for its session. */
 	claim?: { by: string; at: number };
-	/** A refused login (`login` fingerprints host, username and password): not repeated within the hold. */
-	refused?: { login: string; at: number; reason: string };
+	/** A refused login (`login` fingerprints host, username and password): not repeated within the hold. `count`: refusals in a row (1 when absent). */
+	refused?: { login: string; at: number; reason: string; count?: number };
 	/** The login of `by` failed for another reason; only that process reports it, the others may try. */
 	failed?: { by: string; message: string; description: string };
 	/** Set only on the way in by ensureSession: this preAuthentication writes a claim, logs in, or stores the login's outcome. */
@@ -46,6 +46,8 @@ export interface LoginRecord {
 interface Refusal {
 	at: number;
 	reason: string;
+	/** Refusals of this login in a row. */
+	count: number;
 }
 
 /** This process, as named in a claim. A restart is another process. */
@@ -103,7 +105,7 @@ function ageOf(what: string, stamp: unknown): number {
 	return now - seen;
 }
 
-/** A refusal still held, and for how many more milliseconds. */
+/** A refusal still held, and for how many more milliseconds (Infinity: until the password changes). */
 interface Held extends Refusal {
 	leftMs: number;
 }
@@ -112,15 +114,29 @@ interface Held extends Refusal {
 function storedRefusal(record: LoginRecord, login: string): Held | undefined {
 	const refused = record.refused;
 	if (refused?.login !== login) return undefined;
-	return withinHold(refused, ageOf(`refused ${login}`, refused.at));
+	return withinHold(
+		{ at: refused.at, reason: refused.reason, count: countOf(refused.count) },
+		ageOf(`refused ${login}`, refused.at),
+	);
+}
+
+const countOf = (count: unknown): number =>
+	typeof count === 'number' && Number.isFinite(count) && count >= 1 ? Math.floor(count) : 1;
+
+/** The refusals in a row of this login so far, held or not: from the store (a claim carries them on) or seen here. */
+export function refusalsInARow(record: LoginRecord, login: string): number {
+	const stored = record.refused?.login === login ? countOf(record.refused.count) : 0;
+	return Math.max(stored, refusedHere.get(login)?.count ?? 0);
 }
 
 /** A refusal within the hold, from the store (then remembered here) or seen by this process before. */
 export function heldRefusal(record: LoginRecord, login: string): Held | undefined {
 	const stored = storedRefusal(record, login);
 	if (stored) {
-		const at = clock.now() - (FAILED_LOGIN_HOLD_MS - stored.leftMs);
-		rememberBounded(refusedHere, login, { at, reason: stored.reason });
+		const at = Number.isFinite(stored.leftMs)
+			? clock.now() - (FAILED_LOGIN_HOLD_MS - stored.leftMs)
+			: clock.now();
+		rememberBounded(refusedHere, login, { at, reason: stored.reason, count: stored.count });
 		return stored;
 	}
 	const here = refusedHere.get(login);
@@ -132,6 +148,7 @@ export const storesRefusal = (record: LoginRecord, login: string): boolean =>
 	storedRefusal(record, login) !== undefined;
 
 function withinHold(refusal: Refusal, ageMs: number): Held | undefined {
+	if (refusal.count >= REFUSALS_HELD_FOR_GOOD) return { ...refusal, leftMs: Infinity };
 	return ageMs < FAILED_LOGIN_HOLD_MS
 		? { ...refusal, leftMs: FAILED_LOGIN_HOLD_MS - ageMs }
 		: undefined;
@@ -147,10 +164,15 @@ export function liveClaim(record: LoginRecord) {
 const refusedError = (refusal: Refusal) =>
 	new ThingSpaceAuthError(
 		`the Connectivity Management login refused the UWS username or password (${refusal.reason})`,
-		`The app key and secret were accepted. Check the UWS Username and UWS Password in the ThingSpace API credential. Five failed logins lock the account, so no process of this n8n repeats a refused login with the same password for ${FAILED_LOGIN_HOLD_MS / 60000} minutes.`,
+		`The app key and secret were accepted. Check the UWS Username and UWS Password in the ThingSpace API credential. Five failed logins in a row lock the account, so no process of this n8n repeats a refused login with the same password for ${FAILED_LOGIN_HOLD_MS / 60000} minutes, and after ${REFUSALS_HELD_FOR_GOOD} refusals in a row not until it changes.`,
 	);
 
 export function notAttempted(refusal: Held): ThingSpaceAuthError {
+	if (!Number.isFinite(refusal.leftMs))
+		return new ThingSpaceAuthError(
+			`login not attempted: ThingSpace refused this UWS username and password ${refusal.count} times in a row (${refusal.reason}), and repeating them could lock the account`,
+			'Five failed logins in a row lock the ThingSpace account, so after two no process of this n8n sends this password again, also after a restart, until the UWS Username or UWS Password changes. Fix them in the ThingSpace API credential (reset the password at ThingSpace if needed); a changed password is tried at once.',
+		);
 	const minutes = Math.ceil(refusal.leftMs / 60000);
 	return new ThingSpaceAuthError(
 		`login not attempted: the last login with this UWS username and password was refused (${refusal.reason}), and repeating it could lock the account`,

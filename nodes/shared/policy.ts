@@ -93,6 +93,12 @@ export const IN_FLIGHT = {
 /** A login that ThingSpace refused is not repeated with the same password for this long (5 failures lock the account). */
 export const FAILED_LOGIN_HOLD_MS = 15 * 60 * 1000;
 
+/**
+ * After this many refusals in a row of the same password, it is not sent again at all until it changes: five
+ * in a row lock the account, whatever the time between them (a run every 15 minutes would lock it in an hour).
+ */
+export const REFUSALS_HELD_FOR_GOOD = 2;
+
 /** The token and login calls each give up after this (the whole answer, not only a silence); every caller waiting on that login is released. */
 export const LOGIN_TIMEOUT_MS = 20_000;
 

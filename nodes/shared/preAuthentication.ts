@@ -11,6 +11,7 @@ import {
 	LOGIN_BUSY,
 	loginRecordOf,
 	notAttempted,
+	refusalsInARow,
 	refusedHere,
 	storeRecord,
 	thisProcess,
@@ -58,7 +59,12 @@ export async function preAuthenticate(
 		// A claim that loses never reads it: its failure is the login's to report, if one follows.
 		token.catch(() => undefined);
 		rememberBounded(earlyTokens, keys.full, { at: clock.now(), token });
-		return storeRecord({ claim: { by: thisProcess.id, at: clock.now() } });
+		// An earlier refusal whose hold ended stays beside the claim: the next refusal counts as one more in a row.
+		const { refused } = record;
+		return storeRecord({
+			claim: { by: thisProcess.id, at: clock.now() },
+			...(refused && { refused }),
+		});
 	}
 	const claim = liveClaim(record);
 	// A live claim, this process's own too: a request that found the session emptied by that claim waits for
@@ -77,10 +83,14 @@ export async function preAuthenticate(
 		rememberBounded(loggingIn, keys.full, pending);
 	}
 	const outcome = pending.then(
-		(tokens): IDataObject => ({ ...tokens, loginRecord: '' }),
+		(tokens): IDataObject => {
+			refusedHere.delete(keys.login);
+			return { ...tokens, loginRecord: '' };
+		},
 		(error: ThingSpaceAuthError) => {
 			if (error instanceof LoginRefused) {
-				const refused = { login: keys.login, at: clock.now(), reason: error.reason };
+				const count = refusalsInARow(record, keys.login) + 1;
+				const refused = { login: keys.login, at: clock.now(), reason: error.reason, count };
 				rememberBounded(refusedHere, keys.login, refused);
 				return storeRecord({ refused });
 			}
@@ -117,6 +127,8 @@ function savedOutcome(keys: ReturnType<typeof keysOf>): IDataObject {
 	if (outcome) return outcome;
 	const held = heldRefusal({}, keys.login);
 	return held
-		? storeRecord({ refused: { login: keys.login, at: held.at, reason: held.reason } })
+		? storeRecord({
+				refused: { login: keys.login, at: held.at, reason: held.reason, count: held.count },
+			})
 		: {};
 }

@@ -9,6 +9,7 @@ import {
 	MAX_SERVER_RETRIES,
 	RATE_LIMIT,
 	REDACT_REACH,
+	REFUSALS_HELD_FOR_GOOD,
 	REQUEST_TIMEOUT_MS,
 	SKUS,
 } from '../../nodes/shared/policy';
@@ -31,6 +32,7 @@ const FIGURES: Array<[file: string, template: string, values: number[]]> = [
 	['README.md', 'requests of at most #', [MAX_DEVICES_PER_REQUEST]],
 	['README.md', 'give up after # seconds', [LOGIN_TIMEOUT_MS / 1000]],
 	['README.md', 'again for # minutes', [FAILED_LOGIN_HOLD_MS / 60000]],
+	['docs/design.md', 'So after # refusals in a row the password is held until it changes', [REFUSALS_HELD_FOR_GOOD]],
 	['README.md', 'the first # devices', [LISTED_DEVICES_LIMIT]],
 	['README.md', 'answer times call for, up to # per credential', [IN_FLIGHT.cap]],
 	['docs/design.md', 'starts at # calls in flight, never more than #', [IN_FLIGHT.start, IN_FLIGHT.cap]],
