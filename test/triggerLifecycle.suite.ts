@@ -1,9 +1,13 @@
+import type { IDataObject } from 'n8n-workflow';
+
 import { freshProcess, simulatorCredentials } from './harness';
 import { everythingIn } from './fixtures';
 import { startSimulator, type Simulator } from './simulator/thingspace-simulator';
 import { testClock } from './time';
 import { TriggerHarness } from './triggerHarness';
 
+/** A listener secret that a misbehaving server echoes back. */
+const ECHOED = 'listener-shared-secret-0042';
 const OTHER = { url: 'https://crm.example.com/thingspace/results', username: 'crm', password: 'crm-secret' };
 
 describe('Trigger lifecycle: the CarrierService listener, registered on activation through n8n-core', () => {
@@ -135,6 +139,16 @@ describe('Trigger lifecycle: the CarrierService listener, registered on activati
 		expect(listener()).toBeUndefined();
 		expect(trigger.state).toEqual({});
 		expect(everythingIn(failure)).not.toContain('demo-uws-password');
+	});
+
+	it.each(['body', 'html', 'wrapped'] as const)("a registration refused with an answer that echoes the request (%s) does not show the listener's secret", async (echo) => {
+		sim.inject({ route: 'callbacksRegister', status: 400, echo });
+		const failure = (await trigger.activate({ options: { secret: ECHOED } }).catch((error: Error) => error)) as Error & IDataObject;
+		expect(failure.message).toBe('ThingSpace rejected the request as invalid');
+		// Everything the error says (n8n's error also carries the node, whose options hold the secret the user gave).
+		const said = everythingIn({ ...failure, node: undefined, message: failure.message, stack: failure.stack });
+		expect(said).toContain('[redacted]');
+		expect(said).not.toMatch(/listener-shared|secret-0042|bGlzdGVuZXItc2hhcmVk/);
 	});
 
 	it('an expired session during activation costs one re-login and activation succeeds', async () => {

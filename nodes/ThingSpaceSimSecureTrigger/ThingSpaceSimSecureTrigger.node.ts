@@ -25,6 +25,7 @@ import {
 	refuseToReplace,
 	registerListener,
 	triggerOption,
+	userSecret,
 } from './listener';
 import {
 	carriesSecret,
@@ -218,10 +219,6 @@ export class ThingSpaceSimSecureTrigger implements INodeType {
 		}
 		return { workflowData: [this.helpers.returnJsonArray(results as IDataObject[])] };
 	}
-}
-
-function userSecret(context: IHookFunctions | IWebhookFunctions): string {
-	return String(context.getNodeParameter('options.secret', '') ?? '');
 }
 
 /**

@@ -1,5 +1,5 @@
 import { randomBytes } from 'crypto';
-import type { IDataObject, IHookFunctions } from 'n8n-workflow';
+import type { IDataObject, IHookFunctions, IWebhookFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import { thingSpaceRequest } from '../shared/client';
@@ -69,6 +69,11 @@ export function newSecret(): string {
 	return randomBytes(24).toString('base64url');
 }
 
+/** The secret the user gave in the options ('' for none: one is generated at activation). */
+export function userSecret(context: IHookFunctions | IWebhookFunctions): string {
+	return String(context.getNodeParameter('options.secret', '') ?? '');
+}
+
 /** An option read as the user meant it; a value that cannot be read is the node's error, naming it. */
 export function triggerOption<T>(context: IHookFunctions, read: () => T): T {
 	try {
@@ -116,7 +121,8 @@ async function callbacksApi(
 			headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
 			body,
 		},
-		{ result },
+		// The listener's secret is in these calls' bodies and answers (username and password): never in an error.
+		{ result, secrets: [userSecret(context), listenerState(context).secret, body?.password] },
 	);
 	if (outcome.failure) throw thingSpaceError(context.getNode(), outcome.failure, 0, doing);
 	return outcome.body;

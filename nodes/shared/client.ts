@@ -53,6 +53,8 @@ export interface CallPolicy {
 	pace?: Pace;
 	/** Told how long each send waited for its place in the pace. */
 	paced?: (waitedMs: number) => void;
+	/** Secrets of the call besides the credential's (the trigger's shared secret): redacted from answers as theirs are. */
+	secrets?: unknown[];
 }
 
 export async function thingSpaceRequest(
@@ -196,7 +198,7 @@ async function outcomeOf(
 	try {
 		response = await send();
 	} catch (error) {
-		return { failure: thrownFailure(error, await secretsOf(context)) };
+		return { failure: thrownFailure(error, await secretsOf(context, policy.secrets)) };
 	}
 	const { statusCode: status, headers, body } = response;
 	if (status >= 300 && status < 400) {
@@ -208,10 +210,15 @@ async function outcomeOf(
 		};
 	}
 	if (status < 200 || status >= 300)
-		return { failure: failureOf(response, await secretsOf(context)) };
+		return { failure: failureOf(response, await secretsOf(context, policy.secrets)) };
 	if (hasResult(body, policy.result))
 		return { body: (Array.isArray(body) ? { list: body } : body) as IDataObject };
-	const unexpected = describeAnswer(status, headers, body, await secretsOf(context));
+	const unexpected = describeAnswer(
+		status,
+		headers,
+		body,
+		await secretsOf(context, policy.secrets),
+	);
 	return { failure: { status, unexpected } };
 }
 

@@ -67,10 +67,10 @@ function everySessionRefused(refusal: Failure, used: number): Failure['auth'] {
 }
 
 /** The credential's secret values and current tokens, read only when an answer has to be quoted. */
-export async function secretsOf(context: AuthContext): Promise<unknown[]> {
+export async function secretsOf(context: AuthContext, more: unknown[] = []): Promise<unknown[]> {
 	try {
-		return credentialSecrets(await context.getCredentials(CREDENTIAL_TYPE));
+		return [...credentialSecrets(await context.getCredentials(CREDENTIAL_TYPE)), ...more];
 	} catch {
-		return [];
+		return more;
 	}
 }
