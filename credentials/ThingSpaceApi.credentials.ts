@@ -8,9 +8,8 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 
-import { tokensBelongHere } from '../nodes/shared/host';
 import { PATHS, PRODUCTION_BASE_URL } from '../nodes/shared/policy';
-import { checkLoginRecord } from '../nodes/shared/loginRecord';
+import { checkLoginRecord, tokensBelongHere } from '../nodes/shared/loginRecord';
 import { preAuthenticate } from '../nodes/shared/preAuthentication';
 
 const BASE_URL_EXPRESSION = `={{ $credentials.environment === 'custom' ? String($credentials.baseUrl).replace(/\\/+$/, '') : '${PRODUCTION_BASE_URL}' }}`;

@@ -1,3 +1,4 @@
+import { tokenOwner } from '../nodes/shared/loginRecord';
 import { LOGIN_TIMEOUT_MS, RATE_LIMIT } from '../nodes/shared/policy';
 import { assignParams, everythingIn, iccid, imei, imeis, itemsOf, simulatorPerTest } from './fixtures';
 import { freshProcess, simulatorCredentials, testCredential, TestCredentialsHelper } from './harness';
@@ -140,7 +141,20 @@ describe('Hardening: proxies, misbehaving servers and odd input', () => {
 		expect(headersSeen).not.toContain(String(sessionToken));
 		expect(other.count('token')).toBe(1);
 		expect(other.count('login')).toBe(1);
-		expect(t.harness.credentials.stored.loginHost).toBe(other.url);
+		expect(t.harness.credentials.stored.loginHost).toBe(tokenOwner(t.harness.credentials.stored));
+		expect(String(t.harness.credentials.stored.loginHost).startsWith(`${other.url} `)).toBe(true);
+	});
+
+	it('after the password changes in the credential, its stored session is not used: the next run logs in with the new one', async () => {
+		await t.harness.run(assignParams({ deviceList: imei(8) }));
+		expect(t.sim.count('login')).toBe(1);
+		// ThingSpace does not know this one: the session of the old one would have gone on working.
+		const changed = `${String(t.harness.credentials.stored.password)}-changed`;
+		t.harness.credentials.stored = { ...t.harness.credentials.stored, password: changed };
+		const result = await t.harness.run(assignParams({ deviceList: imei(9) }));
+		expect(result.error?.message).toMatch(/login refused the UWS username or password/);
+		expect(t.sim.count('login')).toBe(2);
+		expect(t.sim.count('assign')).toBe(1);
 	});
 
 	it(`a login that never answers is given up after ${LOGIN_TIMEOUT_MS / 1000} s, releasing every run waiting on it`, async () => {

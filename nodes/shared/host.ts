@@ -50,17 +50,6 @@ export function checkBaseUrl(baseUrl: string): string {
 	);
 }
 
-/** The stored tokens were issued by this credential's current host (a changed Base URL needs a fresh login). */
-export function tokensBelongHere(credentials: ICredentialDataDecryptedObject): boolean {
-	let baseUrl: string;
-	try {
-		baseUrl = resolveBaseUrl(credentials);
-	} catch {
-		return false;
-	}
-	return credentials.loginHost === baseUrl;
-}
-
 /** Where a 3xx wanted to send the request, for the error: its host only. */
 export function redirectTarget(location: unknown, baseUrl: string): string {
 	try {

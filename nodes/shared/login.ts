@@ -8,6 +8,7 @@ import type {
 import { clock } from './clock';
 import { ThingSpaceAuthError } from './credentialError';
 import { redirectTarget } from './host';
+import { tokenOwner } from './loginRecord';
 import { LOGIN_TIMEOUT_MS, PATHS } from './policy';
 import { asObject, explainFault, redact } from './redaction';
 
@@ -109,7 +110,7 @@ export async function logIn(
 			`The app key and secret were accepted; the login did not complete. ${TRANSIENT} If it persists, check the credential's environment and the proxy between n8n and ThingSpace.`,
 		);
 	}
-	return { accessToken, sessionToken, loginHost: baseUrl };
+	return { accessToken, sessionToken, loginHost: tokenOwner(credentials) };
 }
 
 interface Answer {

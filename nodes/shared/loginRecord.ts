@@ -73,6 +73,24 @@ export function keysOf(credentials: ICredentialDataDecryptedObject) {
 	return { baseUrl, login, full: fingerprint(login, credentials.appKey, credentials.appSecret) };
 }
 
+/** Whom the stored tokens were issued to (kept as `loginHost`): the host, and a fingerprint of all four secrets. */
+export function tokenOwner(credentials: ICredentialDataDecryptedObject): string {
+	const keys = keysOf(credentials);
+	return `${keys.baseUrl} ${keys.full}`;
+}
+
+/**
+ * The stored tokens were issued to this credential as it is now. A changed Base URL, app key or secret, username
+ * or password needs a fresh login: the old session is another user's, or on another host.
+ */
+export function tokensBelongHere(credentials: ICredentialDataDecryptedObject): boolean {
+	try {
+		return credentials.loginHost === tokenOwner(credentials);
+	} catch {
+		return false;
+	}
+}
+
 /** As after an n8n restart: a new process, nothing in memory. */
 export function forgetLoginRecords(): void {
 	thisProcess.id = randomUUID();

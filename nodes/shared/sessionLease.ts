@@ -4,7 +4,6 @@ import { rememberBounded } from './bounded';
 import { clock } from './clock';
 import { ThingSpaceAuthError } from './credentialError';
 import { credentialStore, type LeaseStore, type SessionContext } from './credentialStore';
-import { tokensBelongHere } from './host';
 import {
 	forgetLoginRecords,
 	heldRefusal,
@@ -14,6 +13,7 @@ import {
 	loginRecordOf,
 	notAttempted,
 	thisProcess,
+	tokensBelongHere,
 } from './loginRecord';
 import { CREDENTIAL_TYPE, LOGIN_CLAIM, MAX_LOGINS_PER_RUN } from './policy';
 import { forgetLogins, hasOutcome } from './preAuthentication';

@@ -5,6 +5,7 @@ import {
 	keysOf,
 	loginRecordOf,
 	thisProcess,
+	tokenOwner,
 	type LoginRecord,
 } from '../../nodes/shared/loginRecord';
 import { LOGIN_CLAIM, MAX_LOGINS_PER_RUN, PATHS } from '../../nodes/shared/policy';
@@ -19,7 +20,6 @@ import { clockOfTest } from '../time';
  * preAuthentication returns is merged into the stored data), on a clock the test moves: no n8n, no HTTP.
  * A claim step runs the credential's real preAuthentication; a login step is recorded and stores a session.
  */
-const PRODUCTION = 'https://thingspace.verizon.com';
 
 class FakeStore implements LeaseStore {
 	data: ICredentialDataDecryptedObject = {
@@ -50,7 +50,7 @@ class FakeStore implements LeaseStore {
 			this.data = {
 				...this.data,
 				sessionToken: `session-${this.steps.length}`,
-				loginHost: PRODUCTION,
+				loginHost: tokenOwner(this.data),
 				loginRecord: '',
 			};
 			return;
@@ -74,7 +74,7 @@ class FakeStore implements LeaseStore {
 		this.data = {
 			...this.data,
 			sessionToken: `session-of-${process}`,
-			loginHost: PRODUCTION,
+			loginHost: tokenOwner(this.data),
 			loginRecord: '',
 		};
 	}
