@@ -1,7 +1,7 @@
 import { rememberBounded } from './bounded';
 
 /**
- * What a secret can become when a server quotes it back: JSON-escaped (at any depth), URL-encoded
+ * What a secret can become when a server quotes it back: JSON-escaped (four times over), URL-encoded
  * (also twice), HTML-escaped (also twice), base64, or wrapped onto the next line. One pattern per
  * secret matches all of these, and any mix of them, so that no part of it is left behind.
  */
@@ -85,8 +85,35 @@ function echoedValues(secrets: unknown[]): Set<string> {
 		values.add(base64);
 		values.add(base64.replace(/=+$/, ''));
 		values.add(base64.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''));
+		for (const core of base64Within(secret)) {
+			values.add(core);
+			values.add(core.replace(/\+/g, '-').replace(/\//g, '_'));
+		}
 	}
 	return values;
+}
+
+/** A base64 core shorter than this is not searched for: it would match ordinary text. */
+const MIN_BASE64_CORE = 8;
+
+/**
+ * The secret inside a longer base64 text (a gateway's dump of a whole request body): it may start 0, 1 or 2 bytes
+ * into a 3-byte group. Its characters that depend on it alone: the first carry bits of the bytes before it, and
+ * the last, unless it ends a group, of the byte after it.
+ */
+function base64Within(secret: string): string[] {
+	const bytes = Buffer.from(secret, 'utf8');
+	const cores: string[] = [];
+	for (const shift of [0, 1, 2]) {
+		const encoded = Buffer.concat([Buffer.alloc(shift), bytes])
+			.toString('base64')
+			.replace(/=+$/, '');
+		const start = [0, 2, 3][shift];
+		const end = (shift + bytes.length) % 3 === 0 ? encoded.length : encoded.length - 1;
+		const core = encoded.slice(start, end);
+		if (core.length >= MIN_BASE64_CORE) cores.push(core);
+	}
+	return cores;
 }
 
 /** The characters of the longest value searched for, the padded base64 of the longest secret (0 when none). */

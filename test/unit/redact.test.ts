@@ -29,6 +29,18 @@ describe('redact: a secret in every form a server may echo it', () => {
 		expect(clean).not.toMatch(/TAIL|Q9|s3|cr|pa/);
 	});
 
+	it.each([0, 1, 2])('base64 of a whole request body, the secret %i bytes into a 3-byte group', (shift) => {
+		// The secret starts at byte 42 + shift of the body (42 is a whole number of 3-byte groups).
+		const body = `${'{"user":"bob",'.padEnd(30 + shift, ' ')}"password":"${SECRET}","n":1}`;
+		expect(body.indexOf(SECRET) % 3).toBe(shift);
+		const encoded = base64(body);
+		const clean = redact(`dump: ${encoded}`, [SECRET]);
+		expect(clean).toContain('[redacted]');
+		// What is left decodes to no more than a few bytes of the secret at either end.
+		const left = Buffer.from(clean.replace('dump: ', '').split('[redacted]').join(''), 'base64').toString('latin1');
+		expect(left).not.toMatch(/cr|TAIL|pa ss/);
+	});
+
 	it('a wrapped Basic value and a token in a header are removed whole', () => {
 		const basic = base64('demo-app-key:demo-app-secret');
 		const clean = redact(`Authorization: Basic ${basic.slice(0, 20)}\n  ${basic.slice(20)}`, [basic]);
