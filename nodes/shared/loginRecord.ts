@@ -17,9 +17,9 @@ import { FAILED_LOGIN_HOLD_MS, LOGIN_CLAIM, REFUSALS_HELD_FOR_GOOD } from './pol
  * n8n calls the credential's preAuthentication for every request whose stored session is empty, in
  * every process of the instance (main and workers), with no lock. Five failed logins lock the
  * ThingSpace account. So the instance logs in once at a time, and a refused password is not sent
- * again for FAILED_LOGIN_HOLD_MS (after REFUSALS_HELD_FOR_GOOD in a row: until it changes), also after a restart. Both facts live in the credential's own stored
- * data (its hidden Login Record), which n8n saves after preAuthentication and every process reads
- * from the database: nothing new for users to run.
+ * again for FAILED_LOGIN_HOLD_MS (after REFUSALS_HELD_FOR_GOOD refusals in a row: until it changes), also
+ * after a restart. Both facts live in the credential's own stored data (its hidden Login Record), which
+ * n8n saves after preAuthentication and every process reads from the database: nothing new for users to run.
  *
  * Taking turns is a lease: a process writes its claim, reads the store again after a pause and logs in
  * only if its claim is still there; the others wait for the session it stores. The pause grows with the
@@ -189,7 +189,7 @@ export function notAttempted(refusal: Held): ThingSpaceAuthError {
 	if (!Number.isFinite(refusal.leftMs))
 		return new ThingSpaceAuthError(
 			`login not attempted: ThingSpace refused this UWS username and password ${refusal.count} times in a row (${refusal.reason}), and repeating them could lock the account`,
-			'Five failed logins in a row lock the ThingSpace account, so after two no process of this n8n sends this password again, also after a restart, until the UWS Username or UWS Password changes. Fix them in the ThingSpace API credential (reset the password at ThingSpace if needed); a changed password is tried at once.',
+			`Five failed logins in a row lock the ThingSpace account, so after ${REFUSALS_HELD_FOR_GOOD} refusals in a row no process of this n8n sends this password again, also after a restart, until the UWS Username or UWS Password changes. Fix them in the ThingSpace API credential (reset the password at ThingSpace if needed); a changed password is tried at once.`,
 		);
 	const minutes = Math.ceil(refusal.leftMs / 60000);
 	return new ThingSpaceAuthError(
