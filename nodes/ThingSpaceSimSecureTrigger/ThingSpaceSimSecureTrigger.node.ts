@@ -9,7 +9,7 @@ import type {
 import { NodeConnectionTypes } from 'n8n-workflow';
 
 import { accountNameProperty, nodeBase } from '../shared/descriptions';
-import { booleanValue } from '../shared/parameterValues';
+import { booleanValue, readForNode } from '../shared/parameterValues';
 import { deliveriesOf } from './deliveries';
 import {
 	PORT_RULE,
@@ -24,7 +24,6 @@ import {
 	newSecret,
 	refuseToReplace,
 	registerListener,
-	triggerOption,
 	userSecret,
 } from './listener';
 import {
@@ -141,7 +140,7 @@ export class ThingSpaceSimSecureTrigger implements INodeType {
 		default: {
 			async checkExists(this: IHookFunctions): Promise<boolean> {
 				// n8n calls this at every activation (also after a restart), and create only when it answers false.
-				triggerOption(this, () => resultFilter(this.getNodeParameter('results', 'all')));
+				readForNode(this.getNode(), () => resultFilter(this.getNodeParameter('results', 'all')));
 				const url = this.getNodeWebhookUrl('default') as string;
 				const secret = expectedSecret(userSecret(this), listenerState(this));
 				return isOurs(await findListener(this, await accountOf(this)), url, secret);
@@ -152,7 +151,7 @@ export class ThingSpaceSimSecureTrigger implements INodeType {
 				checkListenerPort(this, url);
 				const accountName = await accountOf(this);
 				const current = await findListener(this, accountName);
-				const replace = triggerOption(this, () =>
+				const replace = readForNode(this.getNode(), () =>
 					booleanValue(
 						'Replace Existing Listener',
 						this.getNodeParameter('options.replaceExistingListener', false),

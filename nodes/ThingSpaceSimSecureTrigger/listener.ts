@@ -5,7 +5,7 @@ import { NodeOperationError } from 'n8n-workflow';
 import { thingSpaceRequest } from '../shared/client';
 import { thingSpaceError } from '../shared/errors';
 import { nodeBaseUrl } from '../shared/host';
-import { ParameterValueError, textValue } from '../shared/parameterValues';
+import { readForNode, textValue } from '../shared/parameterValues';
 import { CREDENTIAL_TYPE, PATHS } from '../shared/policy';
 
 /** The callback service that carries SIM-Secure assign and unassign results. */
@@ -74,18 +74,8 @@ export function userSecret(context: IHookFunctions | IWebhookFunctions): string 
 	return String(context.getNodeParameter('options.secret', '') ?? '');
 }
 
-/** An option read as the user meant it; a value that cannot be read is the node's error, naming it. */
-export function triggerOption<T>(context: IHookFunctions, read: () => T): T {
-	try {
-		return read();
-	} catch (error) {
-		const description = error instanceof ParameterValueError ? error.description : undefined;
-		throw new NodeOperationError(context.getNode(), (error as Error).message, { description });
-	}
-}
-
 export async function accountOf(context: IHookFunctions): Promise<string> {
-	const given = triggerOption(context, () =>
+	const given = readForNode(context.getNode(), () =>
 		textValue('Account Name', context.getNodeParameter('accountName', ''), '0000123456-00001'),
 	);
 	if (given) return given;

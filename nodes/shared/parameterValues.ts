@@ -1,3 +1,6 @@
+import type { INode } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
 import { SKUS, type Sku } from './policy';
 import { cut } from './redaction';
 
@@ -35,6 +38,18 @@ export function quoted(value: unknown): string {
 
 const isEmpty = (value: unknown) =>
 	value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
+
+/** Runs `read`; a value it cannot read becomes the node's error, which names it and says what it takes. */
+export function readForNode<T>(node: INode, read: () => T, itemIndex?: number): T {
+	try {
+		return read();
+	} catch (error) {
+		throw new NodeOperationError(node, (error as Error).message, {
+			description: error instanceof ParameterValueError ? error.description : undefined,
+			itemIndex,
+		});
+	}
+}
 
 /** true/false, "true"/"false" (any case, trimmed), 1/0, "yes"/"no"; empty gives the default. */
 export function booleanValue(name: string, value: unknown, fallback: boolean): boolean {

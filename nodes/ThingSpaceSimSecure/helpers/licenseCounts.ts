@@ -3,7 +3,7 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import { thingSpaceRequest } from '../../shared/client';
 import { thingSpaceError } from '../../shared/errors';
-import { ParameterValueError, skuValue, textValue } from '../../shared/parameterValues';
+import { readForNode, skuValue, textValue } from '../../shared/parameterValues';
 import { credentialDefaults, withDefaults } from './credentialDefaults';
 import { asItemError, pairedItems } from './itemErrors';
 import { routedSend, type RequestData } from './routing';
@@ -21,22 +21,11 @@ async function readCounts(
 	requestData: RequestData,
 ): Promise<INodeExecutionData[]> {
 	const defaults = await credentialDefaults(context);
-	let request: RequestData;
-	try {
-		request = withDefaults(requestData, defaults);
-		const body = request.options.body as IDataObject;
-		// The SKU filter as the user meant it; empty asks for every SKU. (Kept as an undefined key: n8n sends
-		// no body at all for an empty object, and ThingSpace's POST gets `{}` as before.)
-		body.skuNumber =
-			textValue('SKU', body.skuNumber, 'SIMSec-IoT') === ''
-				? undefined
-				: skuValue(body.skuNumber).value;
-	} catch (error) {
-		throw new NodeOperationError(context.getNode(), (error as Error).message, {
-			description: error instanceof ParameterValueError ? error.description : undefined,
-			itemIndex: context.getItemIndex(),
-		});
-	}
+	const request = readForNode(
+		context.getNode(),
+		() => withSkuFilter(withDefaults(requestData, defaults)),
+		context.getItemIndex(),
+	);
 	const outcome = await thingSpaceRequest(context, request.options, {
 		result: 'subscriptionList',
 		send: routedSend(context, request),
@@ -63,4 +52,15 @@ async function readCounts(
 		context,
 		(subscriptionList as IDataObject[]).map((subscription) => ({ accountName, ...subscription })),
 	);
+}
+
+/**
+ * The SKU filter as the user meant it; empty asks for every SKU. (Kept as an undefined key: n8n sends no body
+ * at all for an empty object, and ThingSpace's POST gets `{}` as before.)
+ */
+function withSkuFilter(request: RequestData): RequestData {
+	const body = request.options.body as IDataObject;
+	const given = textValue('SKU', body.skuNumber, 'SIMSec-IoT');
+	body.skuNumber = given === '' ? undefined : skuValue(given).value;
+	return request;
 }
