@@ -104,7 +104,7 @@ describe('Credential: token, session, refresh and lockout through n8n', () => {
 		expect(sim.count('login')).toBe(1);
 		expect(again.error?.message).toMatch(/^ThingSpace credential: login not attempted/);
 		expect(again.error?.message).toMatch(/Login\.Invalid/);
-		expect(again.error?.description).toMatch(/Five failed logins lock/);
+		expect(again.error?.description).toMatch(/Five failed logins in a row lock/);
 		expect(again.error?.description).toMatch(/Fix the UWS Username or UWS Password/);
 	});
 

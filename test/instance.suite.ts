@@ -230,6 +230,46 @@ describe('One login guard for the whole n8n instance (processes sharing the cred
 		expect(sim.count('login')).toBe(REFUSALS_HELD_FOR_GOOD + 1);
 	});
 
+	// ThingSpace counts failed logins of the username, whatever the password: a user who tries one wrong password after
+	// another must not have n8n add a repeat of each, or three wrong passwords would lock the account.
+	it('after a username\'s first refusal, a refused password is not repeated by n8n: four wrong passwords, four logins, and a good one ends the count', async () => {
+		let harness: Harness;
+		({ sim, harness } = await setUp({}, { password: 'wrong-password-a' }));
+		const clock = clockOfTest();
+		let n = 0;
+		const runWith = async (password?: string) => {
+			if (password) harness.credentials.stored = { ...harness.credentials.stored, password };
+			clock.advance(FAILED_LOGIN_HOLD_MS + 1000);
+			return await harness.run(assignParams({ deviceList: imeis(1, 80 + n++)[0] }));
+		};
+		const refused = /login refused the UWS username or password/;
+
+		expect((await runWith()).error?.message).toMatch(refused);
+		// The username's first refusal: repeated once, after the hold.
+		expect((await runWith()).error?.message).toMatch(refused);
+		expect(sim.count('login')).toBe(2);
+		expect((await runWith('wrong-password-b')).error?.message).toMatch(refused);
+		expect(sim.count('login')).toBe(3);
+		// In this process, in another one, after a day: password b is the username's third refusal in a row, held until it changes.
+		const other = await anotherProcess(harness);
+		clock.advance(24 * HOUR);
+		for (const held of [await runWith(), await other.run(assignParams({ deviceList: imeis(1, 99)[0] }))]) {
+			expect(held.error?.message).toMatch(/^ThingSpace credential: login not attempted: ThingSpace refused this UWS username and password \(.*\); 3 logins in a row of this username were refused, and repeating/);
+			expect(held.error?.description).toMatch(/until the UWS Username or UWS Password changes/);
+		}
+		expect(sim.count('login')).toBe(3);
+		expect((await runWith('wrong-password-c')).error?.message).toMatch(refused);
+		expect(await runWith()).toMatchObject({ error: { message: expect.stringMatching(/4 logins in a row/) } });
+		expect(sim.count('login')).toBe(4);
+
+		// The right password: tried at once, and the count starts over (the next wrong one is repeated once again).
+		expect((await runWith('demo-uws-password')).error).toBeUndefined();
+		expect((await runWith('wrong-password-d')).error?.message).toMatch(refused);
+		expect((await runWith()).error?.message).toMatch(refused);
+		expect(sim.count('login')).toBe(7);
+		expect(sim.state.lockedUsers.size).toBe(0);
+	});
+
 	it(`a refusal stamped by a process whose clock is an hour ahead is held ${FAILED_LOGIN_HOLD_MS / 60000} minutes, not an hour more`, async () => {
 		let ahead: Harness;
 		({ sim, harness: ahead } = await setUp({}, { password: 'wrong-password' }));

@@ -10,6 +10,7 @@ import { clock } from './clock';
 import { CREDENTIAL_ERROR_PREFIX, ThingSpaceAuthError } from './credentialError';
 import { resolveBaseUrl } from './host';
 import { FAILED_LOGIN_HOLD_MS, LOGIN_CLAIM, REFUSALS_HELD_FOR_GOOD } from './policy';
+import { refusedError } from './refusalErrors';
 
 /**
  * The OAuth token and the VZ-M2M session, and who may log in.
@@ -17,9 +18,10 @@ import { FAILED_LOGIN_HOLD_MS, LOGIN_CLAIM, REFUSALS_HELD_FOR_GOOD } from './pol
  * n8n calls the credential's preAuthentication for every request whose stored session is empty, in
  * every process of the instance (main and workers), with no lock. Five failed logins lock the
  * ThingSpace account. So the instance logs in once at a time, and a refused password is not sent
- * again for FAILED_LOGIN_HOLD_MS (after REFUSALS_HELD_FOR_GOOD refusals in a row: until it changes), also
- * after a restart. Both facts live in the credential's own stored data (its hidden Login Record), which
- * n8n saves after preAuthentication and every process reads from the database: nothing new for users to run.
+ * again for FAILED_LOGIN_HOLD_MS (after REFUSALS_HELD_FOR_GOOD refusals in a row of its username, whatever
+ * the passwords: until it changes), also after a restart. Both facts live in the credential's own stored
+ * data (its hidden Login Record), which n8n saves after preAuthentication and every process reads from the
+ * database: nothing new for users to run.
  *
  * Taking turns is a lease: a process writes its claim, reads the store again after a pause and logs in
  * only if its claim is still there; the others wait for the session it stores. The pause grows with the
@@ -35,19 +37,31 @@ import { FAILED_LOGIN_HOLD_MS, LOGIN_CLAIM, REFUSALS_HELD_FOR_GOOD } from './pol
 export interface LoginRecord {
 	/** A process about to log in; the others wait for its session. */
 	claim?: { by: string; at: number };
-	/** A refused login (`login` fingerprints host, username and password): not repeated within the hold. `count`: refusals in a row (1 when absent). */
-	refused?: { login: string; at: number; reason: string; count?: number };
+	/**
+	 * A refused login (`login` fingerprints host, username and password): not repeated within the hold. `count`:
+	 * refusals of this password in a row (1 when absent); `userCount`: of this username (`user`), whatever the password.
+	 */
+	refused?: {
+		login: string;
+		at: number;
+		reason: string;
+		count?: number;
+		user?: string;
+		userCount?: number;
+	};
 	/** The login of `by` failed for another reason; only that process reports it, the others may try. */
 	failed?: { by: string; message: string; description: string };
 	/** Set only on the way in by ensureSession: this preAuthentication writes a claim, logs in, or stores the login's outcome. */
 	step?: 'claim' | 'login' | 'save';
 }
 
-interface Refusal {
+export interface Refusal {
 	at: number;
 	reason: string;
 	/** Refusals of this login in a row. */
 	count: number;
+	/** Refusals of its username in a row, whatever the password (ThingSpace's lock counts those). */
+	userCount: number;
 }
 
 /** This process, as named in a claim. A restart is another process. */
@@ -55,6 +69,8 @@ export const thisProcess = { id: randomUUID() };
 
 /** The refusals this process saw: its own logins', and those it read in the store (a later write can replace them there). */
 export const refusedHere = new Map<string, Refusal>();
+/** The refusals in a row of each username (host and username fingerprinted) this process saw. */
+export const userRefusedHere = new Map<string, number>();
 /** When this process first saw each stamp of the store, by its own clock. */
 const firstSeen = new Map<string, number>();
 
@@ -70,7 +86,13 @@ function fingerprint(...parts: unknown[]): string {
 export function keysOf(credentials: ICredentialDataDecryptedObject) {
 	const baseUrl = resolveBaseUrl(credentials);
 	const login = fingerprint(baseUrl, credentials.username, credentials.password);
-	return { baseUrl, login, full: fingerprint(login, credentials.appKey, credentials.appSecret) };
+	const user = fingerprint(baseUrl, credentials.username);
+	return {
+		baseUrl,
+		login,
+		user,
+		full: fingerprint(login, credentials.appKey, credentials.appSecret),
+	};
 }
 
 /** Whom the stored tokens were issued to (kept as `loginHost`): the host, and a fingerprint of all four secrets. */
@@ -95,6 +117,7 @@ export function tokensBelongHere(credentials: ICredentialDataDecryptedObject): b
 export function forgetLoginRecords(): void {
 	thisProcess.id = randomUUID();
 	refusedHere.clear();
+	userRefusedHere.clear();
 	firstSeen.clear();
 }
 
@@ -124,7 +147,7 @@ function ageOf(what: string, stamp: unknown): number {
 }
 
 /** A refusal still held, and for how many more milliseconds (Infinity: until the password changes). */
-interface Held extends Refusal {
+export interface Held extends Refusal {
 	leftMs: number;
 }
 
@@ -132,8 +155,14 @@ interface Held extends Refusal {
 function storedRefusal(record: LoginRecord, login: string): Held | undefined {
 	const refused = record.refused;
 	if (refused?.login !== login) return undefined;
+	const count = countOf(refused.count);
 	return withinHold(
-		{ at: refused.at, reason: refused.reason, count: countOf(refused.count) },
+		{
+			at: refused.at,
+			reason: refused.reason,
+			count,
+			userCount: Math.max(count, countOf(refused.userCount)),
+		},
 		ageOf(`refused ${login}`, refused.at),
 	);
 }
@@ -141,10 +170,22 @@ function storedRefusal(record: LoginRecord, login: string): Held | undefined {
 const countOf = (count: unknown): number =>
 	typeof count === 'number' && Number.isFinite(count) && count >= 1 ? Math.floor(count) : 1;
 
-/** The refusals in a row of this login so far, held or not: from the store (a claim carries them on) or seen here. */
-export function refusalsInARow(record: LoginRecord, login: string): number {
-	const stored = record.refused?.login === login ? countOf(record.refused.count) : 0;
-	return Math.max(stored, refusedHere.get(login)?.count ?? 0);
+/** The refusals in a row so far of this login and of its username, held or not: from the store (a claim carries them on) or seen here. */
+export function refusalsInARow(
+	record: LoginRecord,
+	keys: { login: string; user: string },
+): { count: number; userCount: number } {
+	const stored = record.refused;
+	const count = Math.max(
+		stored?.login === keys.login ? countOf(stored.count) : 0,
+		refusedHere.get(keys.login)?.count ?? 0,
+	);
+	const userCount = Math.max(
+		count,
+		stored?.user === keys.user ? countOf(stored.userCount) : 0,
+		userRefusedHere.get(keys.user) ?? 0,
+	);
+	return { count, userCount };
 }
 
 /** A refusal within the hold, from the store (then remembered here) or seen by this process before. */
@@ -154,7 +195,8 @@ export function heldRefusal(record: LoginRecord, login: string): Held | undefine
 		const at = Number.isFinite(stored.leftMs)
 			? clock.now() - (FAILED_LOGIN_HOLD_MS - stored.leftMs)
 			: clock.now();
-		rememberBounded(refusedHere, login, { at, reason: stored.reason, count: stored.count });
+		const { reason, count, userCount } = stored;
+		rememberBounded(refusedHere, login, { at, reason, count, userCount });
 		return stored;
 	}
 	const here = refusedHere.get(login);
@@ -165,8 +207,9 @@ export function heldRefusal(record: LoginRecord, login: string): Held | undefine
 export const storesRefusal = (record: LoginRecord, login: string): boolean =>
 	storedRefusal(record, login) !== undefined;
 
+/** Held for good once the username was refused REFUSALS_HELD_FOR_GOOD times in a row (whatever the password): n8n never adds more. */
 function withinHold(refusal: Refusal, ageMs: number): Held | undefined {
-	if (refusal.count >= REFUSALS_HELD_FOR_GOOD) return { ...refusal, leftMs: Infinity };
+	if (refusal.userCount >= REFUSALS_HELD_FOR_GOOD) return { ...refusal, leftMs: Infinity };
 	return ageMs < FAILED_LOGIN_HOLD_MS
 		? { ...refusal, leftMs: FAILED_LOGIN_HOLD_MS - ageMs }
 		: undefined;
@@ -177,25 +220,6 @@ export function liveClaim(record: LoginRecord) {
 	return claim && ageOf(`claim ${String(claim.by)}`, claim.at) < LOGIN_CLAIM.leaseMs
 		? claim
 		: undefined;
-}
-
-const refusedError = (refusal: Refusal) =>
-	new ThingSpaceAuthError(
-		`the Connectivity Management login refused the UWS username or password (${refusal.reason})`,
-		`The app key and secret were accepted. Check the UWS Username and UWS Password in the ThingSpace API credential. Five failed logins in a row lock the account, so no process of this n8n repeats a refused login with the same password for ${FAILED_LOGIN_HOLD_MS / 60000} minutes, and after ${REFUSALS_HELD_FOR_GOOD} refusals in a row not until it changes.`,
-	);
-
-export function notAttempted(refusal: Held): ThingSpaceAuthError {
-	if (!Number.isFinite(refusal.leftMs))
-		return new ThingSpaceAuthError(
-			`login not attempted: ThingSpace refused this UWS username and password ${refusal.count} times in a row (${refusal.reason}), and repeating them could lock the account`,
-			`Five failed logins in a row lock the ThingSpace account, so after ${REFUSALS_HELD_FOR_GOOD} refusals in a row no process of this n8n sends this password again, also after a restart, until the UWS Username or UWS Password changes. Fix them in the ThingSpace API credential (reset the password at ThingSpace if needed); a changed password is tried at once.`,
-		);
-	const minutes = Math.ceil(refusal.leftMs / 60000);
-	return new ThingSpaceAuthError(
-		`login not attempted: the last login with this UWS username and password was refused (${refusal.reason}), and repeating it could lock the account`,
-		`Five failed logins lock the ThingSpace account, so no process of this n8n sends this password again for ${minutes} more minute(s), also after a restart. Fix the UWS Username or UWS Password in the ThingSpace API credential; a changed password is tried at once.`,
-	);
 }
 
 /** What the credential stores besides a session: the tokens emptied, and the record. */

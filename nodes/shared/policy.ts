@@ -94,8 +94,9 @@ export const IN_FLIGHT = {
 export const FAILED_LOGIN_HOLD_MS = 15 * 60 * 1000;
 
 /**
- * After this many refusals in a row of the same password, it is not sent again at all until it changes: five
- * in a row lock the account, whatever the time between them (a run every 15 minutes would lock it in an hour).
+ * After this many refusals in a row of a username (whatever the passwords), a refused password is not sent again
+ * at all until it changes: five in a row lock the account, whatever the time between them and the passwords tried
+ * (a run every 15 minutes would lock it in an hour; a repeat of each wrong password would, after three of them).
  */
 export const REFUSALS_HELD_FOR_GOOD = 2;
 

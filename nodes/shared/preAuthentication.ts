@@ -10,12 +10,13 @@ import {
 	liveClaim,
 	LOGIN_BUSY,
 	loginRecordOf,
-	notAttempted,
 	refusalsInARow,
 	refusedHere,
 	storeRecord,
 	thisProcess,
+	userRefusedHere,
 } from './loginRecord';
+import { notAttempted } from './refusalErrors';
 import { LOGIN_CLAIM } from './policy';
 
 /** One login at a time per credential in this process, whatever the number of items. */
@@ -85,14 +86,17 @@ export async function preAuthenticate(
 	const outcome = pending.then(
 		(tokens): IDataObject => {
 			refusedHere.delete(keys.login);
+			userRefusedHere.delete(keys.user);
 			return { ...tokens, loginRecord: '' };
 		},
 		(error: ThingSpaceAuthError) => {
 			if (error instanceof LoginRefused) {
-				const count = refusalsInARow(record, keys.login) + 1;
-				const refused = { login: keys.login, at: clock.now(), reason: error.reason, count };
-				rememberBounded(refusedHere, keys.login, refused);
-				return storeRecord({ refused });
+				const before = refusalsInARow(record, keys);
+				const [count, userCount] = [before.count + 1, before.userCount + 1];
+				const refusal = { at: clock.now(), reason: error.reason, count, userCount };
+				rememberBounded(refusedHere, keys.login, refusal);
+				rememberBounded(userRefusedHere, keys.user, userCount);
+				return storeRecord({ refused: { login: keys.login, user: keys.user, ...refusal } });
 			}
 			if (record.step !== 'login') throw error;
 			// Release the claim at once (the others need not wait for its lease); only this process reports why.
@@ -128,7 +132,14 @@ function savedOutcome(keys: ReturnType<typeof keysOf>): IDataObject {
 	const held = heldRefusal({}, keys.login);
 	return held
 		? storeRecord({
-				refused: { login: keys.login, at: held.at, reason: held.reason, count: held.count },
+				refused: {
+					login: keys.login,
+					user: keys.user,
+					at: held.at,
+					reason: held.reason,
+					count: held.count,
+					userCount: held.userCount,
+				},
 			})
 		: {};
 }

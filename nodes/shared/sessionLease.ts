@@ -11,10 +11,10 @@ import {
 	liveClaim,
 	LOGIN_BUSY,
 	loginRecordOf,
-	notAttempted,
 	thisProcess,
 	tokensBelongHere,
 } from './loginRecord';
+import { notAttempted } from './refusalErrors';
 import { CREDENTIAL_TYPE, LOGIN_CLAIM, MAX_LOGINS_PER_RUN } from './policy';
 import { forgetLogins, hasOutcome } from './preAuthentication';
 import { restoreRefusal, watchRefusal } from './refusalWatch';

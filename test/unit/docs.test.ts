@@ -32,7 +32,7 @@ const FIGURES: Array<[file: string, template: string, values: number[]]> = [
 	['README.md', 'requests of at most #', [MAX_DEVICES_PER_REQUEST]],
 	['README.md', 'give up after # seconds', [LOGIN_TIMEOUT_MS / 1000]],
 	['README.md', 'again for # minutes', [FAILED_LOGIN_HOLD_MS / 60000]],
-	['docs/design.md', 'So after # refusals in a row the password is held until it changes', [REFUSALS_HELD_FOR_GOOD]],
+	['docs/design.md', 'So after # refusals in a row of the username, a refused password is held until it changes', [REFUSALS_HELD_FOR_GOOD]],
 	['README.md', 'the first # devices', [LISTED_DEVICES_LIMIT]],
 	['README.md', 'answer times call for, up to # per credential', [IN_FLIGHT.cap]],
 	['docs/design.md', 'starts at # calls in flight, never more than #', [IN_FLIGHT.start, IN_FLIGHT.cap]],

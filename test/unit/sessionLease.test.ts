@@ -222,8 +222,8 @@ describe('The session lease, with a store of its own and a moving clock', () => 
 		store.claimBy('a worker that read before the refusal', t.clock.now());
 		await expect(leaseSession(store, { used: 0 })).rejects.toThrow(/login not attempted/);
 		expect(store.steps).toEqual(['save']);
-		// Put back as read, with its count in a row made explicit (1 when a record has none).
-		expect(loginRecordOf(store.data).refused).toEqual({ ...refused, count: 1 });
+		// Put back as read, with its counts in a row made explicit (1 when a record has none), and whose username it counts.
+		expect(loginRecordOf(store.data).refused).toEqual({ ...refused, count: 1, userCount: 1, user: expect.stringMatching(/^[0-9a-f]{64}$/) });
 	});
 
 	it('a refusal of a login of this process whose outcome is not stored yet is left to that login\'s save step: stored once', async () => {
