@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import type { IDataObject } from 'n8n-workflow';
 
 import { freshProcess, simulatorCredentials } from './harness';
@@ -8,6 +9,7 @@ import { TriggerHarness } from './triggerHarness';
 
 /** A listener secret that a misbehaving server echoes back. */
 const ECHOED = 'listener-shared-secret-0042';
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const OTHER = { url: 'https://crm.example.com/thingspace/results', username: 'crm', password: 'crm-secret' };
 
 describe('Trigger lifecycle: the CarrierService listener, registered on activation through n8n-core', () => {
@@ -33,14 +35,26 @@ describe('Trigger lifecycle: the CarrierService listener, registered on activati
 		expect(registered?.url).toBe(trigger.webhookUrl);
 		expect(registered?.password).toMatch(/^[A-Za-z0-9_-]{32}$/);
 		expect(registered?.username).toBe(registered?.password);
-		expect(trigger.state.secret).toBe(registered?.password);
+		// n8n keeps static data in plain text (database, exports): only the secret's hash is kept there.
+		expect(trigger.state.secretHash).toBe(sha256(String(registered?.password)));
+		expect(JSON.stringify(trigger.staticData)).not.toContain(String(registered?.password));
 		expect(trigger.state.listenerUrl).toBe(trigger.webhookUrl);
 		expect(sim.count('callbacksRegister')).toBe(1);
 
 		// Activated again (an n8n restart): the listener is found, nothing is registered twice.
 		await trigger.activate();
 		expect(sim.count('callbacksRegister')).toBe(1);
-		expect(listener()?.password).toBe(trigger.state.secret);
+		expect(listener()).toEqual(registered);
+	});
+
+	it('a listener registered by an earlier version, whose static data holds the secret itself: found as ours, and only its hash kept', async () => {
+		sim.state.callbacks.set('CarrierService', { url: trigger.webhookUrl, username: ECHOED, password: ECHOED });
+		trigger.staticData = { 'node:ThingSpace SIM-Secure Trigger': { secret: ECHOED, listenerUrl: trigger.webhookUrl, accountName: '0000123456-00001' } };
+
+		await trigger.activate();
+
+		expect(sim.count('callbacksRegister')).toBe(0);
+		expect(trigger.state).toEqual({ secretHash: sha256(ECHOED), listenerUrl: trigger.webhookUrl, accountName: '0000123456-00001' });
 	});
 
 	it('a listener at another URL is never replaced by default: activation fails naming it, and the account is left as it was', async () => {
@@ -65,7 +79,7 @@ describe('Trigger lifecycle: the CarrierService listener, registered on activati
 		await trigger.activate({ options: { replaceExistingListener: true } });
 
 		expect(listener()?.url).toBe(trigger.webhookUrl);
-		expect(listener()?.password).toBe(trigger.state.secret);
+		expect(trigger.state.secretHash).toBe(sha256(String(listener()?.password)));
 	});
 
 	it('deactivation removes the listener that is still ours', async () => {

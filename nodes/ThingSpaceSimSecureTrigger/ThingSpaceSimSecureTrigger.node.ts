@@ -17,11 +17,12 @@ import {
 	accountOf,
 	checkListenerPort,
 	deregisterListener,
-	expectedSecret,
+	expectedSecretHash,
 	findListener,
 	isOurs,
 	listenerState,
 	newSecret,
+	secretHash,
 	refuseToReplace,
 	registerListener,
 	userSecret,
@@ -142,8 +143,8 @@ export class ThingSpaceSimSecureTrigger implements INodeType {
 				// n8n calls this at every activation (also after a restart), and create only when it answers false.
 				readForNode(this.getNode(), () => resultFilter(this.getNodeParameter('results', 'all')));
 				const url = this.getNodeWebhookUrl('default') as string;
-				const secret = expectedSecret(userSecret(this), listenerState(this));
-				return isOurs(await findListener(this, await accountOf(this)), url, secret);
+				const hash = expectedSecretHash(userSecret(this), listenerState(this));
+				return isOurs(await findListener(this, await accountOf(this)), url, hash);
 			},
 
 			async create(this: IHookFunctions): Promise<boolean> {
@@ -163,10 +164,10 @@ export class ThingSpaceSimSecureTrigger implements INodeType {
 
 				const state = listenerState(this);
 				const given = userSecret(this);
-				const secret = expectedSecret(given, state) ?? newSecret();
+				const secret = given || newSecret();
 				await registerListener(this, accountName, url, secret);
-				// Kept only once ThingSpace took it: a failed activation leaves no trace.
-				if (!given) state.secret = secret;
+				// Kept only once ThingSpace took it (a failed activation leaves no trace), and only as its hash.
+				if (!given) state.secretHash = secretHash(secret);
 				state.listenerUrl = url;
 				state.accountName = accountName;
 				return true;
@@ -187,16 +188,16 @@ export class ThingSpaceSimSecureTrigger implements INodeType {
 	};
 
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
-		const secret = expectedSecret(userSecret(this), this.getWorkflowStaticData('node'));
+		const hash = expectedSecretHash(userSecret(this), this.getWorkflowStaticData('node'));
 		// Read whatever the content type: ThingSpace does not document it (JSON, text or none).
 		const messages = messagesOf(
 			this.getBodyData(),
 			(this.getRequestObject() as { rawBody?: unknown }).rawBody,
 		);
 		if (
-			!secret ||
+			!hash ||
 			messages.length === 0 ||
-			!messages.every((message) => carriesSecret(message, secret))
+			!messages.every((message) => carriesSecret(message, hash))
 		) {
 			this.getResponseObject().status(401).json({
 				message: 'Unauthorized: the message does not carry the secret registered for this listener',

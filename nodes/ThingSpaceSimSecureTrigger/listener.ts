@@ -1,4 +1,4 @@
-import { randomBytes } from 'crypto';
+import { createHash, randomBytes } from 'crypto';
 import type { IDataObject, IHookFunctions, IWebhookFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
@@ -22,9 +22,11 @@ export const ALLOWED_PORTS: ReadonlyArray<[number, number]> = [
 
 export const PORT_RULE = '80, 443, 9001–9006, 50551–50559 or 28200–28220';
 
-/** What activation keeps in the workflow's static data (saved by n8n after activation). */
+/** What activation keeps in the workflow's static data (saved by n8n after activation, in plain text). */
 export interface ListenerState extends IDataObject {
-	/** Generated when the user gave none; ThingSpace echoes it in every message. */
+	/** SHA-256 (hex) of the secret generated when the user gave none: the secret itself is kept nowhere in n8n. */
+	secretHash?: string;
+	/** Versions before secretHash kept the generated secret itself: its hash replaces it at the next activation. */
 	secret?: string;
 	listenerUrl?: string;
 	accountName?: string;
@@ -57,12 +59,23 @@ export function checkListenerPort(context: IHookFunctions, webhookUrl: string): 
 }
 
 export function listenerState(context: IHookFunctions): ListenerState {
-	return context.getWorkflowStaticData('node') as ListenerState;
+	const state = context.getWorkflowStaticData('node') as ListenerState;
+	if (state.secret !== undefined) {
+		if (typeof state.secret === 'string' && state.secret && !state.secretHash)
+			state.secretHash = secretHash(state.secret);
+		delete state.secret;
+	}
+	return state;
 }
 
-/** The secret this node expects in every message: the user's own, or the one generated at activation. */
-export function expectedSecret(userSecret: string, state: ListenerState): string | undefined {
-	return userSecret || state.secret || undefined;
+export const secretHash = (secret: string): string =>
+	createHash('sha256').update(secret).digest('hex');
+
+/** The hash of the secret this node expects in every message: the user's own, or the one generated at activation. */
+export function expectedSecretHash(userSecret: string, state: ListenerState): string | undefined {
+	if (userSecret) return secretHash(userSecret);
+	if (typeof state.secretHash === 'string' && state.secretHash) return state.secretHash;
+	return typeof state.secret === 'string' && state.secret ? secretHash(state.secret) : undefined;
 }
 
 export function newSecret(): string {
@@ -112,7 +125,7 @@ async function callbacksApi(
 			body,
 		},
 		// The listener's secret is in these calls' bodies and answers (username and password): never in an error.
-		{ result, secrets: [userSecret(context), listenerState(context).secret, body?.password] },
+		{ result, secrets: [userSecret(context), body?.password] },
 	);
 	if (outcome.failure) throw thingSpaceError(context.getNode(), outcome.failure, 0, doing);
 	return outcome.body;
@@ -162,18 +175,19 @@ export async function deregisterListener(
 	);
 }
 
-/** Registered here, at this URL, with the secret this node expects. */
+/** Registered here, at this URL, with the secret this node expects (`hash`: its SHA-256). */
 export function isOurs(
 	listener: Listener | undefined,
 	url: string,
-	secret: string | undefined,
+	hash: string | undefined,
 ): boolean {
+	const isSecret = (value: unknown) => typeof value === 'string' && secretHash(value) === hash;
 	return Boolean(
 		listener &&
-			secret &&
+			hash &&
 			listener.url === url &&
-			listener.username === secret &&
-			listener.password === secret,
+			isSecret(listener.username) &&
+			isSecret(listener.password),
 	);
 }
 

@@ -79,18 +79,19 @@ const isEmpty = (value: unknown) =>
 	value === null ||
 	(typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 0);
 
-/** Constant-time comparison, so the answer time does not tell how much of a guess was right. */
-function sameSecret(given: unknown, expected: string): boolean {
+/** Constant-time comparison with the expected secret's SHA-256 (hex), so the answer time does not tell how much of a guess was right. */
+function isSecret(given: unknown, expectedHash: string): boolean {
 	if (typeof given !== 'string') return false;
-	const digest = (value: string) => createHash('sha256').update(value).digest();
-	return timingSafeEqual(digest(given), digest(expected));
+	const expected = Buffer.from(expectedHash, 'hex');
+	const digest = createHash('sha256').update(given).digest();
+	return expected.length === digest.length && timingSafeEqual(digest, expected);
 }
 
-/** ThingSpace echoes the registered username and password (both the secret) in every message. */
-export function carriesSecret(message: IDataObject, secret: string): boolean {
+/** ThingSpace echoes the registered username and password (both the secret) in every message; `expectedHash`: the secret's SHA-256. */
+export function carriesSecret(message: IDataObject, expectedHash: string): boolean {
 	// Evaluate both, so a wrong username costs as long as a wrong password.
-	const username = sameSecret(message.username, secret);
-	const password = sameSecret(message.password, secret);
+	const username = isSecret(message.username, expectedHash);
+	const password = isSecret(message.password, expectedHash);
 	return username && password;
 }
 

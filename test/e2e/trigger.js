@@ -78,6 +78,11 @@ async function runTriggerTarget(target, tarball) {
 			assert.match(listener.password, /^[A-Za-z0-9_-]{32}$/);
 			assert.equal(listener.username, listener.password);
 			secret = listener.password;
+			// n8n saves static data in plain text with the workflow: only the secret's hash is kept there.
+			const stored = (await n8n.rest.call('GET', '/rest/workflows/tsResults')).body.data;
+			const kept = Object.values(stored?.staticData ?? {}).find((state) => state?.listenerUrl === ourUrl);
+			assert.match(kept?.secretHash ?? '', /^[0-9a-f]{64}$/, `the listener is in the workflow's static data: ${JSON.stringify(stored?.staticData)}`);
+			assert.ok(!JSON.stringify(stored).includes(secret), 'the secret is not in the stored workflow');
 		});
 
 		let requestId;
