@@ -47,14 +47,29 @@ describe('Trigger lifecycle: the CarrierService listener, registered on activati
 		expect(listener()).toEqual(registered);
 	});
 
-	it('a listener registered by an earlier version, whose static data holds the secret itself: found as ours, and only its hash kept', async () => {
+	it('a listener registered by an earlier version, whose static data holds the secret itself: registered again with a new secret, of which only the hash is kept', async () => {
 		sim.state.callbacks.set('CarrierService', { url: trigger.webhookUrl, username: ECHOED, password: ECHOED });
 		trigger.staticData = { 'node:ThingSpace SIM-Secure Trigger': { secret: ECHOED, listenerUrl: trigger.webhookUrl, accountName: '0000123456-00001' } };
 
 		await trigger.activate();
 
-		expect(sim.count('callbacksRegister')).toBe(0);
-		expect(trigger.state).toEqual({ secretHash: sha256(ECHOED), listenerUrl: trigger.webhookUrl, accountName: '0000123456-00001' });
+		expect(sim.count('callbacksRegister')).toBe(1);
+		const fresh = String(listener()?.password);
+		expect(fresh).not.toBe(ECHOED);
+		expect(trigger.state).toEqual({ secretHash: sha256(fresh), listenerUrl: trigger.webhookUrl, accountName: '0000123456-00001' });
+	});
+
+	it("an answer of the listener list that is not a list does not show the registered secret (ThingSpace lists each listener's username and password)", async () => {
+		await trigger.activate();
+		const secret = String(listener()?.password);
+		sim.inject({ route: 'callbacksList', status: 200, body: { username: secret, password: secret, serviceName: 'CarrierService', url: trigger.webhookUrl } });
+
+		const failure = await trigger.activate().catch((error: Error) => error);
+
+		expect(failure).toBeInstanceOf(Error);
+		const said = everythingIn(failure);
+		expect(said).toContain('[redacted]');
+		expect(said).not.toContain(secret.slice(0, 8));
 	});
 
 	it('a listener at another URL is never replaced by default: activation fails naming it, and the account is left as it was', async () => {
@@ -128,13 +143,16 @@ describe('Trigger lifecycle: the CarrierService listener, registered on activati
 	});
 
 	it('a secret given in the options is registered instead of a generated one, and a changed secret is registered again', async () => {
+		await trigger.activate();
+		expect(trigger.state.secretHash).toBeDefined();
 		await trigger.activate({ options: { secret: 'first-shared-secret' } });
 		expect(listener()).toMatchObject({ username: 'first-shared-secret', password: 'first-shared-secret' });
-		expect(trigger.state.secret).toBeUndefined();
+		// The generated secret's hash goes: with the option emptied later, messages carrying the old one are not taken.
+		expect(trigger.state.secretHash).toBeUndefined();
 
 		await trigger.activate({ options: { secret: 'second-shared-secret' } });
 		expect(listener()).toMatchObject({ url: trigger.webhookUrl, password: 'second-shared-secret' });
-		expect(sim.count('callbacksRegister')).toBe(2);
+		expect(sim.count('callbacksRegister')).toBe(3);
 	});
 
 	it("a registration ThingSpace refuses fails activation with ThingSpace's code, and nothing is kept", async () => {

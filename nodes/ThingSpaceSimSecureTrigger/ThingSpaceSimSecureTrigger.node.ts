@@ -167,7 +167,8 @@ export class ThingSpaceSimSecureTrigger implements INodeType {
 				const secret = given || newSecret();
 				await registerListener(this, accountName, url, secret);
 				// Kept only once ThingSpace took it (a failed activation leaves no trace), and only as its hash.
-				if (!given) state.secretHash = secretHash(secret);
+				if (given) delete state.secretHash;
+				else state.secretHash = secretHash(secret);
 				state.listenerUrl = url;
 				state.accountName = accountName;
 				return true;

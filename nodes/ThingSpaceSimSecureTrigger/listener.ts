@@ -26,7 +26,10 @@ export const PORT_RULE = '80, 443, 9001–9006, 50551–50559 or 28200–28220';
 export interface ListenerState extends IDataObject {
 	/** SHA-256 (hex) of the secret generated when the user gave none: the secret itself is kept nowhere in n8n. */
 	secretHash?: string;
-	/** Versions before secretHash kept the generated secret itself: its hash replaces it at the next activation. */
+	/**
+	 * Versions before secretHash kept the generated secret itself, readable wherever the workflow was stored or
+	 * exported: deliveries carrying it are still taken until the next activation registers a new secret.
+	 */
 	secret?: string;
 	listenerUrl?: string;
 	accountName?: string;
@@ -60,11 +63,8 @@ export function checkListenerPort(context: IHookFunctions, webhookUrl: string): 
 
 export function listenerState(context: IHookFunctions): ListenerState {
 	const state = context.getWorkflowStaticData('node') as ListenerState;
-	if (state.secret !== undefined) {
-		if (typeof state.secret === 'string' && state.secret && !state.secretHash)
-			state.secretHash = secretHash(state.secret);
-		delete state.secret;
-	}
+	// Activation drops an earlier version's plain secret: the listener is not ours then, and gets a new one.
+	delete state.secret;
 	return state;
 }
 

@@ -19,7 +19,7 @@ export function redact(text: string, secrets: unknown[] = []): string {
 	return out
 		.replace(/\b(Basic|Bearer)(\s+|%20)[A-Za-z0-9._~+/=%-]+/gi, '$1 [redacted]')
 		.replace(
-			/("|')?\b(password|appSecret|app_secret|client_secret|access_token|accessToken|sessionToken|session_token|vz-m2m-token|authorization)\1?(\s*[:=]\s*)("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^\s,;&}]+)/gi,
+			/("|')?\b(password|username|appSecret|app_secret|client_secret|access_token|accessToken|sessionToken|session_token|vz-m2m-token|authorization)\1?(\s*[:=]\s*)("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^\s,;&}]+)/gi,
 			'$1$2$1$3"[redacted]"',
 		);
 }
