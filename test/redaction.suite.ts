@@ -2,12 +2,15 @@ import { ThingSpaceApi } from '../credentials/ThingSpaceApi.credentials';
 import { assignParams, everythingIn, imei, setUp } from './fixtures';
 import type { Harness } from './harness';
 import type { InjectRule, RouteName, Simulator } from './simulator/thingspace-simulator';
+import { clockOfTest } from './time';
 
 /**
  * A password with the characters every escaping changes: JSON (" \), HTML (& < > " '), URL (space % +).
  * Between them runs of letters and digits found nowhere else: any leak of the password, in any form, shows one.
  */
 const PASSWORD = `Pw7k"Qz2m\\Rt5v&Yx9c<Hb3n>Kd6f Lg8j'Mh4p%Nw1s+Zq0x-TAIL7391`;
+/** A session another process's login stored. */
+const ANOTHER_SESSION = 'a7c1e2d3-0000-4000-8000-another-login';
 const BASIC = Buffer.from('demo-app-key:demo-app-secret').toString('base64');
 
 /** Every run of `size` characters of a value. */
@@ -65,6 +68,23 @@ describe('Redaction: a secret echoed in any form stays out of errors and the Log
 		expect(record).toContain('Echo.Body');
 		expect(record).toContain('[redacted]');
 		for (const fragment of secretFragments(sim)) expect(record).not.toContain(fragment);
+	});
+
+	// The store is read for the secrets once the answer is there: by then another process's login may have replaced the
+	// session this call carried.
+	it('a session replaced in the store while the call was out, echoed raw in its answer, stays out of the error', async () => {
+		expect((await harness.run(assignParams({ deviceList: imei(1) }))).error).toBeUndefined();
+		const carried = String(harness.credentials.stored.sessionToken);
+		sim.inject({ route: 'assign', status: 400, echo: 'wrapped', delayMs: 1000 });
+		const clock = clockOfTest();
+		const running = harness.run(assignParams({ deviceList: imei(2) }));
+		while (sim.count('assign') < 2) await clock.sleep(10);
+		harness.credentials.stored = { ...harness.credentials.stored, sessionToken: ANOTHER_SESSION };
+		const result = await running;
+
+		const seen = everythingIn([result.error, result.items, result.errorItems]);
+		expect(seen).toContain('[redacted]');
+		for (const fragment of fragments(carried, 8)) expect(seen).not.toContain(fragment);
 	});
 
 	it('a session token echoed in the Retry-After header of a refused call stays out of the error', async () => {

@@ -154,13 +154,28 @@ async function sendOnce(
 			slot?.done(status);
 		}
 	};
-	const outcome = await outcomeOf(context, request, policy, async () => await send(request));
+	// The session this call carries is quoted free of it even when another login replaced it in the store meanwhile.
+	const carrying = (sent: string): CallPolicy => ({
+		...policy,
+		secrets: [...(policy.secrets ?? []), sent],
+	});
+	const outcome = await outcomeOf(
+		context,
+		request,
+		carrying(before.session),
+		async () => await send(request),
+	);
 	const failure = outcome.failure;
 	if (!failure) logins.accepted.add(before.session);
 	if (!failure || !(sessionRefused(failure) || isLoginBusy(failure.auth?.message))) return outcome;
 	const after = await session(context, logins, before.session, failure);
 	if (after.failure) return after;
-	const retried = await outcomeOf(context, request, policy, async () => await send(request));
+	const retried = await outcomeOf(
+		context,
+		request,
+		carrying(after.session),
+		async () => await send(request),
+	);
 	const again = retried.failure;
 	if (!again || !sessionRefused(again)) {
 		if (!again) logins.accepted.add(after.session);
