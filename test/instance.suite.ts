@@ -1,7 +1,7 @@
 import { loginRecordOf } from '../nodes/shared/loginRecord';
 import { FAILED_LOGIN_HOLD_MS, LOGIN_CLAIM, REFUSALS_HELD_FOR_GOOD } from '../nodes/shared/policy';
 import { anotherProcess } from './anotherProcess';
-import type { Harness, RunResult } from './harness';
+import { Harness, simulatorCredentials, type RunResult } from './harness';
 import { assignParams, imeis, itemsOf, setUp } from './fixtures';
 import type { Simulator } from './simulator/thingspace-simulator';
 import { clockOfTest, offsetClock } from './time';
@@ -254,7 +254,7 @@ describe('One login guard for the whole n8n instance (processes sharing the cred
 		const other = await anotherProcess(harness);
 		clock.advance(24 * HOUR);
 		for (const held of [await runWith(), await other.run(assignParams({ deviceList: imeis(1, 99)[0] }))]) {
-			expect(held.error?.message).toMatch(/^ThingSpace credential: login not attempted: ThingSpace refused this UWS username and password \(.*\); 3 logins in a row of this username were refused, and repeating/);
+			expect(held.error?.message).toMatch(/^ThingSpace credential: login not attempted: ThingSpace refused this UWS username and password \(.*\); 3 logins in a row of this username were refused \(that this n8n knows of: the 5th locks the account\), and repeating/);
 			expect(held.error?.description).toMatch(/until the UWS Username or UWS Password changes/);
 		}
 		expect(sim.count('login')).toBe(3);
@@ -268,6 +268,55 @@ describe('One login guard for the whole n8n instance (processes sharing the cred
 		expect((await runWith()).error?.message).toMatch(refused);
 		expect(sim.count('login')).toBe(7);
 		expect(sim.state.lockedUsers.size).toBe(0);
+	});
+
+	it('two credentials of one username in one process: once both were refused, neither repeats its password', async () => {
+		let a: Harness;
+		({ sim, harness: a } = await setUp({}, { password: 'wrong-password-a' }));
+		const b = new Harness(simulatorCredentials(sim, { password: 'wrong-password-b' }));
+		const clock = clockOfTest();
+		const refused = /login refused the UWS username or password/;
+		expect((await a.run(assignParams({ deviceList: imeis(1, 90)[0] }))).error?.message).toMatch(refused);
+		clock.advance(60_000);
+		expect((await b.run(assignParams({ deviceList: imeis(1, 91)[0] }))).error?.message).toMatch(refused);
+
+		clock.advance(FAILED_LOGIN_HOLD_MS);
+		for (const [n, harness] of [a, b].entries()) {
+			const held = await harness.run(assignParams({ deviceList: imeis(1, 92 + n)[0] }));
+			expect(held.error?.message).toMatch(/login not attempted: .*; 2 logins in a row of this username were refused/);
+		}
+		expect(sim.count('login')).toBe(2);
+	});
+
+	it('a login that fails otherwise (a 503) keeps the refusals in a row: the next refusal, in another process, holds the password for good', async () => {
+		let harness: Harness;
+		({ sim, harness } = await setUp({}, { password: 'wrong-password' }));
+		const clock = clockOfTest();
+		const run = async (on: Harness, n: number) => await on.run(assignParams({ deviceList: imeis(1, 100 + n)[0] }));
+		expect((await run(harness, 0)).error?.message).toMatch(/login refused the UWS username or password/);
+		clock.advance(FAILED_LOGIN_HOLD_MS + 1000);
+		sim.inject({ route: 'login', status: 503 });
+		expect((await run(harness, 1)).error?.message).toMatch(/login failed \(HTTP 503/);
+		expect(loginRecordOf(harness.credentials.stored).refused?.count).toBe(1);
+
+		const other = await anotherProcess(harness);
+		expect((await run(other, 2)).error?.message).toMatch(/login refused the UWS username or password/);
+		clock.advance(24 * HOUR);
+		expect((await run(await anotherProcess(harness), 3)).error?.message).toMatch(/login not attempted: ThingSpace refused this UWS username and password 2 times in a row/);
+		expect(sim.count('login')).toBe(3);
+	});
+
+	it('a Login Record from before usernames were counted: its refusals count for a new password too', async () => {
+		let harness: Harness;
+		({ sim, harness } = await setUp({}, { password: 'wrong-password-new' }));
+		const clock = clockOfTest();
+		const earlier = { login: 'f'.repeat(64), at: clock.now() - HOUR, reason: 'HTTP 400 [UnifiedWebService.REQUEST_FAILED.Login.Invalid]', count: 2 };
+		harness.credentials.stored = { ...harness.credentials.stored, loginRecord: JSON.stringify({ refused: earlier }) };
+
+		expect((await harness.run(assignParams({ deviceList: imeis(1, 110)[0] }))).error?.message).toMatch(/login refused the UWS username or password/);
+		clock.advance(FAILED_LOGIN_HOLD_MS + 1000);
+		expect((await harness.run(assignParams({ deviceList: imeis(1, 111)[0] }))).error?.message).toMatch(/login not attempted: .*; 3 logins in a row of this username/);
+		expect(sim.count('login')).toBe(1);
 	});
 
 	it(`a refusal stamped by a process whose clock is an hour ahead is held ${FAILED_LOGIN_HOLD_MS / 60000} minutes, not an hour more`, async () => {

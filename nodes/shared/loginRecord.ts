@@ -5,12 +5,12 @@ import type {
 	IHttpRequestOptions,
 } from 'n8n-workflow';
 
-import { rememberBounded } from './bounded';
-import { clock } from './clock';
 import { CREDENTIAL_ERROR_PREFIX, ThingSpaceAuthError } from './credentialError';
 import { resolveBaseUrl } from './host';
-import { FAILED_LOGIN_HOLD_MS, LOGIN_CLAIM, REFUSALS_HELD_FOR_GOOD } from './policy';
+import { LOGIN_CLAIM } from './policy';
 import { refusedError } from './refusalErrors';
+import { forgetRefusals, storedRefusal } from './refusals';
+import { ageOf, forgetStamps } from './stamps';
 
 /**
  * The OAuth token and the VZ-M2M session, and who may log in.
@@ -28,9 +28,9 @@ import { refusedError } from './refusalErrors';
  * time the claim's read and write took; a claim that took maxSettleMs or longer (a slow database, a busy
  * process) may have overwritten a claim that already passed its check, so its process does not log in on
  * it. Stamps are the writer's clock: one ahead of this process's, or not a number, counts from when this
- * process first saw it. Per process, in memory: one login at a time per credential (whatever the number
- * of items), the sessions ThingSpace refused here, and the refusals seen here (the Test button tests the
- * form's data, which may lack the record).
+ * process first saw it (stamps.ts). Per process, in memory: one login at a time per credential (whatever the
+ * number of items), the sessions ThingSpace refused here, and the refusals seen here (refusals.ts; the Test
+ * button tests the form's data, which may lack the record).
  */
 
 /** The credential's Login Record (hidden field `loginRecord`, JSON). */
@@ -55,24 +55,8 @@ export interface LoginRecord {
 	step?: 'claim' | 'login' | 'save';
 }
 
-export interface Refusal {
-	at: number;
-	reason: string;
-	/** Refusals of this login in a row. */
-	count: number;
-	/** Refusals of its username in a row, whatever the password (ThingSpace's lock counts those). */
-	userCount: number;
-}
-
 /** This process, as named in a claim. A restart is another process. */
 export const thisProcess = { id: randomUUID() };
-
-/** The refusals this process saw: its own logins', and those it read in the store (a later write can replace them there). */
-export const refusedHere = new Map<string, Refusal>();
-/** The refusals in a row of each username (host and username fingerprinted) this process saw. */
-export const userRefusedHere = new Map<string, number>();
-/** When this process first saw each stamp of the store, by its own clock. */
-const firstSeen = new Map<string, number>();
 
 /** Marks ensureSession's own calls to n8n's authenticated helper: they only write the store and are never sent. */
 export const LOGIN_STEP_HEADER = 'x-n8n-thingspace-login-step';
@@ -116,9 +100,8 @@ export function tokensBelongHere(credentials: ICredentialDataDecryptedObject): b
 /** As after an n8n restart: a new process, nothing in memory. */
 export function forgetLoginRecords(): void {
 	thisProcess.id = randomUUID();
-	refusedHere.clear();
-	userRefusedHere.clear();
-	firstSeen.clear();
+	forgetRefusals();
+	forgetStamps();
 }
 
 export function loginRecordOf(credentials: ICredentialDataDecryptedObject): LoginRecord {
@@ -128,91 +111,6 @@ export function loginRecordOf(credentials: ICredentialDataDecryptedObject): Logi
 	} catch {
 		return {};
 	}
-}
-
-/**
- * How long ago a stamp of the store was written, by this process's clock. A stamp ahead of this clock
- * (another host's clock runs ahead) or not a finite number counts as written when this process first saw
- * it, so it lasts its stated time from then and never longer; a past stamp is taken as it is.
- */
-function ageOf(what: string, stamp: unknown): number {
-	const now = clock.now();
-	const key = `${what}\u0000${typeof stamp}:${String(stamp)}`;
-	let seen = firstSeen.get(key);
-	if (seen === undefined) {
-		seen = typeof stamp === 'number' && Number.isFinite(stamp) ? Math.min(stamp, now) : now;
-		rememberBounded(firstSeen, key, seen);
-	}
-	return now - seen;
-}
-
-/** A refusal still held, and for how many more milliseconds (Infinity: until the password changes). */
-export interface Held extends Refusal {
-	leftMs: number;
-}
-
-/** The store's refusal of this host, username and password, while its hold lasts. */
-function storedRefusal(record: LoginRecord, login: string): Held | undefined {
-	const refused = record.refused;
-	if (refused?.login !== login) return undefined;
-	const count = countOf(refused.count);
-	return withinHold(
-		{
-			at: refused.at,
-			reason: refused.reason,
-			count,
-			userCount: Math.max(count, countOf(refused.userCount)),
-		},
-		ageOf(`refused ${login}`, refused.at),
-	);
-}
-
-const countOf = (count: unknown): number =>
-	typeof count === 'number' && Number.isFinite(count) && count >= 1 ? Math.floor(count) : 1;
-
-/** The refusals in a row so far of this login and of its username, held or not: from the store (a claim carries them on) or seen here. */
-export function refusalsInARow(
-	record: LoginRecord,
-	keys: { login: string; user: string },
-): { count: number; userCount: number } {
-	const stored = record.refused;
-	const count = Math.max(
-		stored?.login === keys.login ? countOf(stored.count) : 0,
-		refusedHere.get(keys.login)?.count ?? 0,
-	);
-	const userCount = Math.max(
-		count,
-		stored?.user === keys.user ? countOf(stored.userCount) : 0,
-		userRefusedHere.get(keys.user) ?? 0,
-	);
-	return { count, userCount };
-}
-
-/** A refusal within the hold, from the store (then remembered here) or seen by this process before. */
-export function heldRefusal(record: LoginRecord, login: string): Held | undefined {
-	const stored = storedRefusal(record, login);
-	if (stored) {
-		const at = Number.isFinite(stored.leftMs)
-			? clock.now() - (FAILED_LOGIN_HOLD_MS - stored.leftMs)
-			: clock.now();
-		const { reason, count, userCount } = stored;
-		rememberBounded(refusedHere, login, { at, reason, count, userCount });
-		return stored;
-	}
-	const here = refusedHere.get(login);
-	return here && withinHold(here, clock.now() - here.at);
-}
-
-/** Whether the store holds the refusal of this login (while its hold lasts). */
-export const storesRefusal = (record: LoginRecord, login: string): boolean =>
-	storedRefusal(record, login) !== undefined;
-
-/** Held for good once the username was refused REFUSALS_HELD_FOR_GOOD times in a row (whatever the password): n8n never adds more. */
-function withinHold(refusal: Refusal, ageMs: number): Held | undefined {
-	if (refusal.userCount >= REFUSALS_HELD_FOR_GOOD) return { ...refusal, leftMs: Infinity };
-	return ageMs < FAILED_LOGIN_HOLD_MS
-		? { ...refusal, leftMs: FAILED_LOGIN_HOLD_MS - ageMs }
-		: undefined;
 }
 
 export function liveClaim(record: LoginRecord) {

@@ -5,17 +5,20 @@ import { clock } from './clock';
 import { CREDENTIAL_ERROR_PREFIX, ThingSpaceAuthError } from './credentialError';
 import { logIn, LoginRefused, oauthToken, type ThingSpaceTokens } from './login';
 import {
-	heldRefusal,
 	keysOf,
 	liveClaim,
 	LOGIN_BUSY,
 	loginRecordOf,
-	refusalsInARow,
-	refusedHere,
 	storeRecord,
 	thisProcess,
-	userRefusedHere,
 } from './loginRecord';
+import {
+	heldRefusal,
+	loginSucceeded,
+	refusalsInARow,
+	refusedHere,
+	userRefusedHere,
+} from './refusals';
 import { notAttempted } from './refusalErrors';
 import { LOGIN_CLAIM } from './policy';
 
@@ -53,7 +56,7 @@ export async function preAuthenticate(
 	const keys = keysOf(credentials);
 	const record = loginRecordOf(credentials);
 	if (record.step === 'save') return savedOutcome(keys);
-	const refusal = heldRefusal(record, keys.login);
+	const refusal = heldRefusal(record, keys);
 	if (refusal) throw notAttempted(refusal);
 	if (record.step === 'claim') {
 		const token = oauthToken(helpers, keys.baseUrl, credentials);
@@ -85,8 +88,7 @@ export async function preAuthenticate(
 	}
 	const outcome = pending.then(
 		(tokens): IDataObject => {
-			refusedHere.delete(keys.login);
-			userRefusedHere.delete(keys.user);
+			loginSucceeded(keys);
 			return { ...tokens, loginRecord: '' };
 		},
 		(error: ThingSpaceAuthError) => {
@@ -101,8 +103,11 @@ export async function preAuthenticate(
 			if (record.step !== 'login') throw error;
 			// Release the claim at once (the others need not wait for its lease); only this process reports why.
 			const message = error.message.slice(CREDENTIAL_ERROR_PREFIX.length);
+			// The refusals in a row stay: this failure does not end ThingSpace's count (a login without an answer may add to it).
+			const { refused } = record;
 			return storeRecord({
 				failed: { by: thisProcess.id, message, description: error.description },
+				...(refused && { refused }),
 			});
 		},
 	);
@@ -129,7 +134,7 @@ function savedOutcome(keys: ReturnType<typeof keysOf>): IDataObject {
 	const outcome = outcomes.get(keys.full);
 	outcomes.delete(keys.full);
 	if (outcome) return outcome;
-	const held = heldRefusal({}, keys.login);
+	const held = heldRefusal({}, keys);
 	return held
 		? storeRecord({
 				refused: {

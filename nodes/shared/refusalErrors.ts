@@ -1,5 +1,5 @@
 import { ThingSpaceAuthError } from './credentialError';
-import type { Held, Refusal } from './loginRecord';
+import type { Held, Refusal } from './refusals';
 import { FAILED_LOGIN_HOLD_MS, REFUSALS_HELD_FOR_GOOD } from './policy';
 
 /** What a refused login tells the user: the refusal itself, and a login not attempted because of it. */
@@ -7,7 +7,7 @@ import { FAILED_LOGIN_HOLD_MS, REFUSALS_HELD_FOR_GOOD } from './policy';
 /** How many logins of the username ThingSpace refused in a row, when more than of this password alone. */
 const userRefusals = (refusal: Refusal): string =>
 	refusal.userCount > refusal.count
-		? `; ${refusal.userCount} logins in a row of this username were refused`
+		? `; ${refusal.userCount} logins in a row of this username were refused (that this n8n knows of: the 5th locks the account)`
 		: '';
 
 const LOCK = `Five failed logins in a row lock the ThingSpace account, whatever the password (it counts refusals this n8n did not see too)`;
@@ -29,6 +29,6 @@ export function notAttempted(refusal: Held): ThingSpaceAuthError {
 	const minutes = Math.ceil(refusal.leftMs / 60000);
 	return new ThingSpaceAuthError(
 		`login not attempted: the last login with this UWS username and password was refused (${refusal.reason}), and repeating it could lock the account`,
-		`${LOCK}, so no process of this n8n sends this password again for ${minutes} more minute(s), also after a restart. Fix the UWS Username or UWS Password in the ThingSpace API credential; a changed password is tried at once.`,
+		`${LOCK}, so no process of this n8n sends this password again for ${minutes} more minute(s), also after a restart, and then only once more. Fix the UWS Username or UWS Password in the ThingSpace API credential; a changed password is tried at once.`,
 	);
 }

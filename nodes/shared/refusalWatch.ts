@@ -2,7 +2,8 @@ import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
 
 import { clock } from './clock';
 import type { LeaseStore } from './credentialStore';
-import { heldRefusal, keysOf, loginRecordOf, storesRefusal } from './loginRecord';
+import { keysOf, loginRecordOf } from './loginRecord';
+import { heldRefusal, storesRefusal } from './refusals';
 import { LOGIN_CLAIM } from './policy';
 import { hasOutcome } from './preAuthentication';
 
@@ -22,7 +23,7 @@ export async function restoreRefusal(
 ): Promise<void> {
 	const keys = keysOf(credentials);
 	// A login of this process whose outcome is yet to be stored: its own save step stores it.
-	if (credentials.sessionToken || hasOutcome(keys.full) || !heldRefusal({}, keys.login)) return;
+	if (credentials.sessionToken || hasOutcome(keys.full) || !heldRefusal({}, keys)) return;
 	if (storesRefusal(loginRecordOf(credentials), keys.login)) return;
 	await store.store(credentials, 'save').catch(() => undefined);
 }

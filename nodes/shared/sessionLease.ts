@@ -6,7 +6,6 @@ import { ThingSpaceAuthError } from './credentialError';
 import { credentialStore, type LeaseStore, type SessionContext } from './credentialStore';
 import {
 	forgetLoginRecords,
-	heldRefusal,
 	keysOf,
 	liveClaim,
 	LOGIN_BUSY,
@@ -14,6 +13,7 @@ import {
 	thisProcess,
 	tokensBelongHere,
 } from './loginRecord';
+import { heldRefusal, loginSucceeded } from './refusals';
 import { notAttempted } from './refusalErrors';
 import { CREDENTIAL_TYPE, LOGIN_CLAIM, MAX_LOGINS_PER_RUN } from './policy';
 import { forgetLogins, hasOutcome } from './preAuthentication';
@@ -105,7 +105,7 @@ export async function leaseSession(store: LeaseStore, logins: LoginBudget): Prom
 		if (loggedInAs === keys.full && hasOutcome(keys.full)) {
 			// A refusal is reported once no claim written from an older read can replace it unseen.
 			await store.store(credentials, 'save').catch(async (error: Error) => {
-				if (heldRefusal({}, keys.login)) await watchRefusal(store, keys.login);
+				if (heldRefusal({}, keys)) await watchRefusal(store, keys.login);
 				throw error;
 			});
 			continue;
@@ -120,6 +120,7 @@ export async function leaseSession(store: LeaseStore, logins: LoginBudget): Prom
 		// used, and if refused again the request ends; it never starts another login here.
 		if (session && (loggedIn || !rejectedHere.has(session))) {
 			rejectedHere.delete(session);
+			loginSucceeded(keys);
 			return session;
 		}
 		if (loggedIn)
@@ -127,7 +128,7 @@ export async function leaseSession(store: LeaseStore, logins: LoginBudget): Prom
 				'the login stored no session',
 				'Nothing was sent. Run the node again; if it persists, report it to the node maintainers.',
 			);
-		const refusal = heldRefusal(record, keys.login);
+		const refusal = heldRefusal(record, keys);
 		if (refusal) {
 			await restoreRefusal(store, credentials);
 			throw notAttempted(refusal);
