@@ -26,10 +26,7 @@ export const PORT_RULE = '80, 443, 9001–9006, 50551–50559 or 28200–28220';
 export interface ListenerState extends IDataObject {
 	/** SHA-256 (hex) of the secret generated when the user gave none: the secret itself is kept nowhere in n8n. */
 	secretHash?: string;
-	/**
-	 * Versions before secretHash kept the generated secret itself, readable wherever the workflow was stored or
-	 * exported: deliveries carrying it are still taken until the next activation registers a new secret.
-	 */
+	/** Versions before secretHash kept the generated secret itself: its hash replaces it at the next activation. */
 	secret?: string;
 	listenerUrl?: string;
 	accountName?: string;
@@ -63,8 +60,12 @@ export function checkListenerPort(context: IHookFunctions, webhookUrl: string): 
 
 export function listenerState(context: IHookFunctions): ListenerState {
 	const state = context.getWorkflowStaticData('node') as ListenerState;
-	// Activation drops an earlier version's plain secret: the listener is not ours then, and gets a new one.
-	delete state.secret;
+	// An earlier version's plain secret becomes its hash: re-registering at an upgrade could lose a working listener.
+	if (state.secret !== undefined) {
+		if (typeof state.secret === 'string' && state.secret && !state.secretHash)
+			state.secretHash = secretHash(state.secret);
+		delete state.secret;
+	}
 	return state;
 }
 
