@@ -26,10 +26,18 @@ export const refusedHere = new Map<string, Refusal>();
 /** The refusals in a row of each username (host and username fingerprinted) this process saw. */
 export const userRefusedHere = new Map<string, number>();
 
-/** A login with these keys succeeded (a session of theirs is stored): ThingSpace's count of refusals starts over. */
+/** A login with these keys succeeded here: ThingSpace's count of refusals starts over. */
 export function loginSucceeded(keys: RefusalKeys): void {
 	refusedHere.delete(keys.login);
 	userRefusedHere.delete(keys.user);
+}
+
+/**
+ * A session of this login is stored: it succeeded after its refusal. The username's count stays: the session may be
+ * older than another credential's refusals of that username.
+ */
+export function sessionStored(login: string): void {
+	refusedHere.delete(login);
 }
 
 /** A refusal still held, and for how many more milliseconds (Infinity: until the password changes). */
