@@ -270,25 +270,29 @@ describe('One login guard for the whole n8n instance (processes sharing the cred
 		expect(sim.state.lockedUsers.size).toBe(0);
 	});
 
-	it('two credentials of one username in one process: once both were refused, neither repeats its password', async () => {
+	it('two credentials of one username in one process: once both were refused, neither repeats its password, also after a third one used its older session', async () => {
 		let a: Harness;
 		({ sim, harness: a } = await setUp({}, { password: 'wrong-password-a' }));
 		const b = new Harness(simulatorCredentials(sim, { password: 'wrong-password-b' }));
+		const good = new Harness(simulatorCredentials(sim));
 		const clock = clockOfTest();
 		const refused = /login refused the UWS username or password/;
+		expect((await good.run(assignParams({ deviceList: imeis(1, 88)[0] }))).error).toBeUndefined();
 		expect((await a.run(assignParams({ deviceList: imeis(1, 90)[0] }))).error?.message).toMatch(refused);
 		clock.advance(60_000);
 		expect((await b.run(assignParams({ deviceList: imeis(1, 91)[0] }))).error?.message).toMatch(refused);
+		// A session from before those refusals: ThingSpace's count of them stands.
+		expect((await good.run(assignParams({ deviceList: imeis(1, 89)[0] }))).error).toBeUndefined();
 
 		clock.advance(FAILED_LOGIN_HOLD_MS);
 		for (const [n, harness] of [a, b].entries()) {
 			const held = await harness.run(assignParams({ deviceList: imeis(1, 92 + n)[0] }));
 			expect(held.error?.message).toMatch(/login not attempted: .*; 2 logins in a row of this username were refused/);
 		}
-		expect(sim.count('login')).toBe(2);
+		expect(sim.count('login')).toBe(3);
 	});
 
-	it('a login that fails otherwise (a 503) keeps the refusals in a row: the next refusal, in another process, holds the password for good', async () => {
+	it('the repeat of a refused password that gets no clear answer (a 503) counts as its second refusal: held for good', async () => {
 		let harness: Harness;
 		({ sim, harness } = await setUp({}, { password: 'wrong-password' }));
 		const clock = clockOfTest();
@@ -296,13 +300,27 @@ describe('One login guard for the whole n8n instance (processes sharing the cred
 		expect((await run(harness, 0)).error?.message).toMatch(/login refused the UWS username or password/);
 		clock.advance(FAILED_LOGIN_HOLD_MS + 1000);
 		sim.inject({ route: 'login', status: 503 });
-		expect((await run(harness, 1)).error?.message).toMatch(/login failed \(HTTP 503/);
-		expect(loginRecordOf(harness.credentials.stored).refused?.count).toBe(1);
+		expect((await run(harness, 1)).error?.message).toMatch(/counted as refused: the repeat of a refused password got no clear answer, the Connectivity Management login failed \(HTTP 503/);
 
-		const other = await anotherProcess(harness);
-		expect((await run(other, 2)).error?.message).toMatch(/login refused the UWS username or password/);
 		clock.advance(24 * HOUR);
-		expect((await run(await anotherProcess(harness), 3)).error?.message).toMatch(/login not attempted: ThingSpace refused this UWS username and password 2 times in a row/);
+		expect((await run(await anotherProcess(harness), 2)).error?.message).toMatch(/login not attempted: ThingSpace refused this UWS username and password 2 times in a row/);
+		expect(sim.count('login')).toBe(2);
+	});
+
+	it("a login that fails otherwise (a 503) keeps the username's earlier refusals: the next refusal, in another process, holds the password for good", async () => {
+		let harness: Harness;
+		({ sim, harness } = await setUp({}, { password: 'wrong-password-a' }));
+		const clock = clockOfTest();
+		const run = async (on: Harness, n: number) => await on.run(assignParams({ deviceList: imeis(1, 120 + n)[0] }));
+		expect((await run(harness, 0)).error?.message).toMatch(/login refused the UWS username or password/);
+		harness.credentials.stored = { ...harness.credentials.stored, password: 'wrong-password-b' };
+		sim.inject({ route: 'login', status: 503 });
+		expect((await run(harness, 1)).error?.message).toMatch(/login failed \(HTTP 503/);
+		expect(loginRecordOf(harness.credentials.stored).refused?.userCount).toBe(1);
+
+		expect((await run(await anotherProcess(harness), 2)).error?.message).toMatch(/login refused the UWS username or password/);
+		clock.advance(24 * HOUR);
+		expect((await run(await anotherProcess(harness), 3)).error?.message).toMatch(/login not attempted: .*; 2 logins in a row of this username/);
 		expect(sim.count('login')).toBe(3);
 	});
 

@@ -5,6 +5,9 @@ export const CREDENTIAL_ERROR_PREFIX = 'ThingSpace credential: ';
 export class ThingSpaceAuthError extends Error {
 	description: string;
 
+	/** The login call went out with the password, and its outcome is not a session: ThingSpace may have counted it. */
+	passwordSent = false;
+
 	constructor(message: string, description: string) {
 		super(CREDENTIAL_ERROR_PREFIX + message);
 		this.name = 'ThingSpaceAuthError';

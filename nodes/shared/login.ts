@@ -42,12 +42,13 @@ function basicAuth(credentials: ICredentialDataDecryptedObject): string {
 export class LoginRefused extends ThingSpaceAuthError {
 	constructor(readonly reason: string) {
 		super(`the Connectivity Management login refused the UWS username or password (${reason})`, '');
+		this.passwordSent = true;
 	}
 }
 
 /** Said of every login failure that is not a refused password: nothing is held, so a retry may log in. */
 const TRANSIENT =
-	'This says nothing about the password and counts for nothing towards the lock, so no login is held back: Retry On Fail, or the next run, logs in again.';
+	'This says nothing about the password, so it is not held back (unless ThingSpace refused it before: then this answer counts as another refusal): Retry On Fail, or the next run, logs in again.';
 
 /** The OAuth token call (app key and secret): the access token, or why there is none. */
 export async function oauthToken(
@@ -99,16 +100,22 @@ export async function logIn(
 		headers: { Authorization: `Bearer ${accessToken}`, Accept: 'application/json' },
 		body: { username: credentials.username, password: credentials.password },
 		json: true,
+	}).catch((error: ThingSpaceAuthError) => {
+		// No answer may still have reached ThingSpace; a redirect did not (ThingSpace never redirects).
+		error.passwordSent = !/was redirected/.test(error.message);
+		throw error;
 	});
 	const sessionToken =
 		typeof session.body.sessionToken === 'string' ? session.body.sessionToken : '';
 	if (session.statusCode !== 200 || !sessionToken) {
 		const reason = `HTTP ${session.statusCode} ${session.reason}`;
 		if (isPasswordRefusal(session)) throw new LoginRefused(reason);
-		throw new ThingSpaceAuthError(
+		const failed = new ThingSpaceAuthError(
 			`the Connectivity Management login failed (${reason})`,
 			`The app key and secret were accepted; the login did not complete. ${TRANSIENT} If it persists, check the credential's environment and the proxy between n8n and ThingSpace.`,
 		);
+		failed.passwordSent = true;
+		throw failed;
 	}
 	return { accessToken, sessionToken, loginHost: tokenOwner(credentials) };
 }

@@ -92,10 +92,16 @@ export async function preAuthenticate(
 			return { ...tokens, loginRecord: '' };
 		},
 		(error: ThingSpaceAuthError) => {
-			if (error instanceof LoginRefused) {
-				const before = refusalsInARow(record, keys);
+			const before = refusalsInARow(record, keys);
+			// The repeat of a password ThingSpace refused before: an outcome other than a session, once the password went
+			// out (no answer, a 5xx, a proxy's page), may have been counted too, so it counts as the next refusal.
+			if (error instanceof LoginRefused || (before.count > 0 && error.passwordSent)) {
 				const [count, userCount] = [before.count + 1, before.userCount + 1];
-				const refusal = { at: clock.now(), reason: error.reason, count, userCount };
+				const reason =
+					error instanceof LoginRefused
+						? error.reason
+						: `counted as refused: the repeat of a refused password got no clear answer, ${error.message.slice(CREDENTIAL_ERROR_PREFIX.length)}`;
+				const refusal = { at: clock.now(), reason, count, userCount };
 				rememberBounded(refusedHere, keys.login, refusal);
 				rememberBounded(userRefusedHere, keys.user, userCount);
 				return storeRecord({ refused: { login: keys.login, user: keys.user, ...refusal } });
