@@ -9,7 +9,7 @@ import { clockOfTest } from './time';
  * Between them runs of letters and digits found nowhere else: any leak of the password, in any form, shows one.
  */
 const PASSWORD = `Pw7k"Qz2m\\Rt5v&Yx9c<Hb3n>Kd6f Lg8j'Mh4p%Nw1s+Zq0x-TAIL7391`;
-/** A session another process's login stored. */
+/** A token another process's login stored. */
 const ANOTHER_SESSION = 'a7c1e2d3-0000-4000-8000-another-login';
 const BASIC = Buffer.from('demo-app-key:demo-app-secret').toString('base64');
 
@@ -72,19 +72,19 @@ describe('Redaction: a secret echoed in any form stays out of errors and the Log
 
 	// The store is read for the secrets once the answer is there: by then another process's login may have replaced the
 	// session this call carried.
-	it('a session replaced in the store while the call was out, echoed raw in its answer, stays out of the error', async () => {
+	it('tokens replaced in the store while the call was out, echoed wrapped in its answer, stay out of the error', async () => {
 		expect((await harness.run(assignParams({ deviceList: imei(1) }))).error).toBeUndefined();
-		const carried = String(harness.credentials.stored.sessionToken);
+		const carried = [String(harness.credentials.stored.sessionToken), String(harness.credentials.stored.accessToken)];
 		sim.inject({ route: 'assign', status: 400, echo: 'wrapped', delayMs: 1000 });
 		const clock = clockOfTest();
 		const running = harness.run(assignParams({ deviceList: imei(2) }));
 		while (sim.count('assign') < 2) await clock.sleep(10);
-		harness.credentials.stored = { ...harness.credentials.stored, sessionToken: ANOTHER_SESSION };
+		harness.credentials.stored = { ...harness.credentials.stored, sessionToken: ANOTHER_SESSION, accessToken: ANOTHER_SESSION };
 		const result = await running;
 
 		const seen = everythingIn([result.error, result.items, result.errorItems]);
 		expect(seen).toContain('[redacted]');
-		for (const fragment of fragments(carried, 8)) expect(seen).not.toContain(fragment);
+		for (const fragment of carried.flatMap((token) => fragments(token, 8))) expect(seen).not.toContain(fragment);
 	});
 
 	it('a session token echoed in the Retry-After header of a refused call stays out of the error', async () => {

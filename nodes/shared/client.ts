@@ -20,6 +20,7 @@ import type { Pace } from './pacer';
 import { CREDENTIAL_TYPE, MAX_SERVER_RETRIES, RATE_LIMIT, REQUEST_TIMEOUT_MS } from './policy';
 import { isLoginBusy } from './loginRecord';
 import { loginsOf, secretsOf, session, stopLogins, type RunLogins } from './runLogins';
+import { accessTokenBeside } from './sessionLease';
 import { describeAnswer } from './redaction';
 
 /**
@@ -154,10 +155,10 @@ async function sendOnce(
 			slot?.done(status);
 		}
 	};
-	// The session this call carries is quoted free of it even when another login replaced it in the store meanwhile.
+	// The tokens this call carries are quoted free of them even when another login replaced them in the store meanwhile.
 	const carrying = (sent: string): CallPolicy => ({
 		...policy,
-		secrets: [...(policy.secrets ?? []), sent],
+		secrets: [...(policy.secrets ?? []), sent, accessTokenBeside(sent)],
 	});
 	const outcome = await outcomeOf(
 		context,

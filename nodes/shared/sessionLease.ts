@@ -27,6 +27,11 @@ import { restoreRefusal, watchRefusal } from './refusalWatch';
 const ensuring = new Map<string, Promise<string>>();
 /** The sessions ThingSpace refused here. */
 const rejectedHere = new Set<string>();
+/** The access token stored beside each session handed out: errors stay free of both, also once a login replaced them. */
+const tokenBeside = new Map<string, string>();
+
+/** The access token that was stored with `session`. */
+export const accessTokenBeside = (session: string): string | undefined => tokenBeside.get(session);
 
 /** As after an n8n restart: a new process, nothing in memory (tests; the store keeps what it holds). */
 export function resetSessionCache(): void {
@@ -34,6 +39,7 @@ export function resetSessionCache(): void {
 	forgetLogins();
 	ensuring.clear();
 	rejectedHere.clear();
+	tokenBeside.clear();
 }
 
 /** The logins a node run has started (client.ts keeps one per run); ensureSession starts none beyond MAX_LOGINS_PER_RUN. */
@@ -121,6 +127,7 @@ export async function leaseSession(store: LeaseStore, logins: LoginBudget): Prom
 		if (session && (loggedIn || !rejectedHere.has(session))) {
 			rejectedHere.delete(session);
 			sessionStored(keys.login);
+			rememberBounded(tokenBeside, session, String(credentials.accessToken ?? ''));
 			return session;
 		}
 		if (loggedIn)
