@@ -11,6 +11,7 @@ import {
 	loginRecordOf,
 	storeRecord,
 	thisProcess,
+	type LoginRecord,
 } from './loginRecord';
 import {
 	heldRefusal,
@@ -23,7 +24,7 @@ import { notAttempted } from './refusalErrors';
 import { LOGIN_CLAIM } from './policy';
 
 /** One login at a time per credential in this process, whatever the number of items. */
-const loggingIn = new Map<string, Promise<ThingSpaceTokens>>();
+const loggingIn = new Map<string, Promise<LoginOutcome>>();
 /** What a login step of this process got (by the credential fingerprint it logged in with), until its save step stores it. */
 const outcomes = new Map<string, IDataObject>();
 
@@ -81,48 +82,67 @@ export async function preAuthenticate(
 	}
 	let pending = loggingIn.get(keys.full);
 	if (!pending) {
-		pending = logIn(helpers, keys.baseUrl, credentials, earlyToken(keys.full)).finally(() =>
-			loggingIn.delete(keys.full),
-		);
+		// Judged once for every caller that shares this login: a refusal counts once.
+		pending = logIn(helpers, keys.baseUrl, credentials, earlyToken(keys.full))
+			.then(
+				(tokens): LoginOutcome => {
+					loginSucceeded(keys);
+					return { tokens };
+				},
+				(error: ThingSpaceAuthError) => judged(error, record, keys),
+			)
+			.finally(() => loggingIn.delete(keys.full));
 		rememberBounded(loggingIn, keys.full, pending);
 	}
-	const outcome = pending.then(
-		(tokens): IDataObject => {
-			loginSucceeded(keys);
-			return { ...tokens, loginRecord: '' };
-		},
-		(error: ThingSpaceAuthError) => {
-			const before = refusalsInARow(record, keys);
-			// The repeat of a password ThingSpace refused before: an outcome other than a session, once the password went
-			// out (no answer, a 5xx, a proxy's page), may have been counted too, so it counts as the next refusal.
-			if (error instanceof LoginRefused || (before.count > 0 && error.passwordSent)) {
-				const [count, userCount] = [before.count + 1, before.userCount + 1];
-				const reason =
-					error instanceof LoginRefused
-						? error.reason
-						: `counted as refused: the repeat of a refused password got no clear answer, ${error.message.slice(CREDENTIAL_ERROR_PREFIX.length)}`;
-				const refusal = { at: clock.now(), reason, count, userCount };
-				rememberBounded(refusedHere, keys.login, refusal);
-				rememberBounded(userRefusedHere, keys.user, userCount);
-				return storeRecord({ refused: { login: keys.login, user: keys.user, ...refusal } });
-			}
-			if (record.step !== 'login') throw error;
-			// Release the claim at once (the others need not wait for its lease); only this process reports why.
-			const message = error.message.slice(CREDENTIAL_ERROR_PREFIX.length);
-			// The refusals in a row stay: this failure does not end ThingSpace's count (a login without an answer may add to it).
-			const { refused } = record;
-			return storeRecord({
-				failed: { by: thisProcess.id, message, description: error.description },
-				...(refused && { refused }),
-			});
-		},
-	);
+	const outcome = pending.then((result): IDataObject => {
+		if ('tokens' in result) return { ...result.tokens, loginRecord: '' };
+		if ('refused' in result) return storeRecord({ refused: result.refused });
+		const { error } = result;
+		if (record.step !== 'login') throw error;
+		// Release the claim at once (the others need not wait for its lease); only this process reports why.
+		const message = error.message.slice(CREDENTIAL_ERROR_PREFIX.length);
+		// The refusals in a row stay: this failure does not end ThingSpace's count (a login without an answer may add to it).
+		const { refused } = record;
+		return storeRecord({
+			failed: { by: thisProcess.id, message, description: error.description },
+			...(refused && { refused }),
+		});
+	});
 	if (record.step !== 'login' || !claim) return await outcome;
 	// n8n 1.x stores all the data a preAuthentication was given, read before a login that may take seconds: a
 	// password fixed meanwhile would be overwritten. So the login step stores nothing (no session key), and
 	// the save step stores its outcome with the data read just before.
 	rememberBounded(outcomes, keys.full, await outcome);
 	return {};
+}
+
+type LoginOutcome =
+	| { tokens: ThingSpaceTokens }
+	| { refused: NonNullable<LoginRecord['refused']> }
+	| { error: ThingSpaceAuthError };
+
+/**
+ * A failed login: ThingSpace's refusal, counted here; or, for the repeat of a password the store holds a refusal
+ * of, any outcome once the password went out (no answer, a 5xx, a proxy's page), which ThingSpace may have counted
+ * too. Anything else says nothing about the password.
+ */
+function judged(
+	error: ThingSpaceAuthError,
+	record: LoginRecord,
+	keys: ReturnType<typeof keysOf>,
+): LoginOutcome {
+	const repeat = record.refused?.login === keys.login && error.passwordSent;
+	if (!(error instanceof LoginRefused) && !repeat) return { error };
+	const before = refusalsInARow(record, keys);
+	const [count, userCount] = [before.count + 1, before.userCount + 1];
+	const reason =
+		error instanceof LoginRefused
+			? error.reason
+			: `counted as refused: the repeat of a refused password got no clear answer, ${error.message.slice(CREDENTIAL_ERROR_PREFIX.length)}`;
+	const refusal = { at: clock.now(), reason, count, userCount };
+	rememberBounded(refusedHere, keys.login, refusal);
+	rememberBounded(userRefusedHere, keys.user, userCount);
+	return { refused: { login: keys.login, user: keys.user, ...refusal } };
 }
 
 /** The token asked for with this process's claim, once, while the claim can still be live. */
