@@ -1,7 +1,7 @@
 import { loginRecordOf } from '../nodes/shared/loginRecord';
 import { FAILED_LOGIN_HOLD_MS, LOGIN_CLAIM, REFUSALS_HELD_FOR_GOOD } from '../nodes/shared/policy';
 import { anotherProcess } from './anotherProcess';
-import { Harness, simulatorCredentials, type RunResult } from './harness';
+import { Harness, simulatorCredentials, testCredential, TestCredentialsHelper, type RunResult } from './harness';
 import { assignParams, imeis, itemsOf, setUp } from './fixtures';
 import type { Simulator } from './simulator/thingspace-simulator';
 import { clockOfTest, offsetClock } from './time';
@@ -305,6 +305,49 @@ describe('One login guard for the whole n8n instance (processes sharing the cred
 		clock.advance(24 * HOUR);
 		expect((await run(await anotherProcess(harness), 2)).error?.message).toMatch(/login not attempted: ThingSpace refused this UWS username and password 2 times in a row/);
 		expect(sim.count('login')).toBe(2);
+	});
+
+	it('a failure of a login the store holds no refusal of counts for nothing, even where this process saw that password refused before (the password may work by now)', async () => {
+		let harness: Harness;
+		({ sim, harness } = await setUp({}, { password: 'wrong-password' }));
+		const clock = clockOfTest();
+		expect((await harness.run(assignParams({ deviceList: imeis(1, 130)[0] }))).error?.message).toMatch(/login refused the UWS username or password/);
+		// The password is made right at ThingSpace. A Test of the form (no Login Record) meets a 503.
+		(sim.config as { password: string }).password = 'wrong-password';
+		clock.advance(FAILED_LOGIN_HOLD_MS + 1000);
+		sim.inject({ route: 'login', status: 503 });
+		const form = simulatorCredentials(sim, { password: 'wrong-password' });
+		expect((await testCredential(new TestCredentialsHelper(form), form)).message).toMatch(/login failed \(HTTP 503/);
+
+		expect((await harness.run(assignParams({ deviceList: imeis(1, 131)[0] }))).error).toBeUndefined();
+		expect(sim.count('login')).toBe(3);
+	});
+
+	it('two Tests at once of a refused password share one login, and it counts once: its one repeat still comes', async () => {
+		let harness: Harness;
+		({ sim, harness } = await setUp({}, { password: 'wrong-password' }));
+		const clock = clockOfTest();
+		const form = simulatorCredentials(sim, { password: 'wrong-password' });
+		const tests = await Promise.all([1, 2].map(async () => await testCredential(new TestCredentialsHelper(form), form)));
+		for (const result of tests) expect(result.message).toMatch(/login refused the UWS username or password/);
+		expect(sim.count('login')).toBe(1);
+
+		clock.advance(FAILED_LOGIN_HOLD_MS + 1000);
+		expect((await harness.run(assignParams({ deviceList: imeis(1, 140)[0] }))).error?.message).toMatch(/login refused the UWS username or password/);
+		expect(sim.count('login')).toBe(2);
+	});
+
+	it('the repeat of a refused password turned away before the login service (a 429) is not counted as refused', async () => {
+		let harness: Harness;
+		({ sim, harness } = await setUp({}, { password: 'wrong-password' }));
+		const clock = clockOfTest();
+		const run = async (n: number) => await harness.run(assignParams({ deviceList: imeis(1, 150 + n)[0] }));
+		expect((await run(0)).error?.message).toMatch(/login refused the UWS username or password/);
+		clock.advance(FAILED_LOGIN_HOLD_MS + 1000);
+		sim.inject({ route: 'login', status: 429 });
+		expect((await run(1)).error?.message).toMatch(/login failed \(HTTP 429/);
+		expect((await run(2)).error?.message).toMatch(/login refused the UWS username or password/);
+		expect(sim.count('login')).toBe(3);
 	});
 
 	it("a login that fails otherwise (a 503) keeps the username's earlier refusals: the next refusal, in another process, holds the password for good", async () => {

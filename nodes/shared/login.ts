@@ -101,8 +101,7 @@ export async function logIn(
 		body: { username: credentials.username, password: credentials.password },
 		json: true,
 	}).catch((error: ThingSpaceAuthError) => {
-		// No answer may still have reached ThingSpace; a redirect did not (ThingSpace never redirects).
-		error.passwordSent = !/was redirected/.test(error.message);
+		error.passwordSent = !unsent.has(error);
 		throw error;
 	});
 	const sessionToken =
@@ -114,7 +113,13 @@ export async function logIn(
 			`the Connectivity Management login failed (${reason})`,
 			`The app key and secret were accepted; the login did not complete. ${TRANSIENT} If it persists, check the credential's environment and the proxy between n8n and ThingSpace.`,
 		);
-		failed.passwordSent = true;
+		// Turned away before the login service: a rate limit, a proxy asking for its own login, the gateway's token fault.
+		const { statusCode, body } = session;
+		failed.passwordSent = !(
+			statusCode === 429 ||
+			statusCode === 407 ||
+			(statusCode === 401 && body.fault !== undefined)
+		);
 		throw failed;
 	}
 	return { accessToken, sessionToken, loginHost: tokenOwner(credentials) };
@@ -144,6 +149,13 @@ function isOAuthRefusal({ statusCode, body }: Answer): boolean {
 	return typeof body.error === 'string' || (statusCode === 401 && body.fault !== undefined);
 }
 
+/** Auth call errors of requests that never reached ThingSpace: no connection was made, or a redirect answered. */
+const unsent = new WeakSet<Error>();
+
+/** Transport errors raised before a request could leave: no address, no connection, no TLS session. */
+const NOT_SENT =
+	/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|EPROTO/;
+
 /** How often the deadline looks whether its call has ended: a finished call leaves no long timer behind. */
 const DEADLINE_TICK_MS = 1_000;
 
@@ -166,6 +178,7 @@ async function call(
 ): Promise<Answer> {
 	let response: { statusCode: number; headers?: IDataObject; body: unknown } | undefined;
 	let problem = '';
+	let neverLeft = false;
 	const abort = new AbortController();
 	let ended = false;
 	const late = deadline(() => ended).then(() => {
@@ -185,6 +198,7 @@ async function call(
 		response = await Promise.race([request, late.then(() => undefined)]);
 	} catch (error) {
 		const { code, message } = error as { code?: string; message?: string };
+		neverLeft = NOT_SENT.test(`${code} ${message}`);
 		problem = /timeout|ECONNABORTED|ETIMEDOUT/i.test(`${code} ${message}`)
 			? `no answer within ${LOGIN_TIMEOUT_MS / 1000} s`
 			: redact(String(message ?? code ?? 'connection failed'), secrets);
@@ -193,17 +207,21 @@ async function call(
 	}
 	if (!response) {
 		// Only the transport message: the request (with its Basic header or password) stays out of the error.
-		throw new ThingSpaceAuthError(
+		const unreached = new ThingSpaceAuthError(
 			`could not reach ThingSpace for the ${what}: ${problem}`,
 			`Nothing was licensed; runs waiting on this login were released. ${TRANSIENT} If it persists, check the credential's environment and base URL, and that this n8n can reach it.`,
 		);
+		if (neverLeft) unsent.add(unreached);
+		throw unreached;
 	}
 	if (response.statusCode >= 300 && response.statusCode < 400) {
 		const target = redirectTarget(response.headers?.location, String(options.url));
-		throw new ThingSpaceAuthError(
+		const redirected = new ThingSpaceAuthError(
 			`the ${what} was redirected (HTTP ${response.statusCode} to ${target}); nothing was sent there`,
 			"ThingSpace never redirects its API calls, so a proxy or a wrong Base URL answered. The app secret and password were not sent to the other host. Check the credential's environment and base URL.",
 		);
+		unsent.add(redirected);
+		throw redirected;
 	}
 	const body = asObject(response.body);
 	return { statusCode: response.statusCode, body, reason: explainFault(body, secrets) };
