@@ -24,7 +24,13 @@ import { notAttempted } from './refusalErrors';
 import { LOGIN_CLAIM } from './policy';
 
 /** One login at a time per credential in this process, whatever the number of items. */
-const loggingIn = new Map<string, Promise<LoginOutcome>>();
+const loggingIn = new Map<string, SharedLogin>();
+
+/** A login and what its callers read: whether any of them found a stored refusal of its password. */
+interface SharedLogin {
+	outcome: Promise<LoginOutcome>;
+	storeHolds: boolean;
+}
 /** What a login step of this process got (by the credential fingerprint it logged in with), until its save step stores it. */
 const outcomes = new Map<string, IDataObject>();
 
@@ -80,21 +86,24 @@ export async function preAuthenticate(
 			'n8n waits for its session; if this persists, run the node again.',
 		);
 	}
-	let pending = loggingIn.get(keys.full);
-	if (!pending) {
+	let shared = loggingIn.get(keys.full);
+	if (!shared) {
+		const login = { storeHolds: false } as SharedLogin;
 		// Judged once for every caller that shares this login: a refusal counts once.
-		pending = logIn(helpers, keys.baseUrl, credentials, earlyToken(keys.full))
+		login.outcome = logIn(helpers, keys.baseUrl, credentials, earlyToken(keys.full))
 			.then(
 				(tokens): LoginOutcome => {
 					loginSucceeded(keys);
 					return { tokens };
 				},
-				(error: ThingSpaceAuthError) => judged(error, record, keys),
+				(error: ThingSpaceAuthError) => judged(error, record, keys, login.storeHolds),
 			)
 			.finally(() => loggingIn.delete(keys.full));
-		rememberBounded(loggingIn, keys.full, pending);
+		shared = login;
+		rememberBounded(loggingIn, keys.full, shared);
 	}
-	const outcome = pending.then((result): IDataObject => {
+	shared.storeHolds ||= record.refused?.login === keys.login;
+	const outcome = shared.outcome.then((result): IDataObject => {
 		if ('tokens' in result) return { ...result.tokens, loginRecord: '' };
 		if ('refused' in result) return storeRecord({ refused: result.refused });
 		const { error } = result;
@@ -130,8 +139,9 @@ function judged(
 	error: ThingSpaceAuthError,
 	record: LoginRecord,
 	keys: ReturnType<typeof keysOf>,
+	storeHolds: boolean,
 ): LoginOutcome {
-	const repeat = record.refused?.login === keys.login && error.passwordSent;
+	const repeat = storeHolds && error.passwordSent;
 	if (!(error instanceof LoginRefused) && !repeat) return { error };
 	const before = refusalsInARow(record, keys);
 	const [count, userCount] = [before.count + 1, before.userCount + 1];
