@@ -337,17 +337,37 @@ describe('One login guard for the whole n8n instance (processes sharing the cred
 		expect(sim.count('login')).toBe(2);
 	});
 
-	it('the repeat of a refused password turned away before the login service (a 429) is not counted as refused', async () => {
+	it("the repeat of a refused password turned away by the gateway (its 429 fault) is not counted as refused", async () => {
 		let harness: Harness;
 		({ sim, harness } = await setUp({}, { password: 'wrong-password' }));
 		const clock = clockOfTest();
 		const run = async (n: number) => await harness.run(assignParams({ deviceList: imeis(1, 150 + n)[0] }));
 		expect((await run(0)).error?.message).toMatch(/login refused the UWS username or password/);
 		clock.advance(FAILED_LOGIN_HOLD_MS + 1000);
-		sim.inject({ route: 'login', status: 429 });
+		sim.inject({ route: 'login', status: 429, body: { fault: { code: '900802', message: 'Message throttled out' } } });
 		expect((await run(1)).error?.message).toMatch(/login failed \(HTTP 429/);
 		expect((await run(2)).error?.message).toMatch(/login refused the UWS username or password/);
 		expect(sim.count('login')).toBe(3);
+	});
+
+	it('a Test without the Login Record and a run whose record holds the refusal share the repeat: its 503 counts as refused', async () => {
+		let harness: Harness;
+		({ sim, harness } = await setUp({}, { password: 'wrong-password' }));
+		const clock = clockOfTest();
+		const run = async (n: number) => await harness.run(assignParams({ deviceList: imeis(1, 160 + n)[0] }));
+		expect((await run(0)).error?.message).toMatch(/login refused the UWS username or password/);
+		clock.advance(FAILED_LOGIN_HOLD_MS + 1000);
+		sim.inject({ route: 'login', status: 503, delayMs: 2000 });
+		const form = simulatorCredentials(sim, { password: 'wrong-password' });
+		const test = testCredential(new TestCredentialsHelper(form), form);
+		while (sim.count('login') < 2) await clock.sleep(10);
+		const [tested, ran] = await Promise.all([test, run(1)]);
+		expect(tested.message).toMatch(/HTTP 503/);
+		expect(ran.error?.message).toMatch(/counted as refused/);
+
+		clock.advance(24 * HOUR);
+		expect((await run(2)).error?.message).toMatch(/login not attempted: ThingSpace refused this UWS username and password 2 times in a row/);
+		expect(sim.count('login')).toBe(2);
 	});
 
 	it("a login that fails otherwise (a 503) keeps the username's earlier refusals: the next refusal, in another process, holds the password for good", async () => {

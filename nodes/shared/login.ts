@@ -113,12 +113,11 @@ export async function logIn(
 			`the Connectivity Management login failed (${reason})`,
 			`The app key and secret were accepted; the login did not complete. ${TRANSIENT} If it persists, check the credential's environment and the proxy between n8n and ThingSpace.`,
 		);
-		// Turned away before the login service: a rate limit, a proxy asking for its own login, the gateway's token fault.
+		// Turned away before the login service: the gateway's fault (its rate limit, its token check), a proxy's own login.
 		const { statusCode, body } = session;
 		failed.passwordSent = !(
-			statusCode === 429 ||
 			statusCode === 407 ||
-			(statusCode === 401 && body.fault !== undefined)
+			((statusCode === 429 || statusCode === 401) && body.fault !== undefined)
 		);
 		throw failed;
 	}
@@ -152,9 +151,9 @@ function isOAuthRefusal({ statusCode, body }: Answer): boolean {
 /** Auth call errors of requests that never reached ThingSpace: no connection was made, or a redirect answered. */
 const unsent = new WeakSet<Error>();
 
-/** Transport errors raised before a request could leave: no address, no connection, no TLS session. */
+/** Error codes raised before a request could leave: no address, no connection, a certificate refused. */
 const NOT_SENT =
-	/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|EPROTO/;
+	/^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|CERT_\w+|\w*SELF_SIGNED\w*|UNABLE_TO_\w+|ERR_TLS_CERT_ALTNAME_INVALID)$/;
 
 /** How often the deadline looks whether its call has ended: a finished call leaves no long timer behind. */
 const DEADLINE_TICK_MS = 1_000;
@@ -198,7 +197,7 @@ async function call(
 		response = await Promise.race([request, late.then(() => undefined)]);
 	} catch (error) {
 		const { code, message } = error as { code?: string; message?: string };
-		neverLeft = NOT_SENT.test(`${code} ${message}`);
+		neverLeft = NOT_SENT.test(String(code ?? ''));
 		problem = /timeout|ECONNABORTED|ETIMEDOUT/i.test(`${code} ${message}`)
 			? `no answer within ${LOGIN_TIMEOUT_MS / 1000} s`
 			: redact(String(message ?? code ?? 'connection failed'), secrets);
