@@ -270,26 +270,44 @@ describe('One login guard for the whole n8n instance (processes sharing the cred
 		expect(sim.state.lockedUsers.size).toBe(0);
 	});
 
-	it('two credentials of one username in one process: once both were refused, neither repeats its password, also after a third one used its older session', async () => {
+	it('two credentials of one username in one process: once both were refused, neither repeats its password', async () => {
 		let a: Harness;
 		({ sim, harness: a } = await setUp({}, { password: 'wrong-password-a' }));
 		const b = new Harness(simulatorCredentials(sim, { password: 'wrong-password-b' }));
-		const good = new Harness(simulatorCredentials(sim));
 		const clock = clockOfTest();
 		const refused = /login refused the UWS username or password/;
-		expect((await good.run(assignParams({ deviceList: imeis(1, 88)[0] }))).error).toBeUndefined();
 		expect((await a.run(assignParams({ deviceList: imeis(1, 90)[0] }))).error?.message).toMatch(refused);
 		clock.advance(60_000);
 		expect((await b.run(assignParams({ deviceList: imeis(1, 91)[0] }))).error?.message).toMatch(refused);
-		// A session from before those refusals: ThingSpace's count of them stands.
-		expect((await good.run(assignParams({ deviceList: imeis(1, 89)[0] }))).error).toBeUndefined();
 
 		clock.advance(FAILED_LOGIN_HOLD_MS);
 		for (const [n, harness] of [a, b].entries()) {
 			const held = await harness.run(assignParams({ deviceList: imeis(1, 92 + n)[0] }));
 			expect(held.error?.message).toMatch(/login not attempted: .*; 2 logins in a row of this username were refused/);
 		}
-		expect(sim.count('login')).toBe(3);
+		expect(sim.count('login')).toBe(2);
+	});
+
+	it('a process that only reads the session another one logged in with forgets the refusals before it: the next refusal gets its one repeat', async () => {
+		let harness: Harness;
+		({ sim, harness } = await setUp({}, { password: 'wrong-password' }));
+		const clock = clockOfTest();
+		const worker = await anotherProcess(harness);
+		const run = async (on: Harness, n: number) => await on.run(assignParams({ deviceList: imeis(1, 170 + n)[0] }));
+		expect((await run(worker, 0)).error?.message).toMatch(/login refused the UWS username or password/);
+		// Fixed in the credential; the main process logs in, the worker only reads that session.
+		harness.credentials.stored = { ...harness.credentials.stored, password: 'demo-uws-password' };
+		expect((await run(harness, 1)).error).toBeUndefined();
+		expect((await run(worker, 2)).error).toBeUndefined();
+		// Weeks later the password is changed at ThingSpace: the worker's refusal is the first in a row, repeated once.
+		clock.advance(30 * 24 * HOUR);
+		(sim.config as { password: string }).password = 'changed-at-thingspace';
+		sim.expireSessions();
+		const refusedNow = await run(worker, 3);
+		expect(refusedNow.error?.message).toMatch(/login refused the UWS username or password \(HTTP 400[^;]*$/);
+		clock.advance(FAILED_LOGIN_HOLD_MS + 1000);
+		expect((await run(worker, 4)).error?.message).toMatch(/login refused the UWS username or password/);
+		expect(sim.count('login')).toBe(4);
 	});
 
 	it('the repeat of a refused password that gets no clear answer (a 503) counts as its second refusal: held for good', async () => {

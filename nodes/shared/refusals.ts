@@ -26,18 +26,15 @@ export const refusedHere = new Map<string, Refusal>();
 /** The refusals in a row of each username (host and username fingerprinted) this process saw. */
 export const userRefusedHere = new Map<string, number>();
 
-/** A login with these keys succeeded here: ThingSpace's count of refusals starts over. */
+/**
+ * A login with these keys succeeded, here or in any process (its session is stored; a refusal empties the session
+ * in the store, so it came after this credential's refusals): ThingSpace's count starts over. A worker that only
+ * reads sessions would otherwise keep a count for good. Another credential of the username may have been refused
+ * after that session: the README asks for one credential per UWS user.
+ */
 export function loginSucceeded(keys: RefusalKeys): void {
 	refusedHere.delete(keys.login);
 	userRefusedHere.delete(keys.user);
-}
-
-/**
- * A session of this login is stored: it succeeded after its refusal. The username's count stays: the session may be
- * older than another credential's refusals of that username.
- */
-export function sessionStored(login: string): void {
-	refusedHere.delete(login);
 }
 
 /** A refusal still held, and for how many more milliseconds (Infinity: until the password changes). */

@@ -13,7 +13,7 @@ import {
 	thisProcess,
 	tokensBelongHere,
 } from './loginRecord';
-import { heldRefusal, sessionStored } from './refusals';
+import { heldRefusal, loginSucceeded } from './refusals';
 import { notAttempted } from './refusalErrors';
 import { CREDENTIAL_TYPE, LOGIN_CLAIM, MAX_LOGINS_PER_RUN } from './policy';
 import { forgetLogins, hasOutcome } from './preAuthentication';
@@ -126,7 +126,7 @@ export async function leaseSession(store: LeaseStore, logins: LoginBudget): Prom
 		// used, and if refused again the request ends; it never starts another login here.
 		if (session && (loggedIn || !rejectedHere.has(session))) {
 			rejectedHere.delete(session);
-			sessionStored(keys.login);
+			loginSucceeded(keys);
 			rememberBounded(tokenBeside, session, String(credentials.accessToken ?? ''));
 			return session;
 		}
