@@ -13,13 +13,7 @@ import {
 	thisProcess,
 	type LoginRecord,
 } from './loginRecord';
-import {
-	heldRefusal,
-	loginSucceeded,
-	refusalsInARow,
-	refusedHere,
-	userRefusedHere,
-} from './refusals';
+import { countRefusal, heldRefusal, loginSucceeded, refusedEntry } from './refusals';
 import { notAttempted } from './refusalErrors';
 import { LOGIN_CLAIM } from './policy';
 
@@ -143,16 +137,11 @@ function judged(
 ): LoginOutcome {
 	const repeat = storeHolds && error.passwordSent;
 	if (!(error instanceof LoginRefused) && !repeat) return { error };
-	const before = refusalsInARow(record, keys);
-	const [count, userCount] = [before.count + 1, before.userCount + 1];
 	const reason =
 		error instanceof LoginRefused
 			? error.reason
 			: `counted as refused: the repeat of a refused password got no clear answer, ${error.message.slice(CREDENTIAL_ERROR_PREFIX.length)}`;
-	const refusal = { at: clock.now(), reason, count, userCount };
-	rememberBounded(refusedHere, keys.login, refusal);
-	rememberBounded(userRefusedHere, keys.user, userCount);
-	return { refused: { login: keys.login, user: keys.user, ...refusal } };
+	return { refused: countRefusal(record, keys, reason) };
 }
 
 /** The token asked for with this process's claim, once, while the claim can still be live. */
@@ -171,16 +160,5 @@ function savedOutcome(keys: ReturnType<typeof keysOf>): IDataObject {
 	outcomes.delete(keys.full);
 	if (outcome) return outcome;
 	const held = heldRefusal({}, keys);
-	return held
-		? storeRecord({
-				refused: {
-					login: keys.login,
-					user: keys.user,
-					at: held.at,
-					reason: held.reason,
-					count: held.count,
-					userCount: held.userCount,
-				},
-			})
-		: {};
+	return held ? storeRecord({ refused: refusedEntry(keys, held) }) : {};
 }

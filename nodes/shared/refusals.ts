@@ -99,6 +99,32 @@ export function heldRefusal(record: LoginRecord, keys: RefusalKeys): Held | unde
 	);
 }
 
+/** The Login Record's entry of a refusal of these keys. */
+export function refusedEntry(
+	keys: RefusalKeys,
+	{ at, reason, count, userCount }: Refusal,
+): NonNullable<LoginRecord['refused']> {
+	return { login: keys.login, user: keys.user, at, reason, count, userCount };
+}
+
+/** ThingSpace refused this login now (or is taken to have): one more in a row, counted here; the entry for the store. */
+export function countRefusal(
+	record: LoginRecord,
+	keys: RefusalKeys,
+	reason: string,
+): NonNullable<LoginRecord['refused']> {
+	const before = refusalsInARow(record, keys);
+	const refusal = {
+		at: clock.now(),
+		reason,
+		count: before.count + 1,
+		userCount: before.userCount + 1,
+	};
+	rememberBounded(refusedHere, keys.login, refusal);
+	rememberBounded(userRefusedHere, keys.user, refusal.userCount);
+	return refusedEntry(keys, refusal);
+}
+
 /** Whether the store holds the refusal of this login (while its hold lasts). */
 export const storesRefusal = (record: LoginRecord, login: string): boolean =>
 	storedRefusal(record, login) !== undefined;
