@@ -7,6 +7,7 @@ import { thingSpaceError } from '../shared/errors';
 import { nodeBaseUrl } from '../shared/host';
 import { readForNode, textValue } from '../shared/parameterValues';
 import { CREDENTIAL_TYPE, PATHS } from '../shared/policy';
+import { carriesSecret } from './messages';
 
 /** The callback service that carries SIM-Secure assign and unassign results. */
 export const SERVICE_NAME = 'CarrierService';
@@ -182,13 +183,9 @@ export function isOurs(
 	url: string,
 	hash: string | undefined,
 ): boolean {
-	const isSecret = (value: unknown) => typeof value === 'string' && secretHash(value) === hash;
+	// Registered as every message carries it: the secret as username and password.
 	return Boolean(
-		listener &&
-			hash &&
-			listener.url === url &&
-			isSecret(listener.username) &&
-			isSecret(listener.password),
+		listener && hash && listener.url === url && carriesSecret(listener as IDataObject, hash),
 	);
 }
 
