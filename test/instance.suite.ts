@@ -17,12 +17,28 @@ function signal(): { done: () => void; reached: Promise<void> } {
 
 const HOUR = 60 * 60 * 1000;
 
+const REFUSED = /login refused the UWS username or password/;
+
+/** Runs of one new device each (`first + n`), on any process's harness. */
+const runFrom = (first: number) => async (on: Harness, n: number) => await on.run(assignParams({ deviceList: imeis(1, first + n)[0] }));
+
 describe('One login guard for the whole n8n instance (processes sharing the credential store)', () => {
 	let sim: Simulator;
 
 	afterEach(async () => {
 		await sim.close();
 	});
+
+	/** A credential whose password ThingSpace refused once, its hold since over; runs of one new device from `first`. */
+	async function refusedOnce(first: number) {
+		let harness: Harness;
+		({ sim, harness } = await setUp({}, { password: 'wrong-password' }));
+		const run = runFrom(first);
+		expect((await run(harness, 0)).error?.message).toMatch(REFUSED);
+		const clock = clockOfTest();
+		clock.advance(FAILED_LOGIN_HOLD_MS + 1000);
+		return { harness, run, clock };
+	}
 
 	it('a wrong password, 20 items over two processes: exactly 1 login attempt, and none after both restart', async () => {
 		let first: Harness;
@@ -176,7 +192,7 @@ describe('One login guard for the whole n8n instance (processes sharing the cred
 		const results = await Promise.all([first.run(assign, itemsOf(imeis(1, 71)), { continueOnFail: true }), late]);
 
 		expect(sim.count('login')).toBe(1);
-		expect(errorsOf(results)[0]).toMatch(/login refused the UWS username or password/);
+		expect(errorsOf(results)[0]).toMatch(REFUSED);
 		expect(errorsOf(results)[1]).toMatch(/login not attempted/);
 		expect(loginRecordOf(first.credentials.stored).refused).toBeDefined();
 		expect(clock.now() - started).toBeLessThan(LOGIN_CLAIM.leaseMs);
@@ -204,11 +220,11 @@ describe('One login guard for the whole n8n instance (processes sharing the cred
 		({ sim, harness } = await setUp({}, { password: 'wrong-password' }));
 		const clock = clockOfTest();
 		const run = async (n: number) => await harness.run(assignParams({ deviceList: imeis(1, 70 + n)[0] }));
-		expect((await run(0)).error?.message).toMatch(/login refused the UWS username or password/);
+		expect((await run(0)).error?.message).toMatch(REFUSED);
 		// The second refusal in another process (a worker, or after a restart): it knows the first only from the store.
 		clock.advance(FAILED_LOGIN_HOLD_MS + 1000);
 		const other = await anotherProcess(harness);
-		expect((await other.run(assignParams({ deviceList: imeis(1, 71)[0] }))).error?.message).toMatch(/login refused the UWS username or password/);
+		expect((await other.run(assignParams({ deviceList: imeis(1, 71)[0] }))).error?.message).toMatch(REFUSED);
 		expect(sim.count('login')).toBe(REFUSALS_HELD_FOR_GOOD);
 
 		for (const [n, later] of [
@@ -242,13 +258,12 @@ describe('One login guard for the whole n8n instance (processes sharing the cred
 			clock.advance(FAILED_LOGIN_HOLD_MS + 1000);
 			return await harness.run(assignParams({ deviceList: imeis(1, 80 + n++)[0] }));
 		};
-		const refused = /login refused the UWS username or password/;
 
-		expect((await runWith()).error?.message).toMatch(refused);
+		expect((await runWith()).error?.message).toMatch(REFUSED);
 		// The username's first refusal: repeated once, after the hold.
-		expect((await runWith()).error?.message).toMatch(refused);
+		expect((await runWith()).error?.message).toMatch(REFUSED);
 		expect(sim.count('login')).toBe(2);
-		expect((await runWith('wrong-password-b')).error?.message).toMatch(refused);
+		expect((await runWith('wrong-password-b')).error?.message).toMatch(REFUSED);
 		expect(sim.count('login')).toBe(3);
 		// In this process, in another one, after a day: password b is the username's third refusal in a row, held until it changes.
 		const other = await anotherProcess(harness);
@@ -258,14 +273,14 @@ describe('One login guard for the whole n8n instance (processes sharing the cred
 			expect(held.error?.description).toMatch(/until the UWS Username or UWS Password changes/);
 		}
 		expect(sim.count('login')).toBe(3);
-		expect((await runWith('wrong-password-c')).error?.message).toMatch(refused);
+		expect((await runWith('wrong-password-c')).error?.message).toMatch(REFUSED);
 		expect(await runWith()).toMatchObject({ error: { message: expect.stringMatching(/4 logins in a row/) } });
 		expect(sim.count('login')).toBe(4);
 
 		// The right password: tried at once, and the count starts over (the next wrong one is repeated once again).
 		expect((await runWith('demo-uws-password')).error).toBeUndefined();
-		expect((await runWith('wrong-password-d')).error?.message).toMatch(refused);
-		expect((await runWith()).error?.message).toMatch(refused);
+		expect((await runWith('wrong-password-d')).error?.message).toMatch(REFUSED);
+		expect((await runWith()).error?.message).toMatch(REFUSED);
 		expect(sim.count('login')).toBe(7);
 		expect(sim.state.lockedUsers.size).toBe(0);
 	});
@@ -275,10 +290,9 @@ describe('One login guard for the whole n8n instance (processes sharing the cred
 		({ sim, harness: a } = await setUp({}, { password: 'wrong-password-a' }));
 		const b = new Harness(simulatorCredentials(sim, { password: 'wrong-password-b' }));
 		const clock = clockOfTest();
-		const refused = /login refused the UWS username or password/;
-		expect((await a.run(assignParams({ deviceList: imeis(1, 90)[0] }))).error?.message).toMatch(refused);
+		expect((await a.run(assignParams({ deviceList: imeis(1, 90)[0] }))).error?.message).toMatch(REFUSED);
 		clock.advance(60_000);
-		expect((await b.run(assignParams({ deviceList: imeis(1, 91)[0] }))).error?.message).toMatch(refused);
+		expect((await b.run(assignParams({ deviceList: imeis(1, 91)[0] }))).error?.message).toMatch(REFUSED);
 
 		clock.advance(FAILED_LOGIN_HOLD_MS);
 		for (const [n, harness] of [a, b].entries()) {
@@ -293,8 +307,8 @@ describe('One login guard for the whole n8n instance (processes sharing the cred
 		({ sim, harness } = await setUp({}, { password: 'wrong-password' }));
 		const clock = clockOfTest();
 		const worker = await anotherProcess(harness);
-		const run = async (on: Harness, n: number) => await on.run(assignParams({ deviceList: imeis(1, 170 + n)[0] }));
-		expect((await run(worker, 0)).error?.message).toMatch(/login refused the UWS username or password/);
+		const run = runFrom(170);
+		expect((await run(worker, 0)).error?.message).toMatch(REFUSED);
 		// Fixed in the credential; the main process logs in, the worker only reads that session.
 		harness.credentials.stored = { ...harness.credentials.stored, password: 'demo-uws-password' };
 		expect((await run(harness, 1)).error).toBeUndefined();
@@ -306,17 +320,12 @@ describe('One login guard for the whole n8n instance (processes sharing the cred
 		const refusedNow = await run(worker, 3);
 		expect(refusedNow.error?.message).toMatch(/login refused the UWS username or password \(HTTP 400[^;]*$/);
 		clock.advance(FAILED_LOGIN_HOLD_MS + 1000);
-		expect((await run(worker, 4)).error?.message).toMatch(/login refused the UWS username or password/);
+		expect((await run(worker, 4)).error?.message).toMatch(REFUSED);
 		expect(sim.count('login')).toBe(4);
 	});
 
 	it('the repeat of a refused password that gets no clear answer (a 503) counts as its second refusal: held for good', async () => {
-		let harness: Harness;
-		({ sim, harness } = await setUp({}, { password: 'wrong-password' }));
-		const clock = clockOfTest();
-		const run = async (on: Harness, n: number) => await on.run(assignParams({ deviceList: imeis(1, 100 + n)[0] }));
-		expect((await run(harness, 0)).error?.message).toMatch(/login refused the UWS username or password/);
-		clock.advance(FAILED_LOGIN_HOLD_MS + 1000);
+		const { harness, run, clock } = await refusedOnce(100);
 		sim.inject({ route: 'login', status: 503 });
 		expect((await run(harness, 1)).error?.message).toMatch(/counted as refused: the repeat of a refused password got no clear answer, the Connectivity Management login failed \(HTTP 503/);
 
@@ -326,18 +335,14 @@ describe('One login guard for the whole n8n instance (processes sharing the cred
 	});
 
 	it('a failure of a login the store holds no refusal of counts for nothing, even where this process saw that password refused before (the password may work by now)', async () => {
-		let harness: Harness;
-		({ sim, harness } = await setUp({}, { password: 'wrong-password' }));
-		const clock = clockOfTest();
-		expect((await harness.run(assignParams({ deviceList: imeis(1, 130)[0] }))).error?.message).toMatch(/login refused the UWS username or password/);
+		const { harness, run } = await refusedOnce(130);
 		// The password is made right at ThingSpace. A Test of the form (no Login Record) meets a 503.
 		(sim.config as { password: string }).password = 'wrong-password';
-		clock.advance(FAILED_LOGIN_HOLD_MS + 1000);
 		sim.inject({ route: 'login', status: 503 });
 		const form = simulatorCredentials(sim, { password: 'wrong-password' });
 		expect((await testCredential(new TestCredentialsHelper(form), form)).message).toMatch(/login failed \(HTTP 503/);
 
-		expect((await harness.run(assignParams({ deviceList: imeis(1, 131)[0] }))).error).toBeUndefined();
+		expect((await run(harness, 1)).error).toBeUndefined();
 		expect(sim.count('login')).toBe(3);
 	});
 
@@ -347,44 +352,34 @@ describe('One login guard for the whole n8n instance (processes sharing the cred
 		const clock = clockOfTest();
 		const form = simulatorCredentials(sim, { password: 'wrong-password' });
 		const tests = await Promise.all([1, 2].map(async () => await testCredential(new TestCredentialsHelper(form), form)));
-		for (const result of tests) expect(result.message).toMatch(/login refused the UWS username or password/);
+		for (const result of tests) expect(result.message).toMatch(REFUSED);
 		expect(sim.count('login')).toBe(1);
 
 		clock.advance(FAILED_LOGIN_HOLD_MS + 1000);
-		expect((await harness.run(assignParams({ deviceList: imeis(1, 140)[0] }))).error?.message).toMatch(/login refused the UWS username or password/);
+		expect((await harness.run(assignParams({ deviceList: imeis(1, 140)[0] }))).error?.message).toMatch(REFUSED);
 		expect(sim.count('login')).toBe(2);
 	});
 
 	it("the repeat of a refused password turned away by the gateway (its 429 fault) is not counted as refused", async () => {
-		let harness: Harness;
-		({ sim, harness } = await setUp({}, { password: 'wrong-password' }));
-		const clock = clockOfTest();
-		const run = async (n: number) => await harness.run(assignParams({ deviceList: imeis(1, 150 + n)[0] }));
-		expect((await run(0)).error?.message).toMatch(/login refused the UWS username or password/);
-		clock.advance(FAILED_LOGIN_HOLD_MS + 1000);
+		const { harness, run } = await refusedOnce(150);
 		sim.inject({ route: 'login', status: 429, body: { fault: { code: '900802', message: 'Message throttled out' } } });
-		expect((await run(1)).error?.message).toMatch(/login failed \(HTTP 429/);
-		expect((await run(2)).error?.message).toMatch(/login refused the UWS username or password/);
+		expect((await run(harness, 1)).error?.message).toMatch(/login failed \(HTTP 429/);
+		expect((await run(harness, 2)).error?.message).toMatch(REFUSED);
 		expect(sim.count('login')).toBe(3);
 	});
 
 	it('a Test without the Login Record and a run whose record holds the refusal share the repeat: its 503 counts as refused', async () => {
-		let harness: Harness;
-		({ sim, harness } = await setUp({}, { password: 'wrong-password' }));
-		const clock = clockOfTest();
-		const run = async (n: number) => await harness.run(assignParams({ deviceList: imeis(1, 160 + n)[0] }));
-		expect((await run(0)).error?.message).toMatch(/login refused the UWS username or password/);
-		clock.advance(FAILED_LOGIN_HOLD_MS + 1000);
+		const { harness, run, clock } = await refusedOnce(160);
 		sim.inject({ route: 'login', status: 503, delayMs: 2000 });
 		const form = simulatorCredentials(sim, { password: 'wrong-password' });
 		const test = testCredential(new TestCredentialsHelper(form), form);
 		while (sim.count('login') < 2) await clock.sleep(10);
-		const [tested, ran] = await Promise.all([test, run(1)]);
+		const [tested, ran] = await Promise.all([test, run(harness, 1)]);
 		expect(tested.message).toMatch(/HTTP 503/);
 		expect(ran.error?.message).toMatch(/counted as refused/);
 
 		clock.advance(24 * HOUR);
-		expect((await run(2)).error?.message).toMatch(/login not attempted: ThingSpace refused this UWS username and password 2 times in a row/);
+		expect((await run(harness, 2)).error?.message).toMatch(/login not attempted: ThingSpace refused this UWS username and password 2 times in a row/);
 		expect(sim.count('login')).toBe(2);
 	});
 
@@ -392,14 +387,14 @@ describe('One login guard for the whole n8n instance (processes sharing the cred
 		let harness: Harness;
 		({ sim, harness } = await setUp({}, { password: 'wrong-password-a' }));
 		const clock = clockOfTest();
-		const run = async (on: Harness, n: number) => await on.run(assignParams({ deviceList: imeis(1, 120 + n)[0] }));
-		expect((await run(harness, 0)).error?.message).toMatch(/login refused the UWS username or password/);
+		const run = runFrom(120);
+		expect((await run(harness, 0)).error?.message).toMatch(REFUSED);
 		harness.credentials.stored = { ...harness.credentials.stored, password: 'wrong-password-b' };
 		sim.inject({ route: 'login', status: 503 });
 		expect((await run(harness, 1)).error?.message).toMatch(/login failed \(HTTP 503/);
 		expect(loginRecordOf(harness.credentials.stored).refused?.userCount).toBe(1);
 
-		expect((await run(await anotherProcess(harness), 2)).error?.message).toMatch(/login refused the UWS username or password/);
+		expect((await run(await anotherProcess(harness), 2)).error?.message).toMatch(REFUSED);
 		clock.advance(24 * HOUR);
 		expect((await run(await anotherProcess(harness), 3)).error?.message).toMatch(/login not attempted: .*; 2 logins in a row of this username/);
 		expect(sim.count('login')).toBe(3);
@@ -412,7 +407,7 @@ describe('One login guard for the whole n8n instance (processes sharing the cred
 		const earlier = { login: 'f'.repeat(64), at: clock.now() - HOUR, reason: 'HTTP 400 [UnifiedWebService.REQUEST_FAILED.Login.Invalid]', count: 2 };
 		harness.credentials.stored = { ...harness.credentials.stored, loginRecord: JSON.stringify({ refused: earlier }) };
 
-		expect((await harness.run(assignParams({ deviceList: imeis(1, 110)[0] }))).error?.message).toMatch(/login refused the UWS username or password/);
+		expect((await harness.run(assignParams({ deviceList: imeis(1, 110)[0] }))).error?.message).toMatch(REFUSED);
 		clock.advance(FAILED_LOGIN_HOLD_MS + 1000);
 		expect((await harness.run(assignParams({ deviceList: imeis(1, 111)[0] }))).error?.message).toMatch(/login not attempted: .*; 3 logins in a row of this username/);
 		expect(sim.count('login')).toBe(1);
@@ -433,7 +428,7 @@ describe('One login guard for the whole n8n instance (processes sharing the cred
 
 		clock.advance(FAILED_LOGIN_HOLD_MS + 1000);
 		const tried = await other.run(assignParams({ deviceList: imeis(1, 62)[0] }));
-		expect(tried.error?.message).toMatch(/login refused the UWS username or password/);
+		expect(tried.error?.message).toMatch(REFUSED);
 		expect(sim.count('login')).toBe(2);
 	});
 });
